@@ -1,0 +1,1 @@
+"""Archive service for electronic class journals (архив электронных классных журналов)."""

@@ -1,0 +1,37 @@
+"""Settings, read from the environment once.
+
+``ARCHIVE_HOME`` (default ``./var``) holds the embedded defaults: the SQLite database
+``archive.sqlite3`` and the content-addressed file store ``objects/``.
+``ARCHIVE_DATABASE_URL`` switches to PostgreSQL (``postgresql+psycopg://…``) and
+``ARCHIVE_STORAGE_URL`` to S3 (``s3://bucket/prefix?endpoint=http://127.0.0.1:8333``;
+credentials come from the usual ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of one service instance."""
+
+    home: Path
+    database_url: str
+    storage_url: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from environment variables, applying the embedded defaults."""
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("ARCHIVE_HOME", "./var")).resolve()
+        database_url = env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{home / 'archive.sqlite3'}"
+        storage_url = env.get("ARCHIVE_STORAGE_URL") or f"file://{home / 'objects'}"
+        return cls(home=home, database_url=database_url, storage_url=storage_url)
+
+    def ensure_home(self) -> None:
+        """Create ARCHIVE_HOME when the embedded SQLite database lives there."""
+        if self.database_url.startswith("sqlite:///") or self.storage_url.startswith("file://"):
+            self.home.mkdir(parents=True, exist_ok=True)

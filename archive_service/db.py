@@ -1,0 +1,124 @@
+"""Engine, sessions, migrations and the unit of work (the only place that commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from archive_service.config import Settings
+from archive_service.storage import Storage, open_storage
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite (embedded default) or PostgreSQL (psycopg 3)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str):
+    """Alembic configuration pointing at the packaged migrations."""
+    from alembic.config import Config
+
+    here = Path(__file__).parent / "migrations"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(here))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every migration up to head (``archive init``)."""
+    from alembic import command
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class Archive:
+    """One configured instance: database engine, session factory and storage."""
+
+    def __init__(self, settings: Settings, *, storage: Storage | None = None) -> None:
+        settings.ensure_home()
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.storage = storage or open_storage(settings.storage_url)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """Open a unit of work: commit at the end, roll back everything on any exception."""
+        uow = UnitOfWork(self.sessions(), self.storage)
+        try:
+            yield uow
+            uow.session.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            uow.session.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """A database transaction plus the blobs written during it.
+
+    Blobs are written before the commit (so the database never points at a missing
+    object); on rollback, the blobs this unit created are removed again, so a failed
+    operation leaves neither rows nor objects behind.
+    """
+
+    def __init__(self, session: Session, storage: Storage) -> None:
+        self.session = session
+        self.storage = storage
+        self._created: list[str] = []
+
+    def put_blob(self, data: bytes) -> str:
+        """Store bytes, remembering whether this unit created them."""
+        from archive_service.storage.base import content_key, sha256_hex
+
+        key = content_key(sha256_hex(data))
+        if not self.storage.exists(key):
+            self.storage.put(data)
+            self._created.append(key)
+        return key
+
+    def rollback(self) -> None:
+        """Undo the transaction and the blobs it created."""
+        self.session.rollback()
+        for key in self._created:
+            self.storage.delete(key)
+        self._created.clear()

@@ -1,0 +1,92 @@
+"""The ArchiveError tree: one base per subsystem.
+
+Every message is written for a school secretary: it names the file, sheet, row, column,
+class, period or step that needs attention. HTTP statuses and CLI exit codes are assigned
+in exactly one place each (``archive_service.app`` and ``cli.errors``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ArchiveError(Exception):
+    """Base of every domain error of the service."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(ArchiveError):
+    """The service is configured wrongly (environment variables, URLs)."""
+
+
+class NotFoundError(ArchiveError):
+    """A school, class, period or snapshot the user named does not exist."""
+
+
+class ConflictError(ArchiveError):
+    """The request contradicts what is already recorded."""
+
+
+class PermissionDeniedError(ArchiveError):
+    """The actor may not do this."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file, with where it is.
+
+    ``at`` is a location a person can find: «лист «Алгебра», строка 5, столбец D» for a
+    spreadsheet, «classes[0].courses[2].lessons[5]» for JSON.
+    """
+
+    file: str
+    message: str
+    at: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}, {self.at}: {self.message}" if self.at else f"{self.file}: {self.message}"
+
+
+class ImportRejectedError(ArchiveError):
+    """An import file was rejected; nothing of it was stored."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:50])
+        more = f"\n  … и ещё {len(problems) - 50}" if len(problems) > 50 else ""
+        super().__init__(
+            f"Файл {file} не загружен: найдено ошибок: {len(problems)}. "
+            f"Ничего из этого файла не сохранено. Исправьте и загрузите снова.\n{shown}{more}"
+        )
+
+
+class SnapshotError(ArchiveError):
+    """Base for period snapshot errors."""
+
+
+class SnapshotBlockedError(SnapshotError):
+    """The school requires a complete journal before a snapshot, and it is not complete."""
+
+
+class SnapshotChangedError(SnapshotError):
+    """The journal changed since the last snapshot; a new version needs a reason."""
+
+
+class IntegrityError(ArchiveError):
+    """Stored bytes no longer match their recorded hash (tampering or corruption)."""
+
+
+class StorageError(ArchiveError):
+    """Base for object storage errors."""
+
+
+class StorageReadOnlyError(StorageError):
+    """An attempt to overwrite or change an immutable stored object."""
+
+
+class StorageObjectMissingError(StorageError):
+    """A stored object that the records point to is not in storage."""

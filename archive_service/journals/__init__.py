@@ -1,0 +1,1 @@
+"""The journal model (электронный классный журнал) and its import."""

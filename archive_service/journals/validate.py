@@ -1,0 +1,148 @@
+"""Rules every imported journal must satisfy, whatever its format.
+
+A file that breaks any of them is rejected whole; the problems name where they are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from archive_service.errors import Problem
+from archive_service.journals.document import JournalDocument, scope_of
+from archive_service.journals.values import PERIOD_SCHEMES, name_key, period_kind
+
+_SCHEME_KINDS = {v: k for k, v in PERIOD_SCHEMES.items()}
+
+
+def validate_document(doc: JournalDocument) -> list[Problem]:
+    """Every rule broken by the document, as problems (empty when the file is acceptable)."""
+    problems: list[Problem] = []
+
+    def bad(message: str, at: str | None = None) -> None:
+        problems.append(Problem(doc.file_name, message, at or None))
+
+    if doc.year_start > doc.year_end:
+        bad(f"учебный год {doc.year_label}: начало позже окончания")
+    codes = Counter(p.code for p in doc.periods)
+    for code, n in codes.items():
+        if n > 1:
+            bad(f"период {code} описан {n} раза")
+    for p in doc.periods:
+        if p.start > p.end:
+            bad(f"период «{p.name}»: начало {p.start:%d.%m.%Y} позже окончания {p.end:%d.%m.%Y}")
+        if p.start < doc.year_start or p.end > doc.year_end:
+            bad(f"период «{p.name}» выходит за границы учебного года {doc.year_label}")
+    known = {p.code for p in doc.periods}
+    for code in doc.covers:
+        if code not in known:
+            bad(f"файл заявляет период {code}, но его дат нет в описании учебного года")
+    if doc.covers_year_marks and "Y" not in known:
+        bad("в файле есть годовые отметки, но нет дат учебного года (период Y)")
+    if problems:
+        return problems
+
+    names = Counter(name_key(c.name) for c in doc.classes)
+    for cls in doc.classes:
+        if names[name_key(cls.name)] > 1:
+            bad(f"класс {cls.name} встречается в файле дважды", cls.where)
+        covers = class_covers(doc, cls)
+        if not covers:
+            listed = ", ".join(doc.period(c).name for c in doc.covers)
+            bad(f"класс {cls.name} учится по схеме «{SCHEME_NAMES[cls.period_scheme]}», "
+                f"а файл относится к периодам: {listed}", cls.where)
+            continue
+        scope = scope_of(covers, doc.periods, year_marks=doc.covers_year_marks)
+        _validate_class(doc, cls, covers, scope, bad)
+    return problems
+
+
+SCHEME_NAMES = {"quarters": "четверти", "half_years": "полугодия", "trimesters": "триместры"}
+
+
+def class_covers(doc: JournalDocument, cls) -> list[str]:
+    """The periods of the file that apply to this class (its scheme's periods and Y)."""
+    kind = _SCHEME_KINDS[cls.period_scheme]
+    return [c for c in doc.covers if c == "Y" or period_kind(c) == kind]
+
+
+def _validate_class(doc, cls, covers, scope, bad) -> None:
+    by_number: dict[str, str] = {}
+    seen_names: dict[str, str] = {}
+    for s in cls.students:
+        if s.record_number in by_number:
+            bad(f"ученик с № личного дела {s.record_number} указан дважды "
+                f"({by_number[s.record_number]} и {s.full_name})", s.where)
+        by_number[s.record_number] = s.full_name
+        key = name_key(s.full_name)
+        if key in seen_names:
+            bad(f"ученик «{s.full_name}» указан в списке класса дважды", s.where)
+        seen_names[key] = s.record_number
+        if s.joined and s.left and s.left < s.joined:
+            bad(f"у ученика «{s.full_name}» дата выбытия раньше даты прибытия", s.where)
+
+    def who(rec: str) -> str:
+        return by_number.get(rec, rec)
+
+    courses = Counter((name_key(c.subject), name_key(c.subgroup)) for c in cls.courses)
+    for course in cls.courses:
+        title = course.subject + (f" ({course.subgroup})" if course.subgroup else "")
+        if courses[(name_key(course.subject), name_key(course.subgroup))] > 1:
+            bad(f"предмет «{title}» описан в классе {cls.name} дважды", course.where)
+        members = set(by_number)
+        if course.students is not None:
+            for rec in course.students:
+                if rec not in by_number:
+                    bad(f"«{title}»: ученик {rec} не из списка класса {cls.name}", course.where)
+            members = set(course.students) & members
+        lesson_keys: Counter = Counter()
+        for lesson in course.lessons:
+            lesson_keys[(lesson.date, lesson.number)] += 1
+            if lesson_keys[(lesson.date, lesson.number)] == 2:
+                bad(f"«{title}»: урок {lesson.date:%d.%m.%Y} № {lesson.number} указан дважды",
+                    lesson.where)
+            if not scope.has_date(lesson.date):
+                periods = ", ".join(doc.period(c).name for c in covers)
+                bad(f"«{title}»: дата урока {lesson.date:%d.%m.%Y} вне периода ({periods})",
+                    lesson.where)
+            if lesson.marks and cls.grade == 1:
+                bad(f"«{title}»: в 1 классе отметки не ставятся (Положение о ЭКЖ, п. 1.3), "
+                    f"а у урока {lesson.date:%d.%m.%Y} они есть", lesson.marks[0].where)
+            for m in lesson.marks:
+                if m.student not in members:
+                    bad(_unknown(m.student, title, cls.name, course.students is not None),
+                        m.where)
+            present: set[str] = set()
+            for a in lesson.attendance:
+                if a.student not in members:
+                    bad(_unknown(a.student, title, cls.name, course.students is not None),
+                        a.where)
+                if a.student in present:
+                    bad(f"«{title}»: у ученика «{who(a.student)}» два кода посещаемости на "
+                        f"уроке {lesson.date:%d.%m.%Y}", a.where)
+                present.add(a.student)
+        seen: set[tuple[str, str, str]] = set()
+        for pm in course.period_marks:
+            if pm.student not in members:
+                bad(_unknown(pm.student, title, cls.name, course.students is not None), pm.where)
+            if cls.grade == 1:
+                bad(f"«{title}»: в 1 классе отметки не ставятся (Положение о ЭКЖ, п. 1.3)",
+                    pm.where)
+            if pm.period not in scope.mark_periods:
+                bad(f"«{title}»: отметка за период {pm.period} не относится к периодам файла",
+                    pm.where)
+            elif pm.kind == "period" and pm.period == "Y":
+                bad(f"«{title}»: для учебного года укажите вид отметки (year, exam, final)",
+                    pm.where)
+            elif pm.kind != "period" and pm.period != "Y":
+                bad(f"«{title}»: годовая, экзаменационная и итоговая отметки относятся к "
+                    f"учебному году (Y), а не к {pm.period}", pm.where)
+            key = (pm.student, pm.period, pm.kind)
+            if key in seen:
+                bad(f"«{title}»: у ученика «{who(pm.student)}» две отметки за {pm.period} "
+                    f"({pm.kind})", pm.where)
+            seen.add(key)
+
+
+def _unknown(rec: str, title: str, class_name: str, subgroup: bool) -> str:
+    where = "в подгруппе" if subgroup else "в списке класса"
+    return f"«{title}»: ученика «{rec}» нет {where} {class_name}"

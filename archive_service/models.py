@@ -1,0 +1,4 @@
+"""Imports every model module so that the metadata knows all tables (for Alembic)."""
+
+from archive_service.journals import models as journals_models  # noqa: F401
+from archive_service.snapshots import models as snapshots_models  # noqa: F401

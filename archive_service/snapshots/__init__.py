@@ -1,0 +1,1 @@
+"""Immutable period snapshots (неизменяемые срезы журнала за период)."""

@@ -1,0 +1,54 @@
+"""The Storage interface shared by every backend."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_key(digest: str) -> str:
+    """The storage key of a blob with this SHA-256: ``sha256/ab/abcdef…``."""
+    return f"sha256/{digest[:2]}/{digest}"
+
+
+class Storage(ABC):
+    """Content-addressed, write-once object storage."""
+
+    url: str
+
+    def put(self, data: bytes) -> str:
+        """Store bytes (once) and return their key."""
+        key = content_key(sha256_hex(data))
+        if not self.exists(key):
+            self._write_new(key, data)
+        return key
+
+    @abstractmethod
+    def _write_new(self, key: str, data: bytes) -> None:
+        """Write a blob that is not yet stored."""
+
+    @abstractmethod
+    def get(self, key: str) -> bytes:
+        """The stored bytes; StorageObjectMissingError when absent."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under the key."""
+
+    @abstractmethod
+    def size(self, key: str) -> int:
+        """Stored size in bytes; StorageObjectMissingError when absent."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove an object (used only to undo a failed unit of work, and by disposal)."""
+
+    @abstractmethod
+    def keys(self) -> Iterator[str]:
+        """Every stored key."""

@@ -1,0 +1,80 @@
+"""S3 storage via boto3 (production; tested against a real SeaweedFS server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from archive_service.errors import StorageError, StorageObjectMissingError
+from archive_service.storage.base import Storage
+
+
+class S3Storage(Storage):
+    """Blobs as objects in one bucket under a prefix."""
+
+    def __init__(
+        self, *, bucket: str, prefix: str = "", endpoint_url: str | None = None,
+        region: str = "us-east-1",
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.url = f"s3://{bucket}/{self.prefix}" + (f"?endpoint={endpoint_url}" if endpoint_url else "")
+        # Non-AWS servers (SeaweedFS) do not speak the newer default checksum headers.
+        config = Config(
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            retries={"max_attempts": 5, "mode": "standard"},
+        )
+        self.client = boto3.client(
+            "s3", endpoint_url=endpoint_url, region_name=region, config=config
+        )
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _missing(self, key: str) -> StorageObjectMissingError:
+        return StorageObjectMissingError(f"Объект {key} отсутствует в хранилище {self.url}.")
+
+    def _write_new(self, key: str, data: bytes) -> None:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"Не удалось записать {key} в {self.url}: {exc}") from exc
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise self._missing(key) from None
+            raise StorageError(f"Не удалось прочитать {key} из {self.url}: {exc}") from exc
+
+    def _head(self, key: str) -> dict | None:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise StorageError(f"Хранилище {self.url} недоступно: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._head(key) is not None
+
+    def size(self, key: str) -> int:
+        head = self._head(key)
+        if head is None:
+            raise self._missing(key)
+        return int(head["ContentLength"])
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def keys(self) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        start = f"{self.prefix}/" if self.prefix else ""
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
+            for obj in page.get("Contents", []):
+                yield obj["Key"][len(start):]
