@@ -122,3 +122,29 @@ class UnitOfWork:
         for key in self._created:
             self.storage.delete(key)
         self._created.clear()
+
+
+def bulk_insert(session: Session, table, rows: list[dict]) -> None:
+    """Insert many rows through the driver's executemany, skipping per-row SQLAlchemy work.
+
+    Used for marks and attendance (10^5 rows a school year). Dates are written as ISO
+    text on SQLite, which is how SQLAlchemy's Date type stores them there.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    cols = list(rows[0])
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) "
+           f"VALUES ({', '.join([mark] * len(cols))})")
+    if sqlite:
+        from sqlalchemy import Date
+
+        dates = {i for i, c in enumerate(cols) if isinstance(table.c[c].type, Date)}
+        getters = [(c, i in dates) for i, c in enumerate(cols)]
+        params = [tuple(r[c].isoformat() if is_date and r[c] is not None else r[c]
+                        for c, is_date in getters) for r in rows]
+    else:
+        params = [tuple(r[c] for c in cols) for r in rows]
+    conn.exec_driver_sql(sql, params)

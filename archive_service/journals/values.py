@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
-
-_SPACES = re.compile(r"\s+")
 
 #: Attendance codes (seed 000, class leader a): Б ill, У absent for a valid reason,
 #: Н absent without a valid reason, О late. Latin look-alikes typed by mistake are accepted.
@@ -40,8 +39,7 @@ def clean(text: object) -> str | None:
     """Text with stray spaces removed and inner runs of spaces collapsed; None when empty."""
     if text is None:
         return None
-    s = _SPACES.sub(" ", str(text).replace("\u00a0", " ")).strip()
-    return s or None
+    return " ".join(str(text).split()) or None  # split() also splits on no-break spaces
 
 
 def name_key(text: str) -> str:
@@ -94,6 +92,7 @@ def parse_year_column(text: object) -> str | None:
     return YEAR_COLUMN_WORDS.get(key)
 
 
+@lru_cache(maxsize=4096)
 def parse_mark(raw: object, *, scale: str | None = None) -> tuple[str, str, str]:
     """A current mark as written → (raw, normalised value, scale). 1-5, зач, незач."""
     text = clean(raw)
@@ -113,6 +112,7 @@ def parse_mark(raw: object, *, scale: str | None = None) -> tuple[str, str, str]
     return found
 
 
+@lru_cache(maxsize=4096)
 def parse_period_mark(raw: object) -> tuple[str, str]:
     """A period, year, exam or final mark as written → (raw, normalised value)."""
     text = clean(raw)
@@ -130,6 +130,7 @@ def parse_period_mark(raw: object) -> tuple[str, str]:
     )
 
 
+@lru_cache(maxsize=4096)
 def parse_attendance(raw: object) -> tuple[str, str]:
     """An attendance code as written, in either case → (raw, code Б/У/Н/О)."""
     text = clean(raw)
@@ -144,11 +145,14 @@ def parse_attendance(raw: object) -> tuple[str, str]:
 _CELL_SPLIT = re.compile(r"[/,;\s]+")
 
 
-def parse_grid_cell(raw: object) -> tuple[tuple[str, str] | None, list[tuple[str, str, str]]]:
+@lru_cache(maxsize=4096)
+def parse_grid_cell(
+    raw: object,
+) -> tuple[tuple[str, str] | None, tuple[tuple[str, str, str], ...]]:
     """A grid cell → (attendance or None, marks). «4/5» two marks, «н» absent, «О 5» both."""
     text = clean(raw)
     if text is None:
-        return None, []
+        return None, ()
     attendance: tuple[str, str] | None = None
     marks: list[tuple[str, str, str]] = []
     for token in (t for t in _CELL_SPLIT.split(text) if t):
@@ -158,9 +162,10 @@ def parse_grid_cell(raw: object) -> tuple[tuple[str, str] | None, list[tuple[str
             attendance = parse_attendance(token)
         else:
             marks.append(parse_mark(token))
-    return attendance, marks
+    return attendance, tuple(marks)
 
 
+@lru_cache(maxsize=4096)
 def parse_date(value: object, *, year_start: dt.date | None = None) -> dt.date:
     """A date as a real spreadsheet date, ISO text, «дд.мм.гггг» or «дд.мм».
 
@@ -195,6 +200,7 @@ def parse_date(value: object, *, year_start: dt.date | None = None) -> dt.date:
         ) from None
 
 
+@lru_cache(maxsize=4096)
 def parse_weight(value: object) -> str:
     """A mark weight as a normalised decimal string («1», «1.5»); default 1."""
     text = clean(value)

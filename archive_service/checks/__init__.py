@@ -1,0 +1,1 @@
+"""Completeness checks before a period is frozen (контроль ведения журнала)."""

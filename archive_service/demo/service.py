@@ -1,0 +1,94 @@
+"""``archive demo``: the main job end to end on the embedded defaults.
+
+Generates the demo school, imports it (JSON, then the spreadsheets of the same school, which
+must change nothing), runs the completeness check and snapshots a period for every class.
+Later issues extend it with rendering, signing, registering, backups and retention.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archive_service.actors import Actor
+from archive_service.checks.service import check_class, summarise
+from archive_service.db import Archive, upgrade
+from archive_service.demo.generator import YEAR, generate_school
+from archive_service.demo.writers import write_json, write_xlsx
+from archive_service.errors import ImportRejectedError
+from archive_service.journals.service import import_files
+from archive_service.snapshots.service import (
+    PeriodRef, SnapshotOutcome, classes_for, create_snapshots, find_period, find_school,
+    verify_snapshots,
+)
+
+
+@dataclass
+class DemoSummary:
+    """What the demo did, with timings in seconds."""
+
+    out: Path
+    json_files: int = 0
+    xlsx_files: int = 0
+    changed_by_xlsx: list[str] = field(default_factory=list)
+    findings: dict[str, int] = field(default_factory=dict)
+    snapshots: list[SnapshotOutcome] = field(default_factory=list)
+    verified: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def write_demo_data(out: Path, seed: int, *, xlsx: bool = True) -> tuple[list[Path], list[Path]]:
+    """Write the demo school as JSON and (optionally) spreadsheets under ``out``."""
+    docs = generate_school(seed)
+    return write_json(docs, out), (write_xlsx(docs, out) if xlsx else [])
+
+
+def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor: Actor,
+             with_xlsx: bool = True,
+             progress: Callable[[str], None] = lambda _msg: None) -> DemoSummary:
+    """Run the main job end to end and return what it did."""
+    summary = DemoSummary(out)
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        summary.timings[name] = round(now - t, 2)
+        t = now
+
+    upgrade(archive.engine)
+    progress("Создаю демонстрационную школу…")
+    json_files, xlsx_files = write_demo_data(out, seed, xlsx=with_xlsx)
+    summary.json_files, summary.xlsx_files = len(json_files), len(xlsx_files)
+    lap("generate")
+    progress(f"Загружаю {len(json_files)} файлов JSON…")
+    for outcome in import_files(archive, json_files, actor=actor):
+        if isinstance(outcome, ImportRejectedError):
+            raise outcome
+    lap("import_json")
+    if xlsx_files:
+        progress(f"Загружаю {len(xlsx_files)} книг Excel той же школы (ничего не должно измениться)…")
+        for outcome in import_files(archive, xlsx_files, actor=actor):
+            if isinstance(outcome, ImportRejectedError):
+                raise outcome
+            if outcome.changed:
+                summary.changed_by_xlsx.append(outcome.file_name)
+        lap("import_xlsx")
+    period = f"{YEAR}/{period_code}"
+    progress(f"Проверяю полноту журнала за {period}…")
+    with archive.sessions() as s:
+        school = find_school(s, None)
+        year, per = find_period(s, school, PeriodRef.parse(period))
+        findings = [f for sc in classes_for(s, year, per, None) for f in check_class(s, sc, per)]
+    summary.findings = summarise(findings)
+    lap("check")
+    progress(f"Фиксирую срезы журналов за {period}…")
+    summary.snapshots = create_snapshots(archive, period=period, class_name=None,
+                                         school_code=None, actor=actor)
+    lap("snapshot")
+    outcomes = verify_snapshots(archive, period=period)
+    summary.verified = sum(o.ok for o in outcomes)
+    lap("verify")
+    return summary

@@ -1,0 +1,1 @@
+"""The ``archive`` command line (click), one module per command group."""

@@ -1,0 +1,71 @@
+"""``archive demo-data`` and ``archive demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from archive_service.checks.service import KINDS
+from archive_service.demo.service import run_demo, write_demo_data
+from cli.context import actor, echo_json, open_archive
+from cli.errors import handle_errors
+
+
+@click.command("demo-data", help="Записать демонстрационную школу (JSON и книги Excel).")
+@click.option("--seed", default=1, show_default=True, help="Зерно генератора (одно зерно — "
+              "одни и те же данные).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Папка вывода.")
+@click.option("--no-xlsx", is_flag=True, help="Только JSON.")
+@handle_errors
+def demo_data(seed: int, out: Path, no_xlsx: bool) -> None:
+    """Write the demo school."""
+    json_files, xlsx_files = write_demo_data(out, seed, xlsx=not no_xlsx)
+    click.echo(f"Записано: {len(json_files)} файлов JSON в {out / 'json'}, "
+               f"{len(xlsx_files)} книг Excel в {out / 'xlsx'}")
+
+
+@click.command(help="Главный сценарий на встроенных настройках: демо-школа, загрузка, "
+               "проверка, срезы.")
+@click.option("--seed", default=1, show_default=True)
+@click.option("--period", "period_code", default="Y", show_default=True,
+              help="Период среза: Q1-Q4, H1-H2 или Y (учебный год).")
+@click.option("--no-xlsx", is_flag=True, help="Не создавать и не загружать книги Excel.")
+@click.option("--json", "as_json", is_flag=True, help="Итог в JSON.")
+@handle_errors
+def demo(seed: int, period_code: str, no_xlsx: bool, as_json: bool) -> None:
+    """Run the main job end to end."""
+    archive = open_archive()
+    out = archive.settings.home / "demo"
+    summary = run_demo(archive, out=out, seed=seed, period_code=period_code, actor=actor(),
+                       with_xlsx=not no_xlsx,
+                       progress=lambda m: click.echo(m, err=True))
+    created = sum(o.created for o in summary.snapshots)
+    if as_json:
+        echo_json({"json_files": summary.json_files, "xlsx_files": summary.xlsx_files,
+                   "changed_by_xlsx": summary.changed_by_xlsx, "findings": summary.findings,
+                   "snapshots": [{**o.snapshot.as_dict(), "created": o.created}
+                                 for o in summary.snapshots],
+                   "verified": summary.verified, "timings": summary.timings})
+    else:
+        click.echo("")
+        click.echo(f"Демо-школа: {out}")
+        click.echo(f"Загружено: {summary.json_files} файлов JSON, {summary.xlsx_files} книг Excel"
+                   + (f"; книги Excel изменили журнал: {', '.join(summary.changed_by_xlsx)}"
+                      if summary.changed_by_xlsx else
+                      "; книги Excel той же школы ничего не изменили"))
+        click.echo("Проверка полноты: " + (", ".join(
+            f"{KINDS[k]} — {n}" for k, n in sorted(summary.findings.items())) or "замечаний нет"))
+        click.echo(f"Срезы: {len(summary.snapshots)} классов, создано {created}, "
+                   f"уже были {len(summary.snapshots) - created}; хеши проверены: "
+                   f"{summary.verified}")
+        for o in summary.snapshots[:3]:
+            s = o.snapshot
+            click.echo(f"  {s.class_name} «{s.period_name}»: № {s.id}, v{s.version}, "
+                       f"sha256 {s.sha256}")
+        if len(summary.snapshots) > 3:
+            click.echo(f"  … и ещё {len(summary.snapshots) - 3} (archive snapshot list)")
+        click.echo("Время, с: " + ", ".join(f"{k} {v}" for k, v in summary.timings.items()))
+    if summary.changed_by_xlsx or summary.verified != len(summary.snapshots):
+        sys.exit(1)

@@ -1,0 +1,25 @@
+"""Entry point of the ``archive`` console script."""
+
+from __future__ import annotations
+
+import click
+
+from cli import check, demo, imports, setup, snapshot
+
+
+@click.group(help="Архив электронных классных журналов: срезы, проверки, копии, хранение.")
+@click.version_option(package_name="school-journal-archive")
+def main() -> None:
+    """The ``archive`` command group."""
+
+
+main.add_command(setup.init)
+main.add_command(setup.school)
+main.add_command(imports.import_command)
+main.add_command(snapshot.snapshot)
+main.add_command(check.check)
+main.add_command(demo.demo_data)
+main.add_command(demo.demo)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,46 @@
+"""``archive init`` and ``archive school``: the database and per-school settings."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from archive_service.db import upgrade
+from archive_service.errors import NotFoundError
+from archive_service.journals.models import School
+from cli.context import open_archive
+from cli.errors import handle_errors
+
+
+@click.command(help="Создать или обновить базу данных архива (миграции до последней версии).")
+@handle_errors
+def init() -> None:
+    """Upgrade the database to the head migration."""
+    archive = open_archive()
+    upgrade(archive.engine)
+    click.echo(f"База данных готова: {archive.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Хранилище: {archive.storage.url}")
+
+
+@click.group(help="Настройки школы.")
+def school() -> None:
+    """School settings."""
+
+
+@school.command("set", help="Изменить настройки школы.")
+@click.argument("code")
+@click.option("--block-snapshot-on-incomplete/--no-block-snapshot-on-incomplete", default=None,
+              help="Запрещать срез журнала, пока проверка полноты находит замечания.")
+@handle_errors
+def school_set(code: str, block_snapshot_on_incomplete: bool | None) -> None:
+    """Change school settings."""
+    archive = open_archive()
+    with archive.unit_of_work() as uow:
+        sch = uow.session.scalars(select(School).filter_by(code=code)).one_or_none()
+        if sch is None:
+            raise NotFoundError(f"Школа с кодом «{code}» не найдена.")
+        settings = dict(sch.settings or {})
+        if block_snapshot_on_incomplete is not None:
+            settings["block_snapshot_on_incomplete"] = block_snapshot_on_incomplete
+        sch.settings = settings
+    click.echo(f"Настройки школы {code}: {settings}")
