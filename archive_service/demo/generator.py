@@ -302,6 +302,8 @@ def _period_marks(rng, subject, roster, grade, codes, marks_of, pass_fail, grade
             if left is not None and left <= end:
                 continue  # left before the period's end: no period mark
             joined = dt.date.fromisoformat(s["joined"]) if s["joined"] else None
+            if joined is not None and joined > end:
+                continue  # not yet in the class in this period
             if joined is not None and joined > start + dt.timedelta(days=20):
                 raw = "н/а" if rng.random() < 0.5 else None  # arrived late in the period
                 if raw:

@@ -80,6 +80,9 @@ def _validate_class(doc, cls, covers, scope, bad) -> None:
         if s.joined and s.left and s.left < s.joined:
             bad(f"у ученика «{s.full_name}» дата выбытия раньше даты прибытия", s.where)
 
+    students_by_number = {s.record_number: s for s in cls.students}
+    period_defs = {p.code: p for p in doc.periods}
+
     def who(rec: str) -> str:
         return by_number.get(rec, rec)
 
@@ -136,6 +139,13 @@ def _validate_class(doc, cls, covers, scope, bad) -> None:
             elif pm.kind != "period" and pm.period != "Y":
                 bad(f"«{title}»: годовая, экзаменационная и итоговая отметки относятся к "
                     f"учебному году (Y), а не к {pm.period}", pm.where)
+            st = students_by_number.get(pm.student)
+            period = period_defs.get(pm.period)
+            if st and period and ((st.joined and st.joined > period.end)
+                                  or (st.left and st.left < period.start)):
+                bad(f"«{title}»: у ученика «{st.full_name}» отметка за «{period.name}», "
+                    "но в этом периоде он не учился в классе (см. даты прибытия и выбытия)",
+                    pm.where)
             key = (pm.student, pm.period, pm.kind)
             if key in seen:
                 bad(f"«{title}»: у ученика «{who(pm.student)}» две отметки за {pm.period} "

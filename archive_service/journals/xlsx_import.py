@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
 
 from archive_service.errors import ImportRejectedError, Problem
 from archive_service.journals.document import (
@@ -42,6 +42,15 @@ SUBJECT_FIELDS = {"предмет": "subject", "группа": "subgroup", "по
                   "учитель": "teachers", "учителя": "teachers"}
 LESSON_COLUMNS = {"дата": "date", "тема урока": "topic", "тема": "topic",
                   "домашнее задание": "homework", "вид работы": "kind_of_work", "вес": "weight"}
+
+
+def _cell(value: Any) -> Any:
+    """A cell as the importer expects it: None for empty, 5 (not 5.0) for whole numbers."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _label(value: Any) -> str:
@@ -97,11 +106,11 @@ class _Sheet:
 def parse_xlsx(data: bytes, file_name: str) -> JournalDocument:
     """Parse a class workbook for one period; raises ImportRejectedError listing every problem."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheets = [(ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)])
-                  for ws in wb.worksheets]
-        wb.close()
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = [(name, [tuple(_cell(v) for v in r)
+                          for r in wb.get_sheet_by_name(name).to_python()])
+                  for name in wb.sheet_names]
+    except Exception as exc:  # a damaged file fails in many ways inside the reader
         raise ImportRejectedError(file_name, [Problem(
             file_name, f"файл не читается как книга Excel (.xlsx): {type(exc).__name__}: {exc}"
         )]) from None

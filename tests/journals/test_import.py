@@ -1,0 +1,209 @@
+"""Import: all-or-nothing per file, idempotent, clear errors; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from archive_service.actors import Actor
+from archive_service.errors import ImportRejectedError
+from archive_service.journals.service import import_file
+from tests.support.journal import tiny, write_json, write_workbooks
+from tests.support.state import archive_state
+
+ACTOR = Actor("Секретарь Тестовая")
+
+
+def _import(archive, path: Path):
+    return import_file(archive, path, actor=ACTOR)
+
+
+def test_json_import_then_same_file_again_changes_nothing(archive, tmp_path):
+    path = write_json(tiny(), tmp_path / "7А.json")
+    first = _import(archive, path)
+    assert first.changed and first.counts["journal"] == 1
+    before = archive_state(archive)
+    second = _import(archive, path)
+    assert not second.changed and second.counts == {}
+    assert archive_state(archive) == before
+
+
+def test_spreadsheet_import_twice_changes_nothing(archive, tmp_path):
+    [book] = write_workbooks(tiny(), tmp_path)
+    assert _import(archive, book).changed
+    before = archive_state(archive)
+    assert not _import(archive, book).changed
+    assert archive_state(archive) == before
+
+
+def test_json_then_spreadsheet_of_same_content_changes_nothing(archive, tmp_path):
+    doc = tiny()
+    _import(archive, write_json(doc, tmp_path / "7А.json"))
+    before = archive_state(archive)
+    [book] = write_workbooks(doc, tmp_path)
+    result = _import(archive, book)
+    assert not result.changed, result.counts
+    assert archive_state(archive) == before
+
+
+def test_corrected_file_replaces_only_its_period(archive, tmp_path):
+    doc = tiny()
+    _import(archive, write_json(doc, tmp_path / "q1.json"))
+    doc["classes"][0]["courses"][0]["lessons"][0]["marks"][0]["raw"] = "3"
+    result = _import(archive, write_json(doc, tmp_path / "q1-fixed.json"))
+    assert result.changed and result.counts == {"journal": 1}
+
+
+def _expect_rejected(archive, path: Path, *fragments: str) -> ImportRejectedError:
+    before = archive_state(archive)
+    with pytest.raises(ImportRejectedError) as info:
+        _import(archive, path)
+    message = info.value.message
+    for fragment in fragments:
+        assert fragment in message, message
+    assert "Ничего из этого файла не сохранено" in message
+    assert archive_state(archive) == before, "a rejected file must leave nothing behind"
+    return info.value
+
+
+@pytest.fixture
+def loaded(archive, tmp_path):
+    """An archive that already holds the tiny journal (so 'unchanged' is meaningful)."""
+    _import(archive, write_json(tiny(), tmp_path / "base.json"))
+    return archive
+
+
+# --- the rejected inputs of the spine issue, in JSON -------------------------------------
+
+def test_json_mark_outside_scale(loaded, tmp_path):
+    doc = tiny()
+    doc["classes"][0]["courses"][0]["lessons"][0]["marks"][0]["raw"] = "6"
+    _expect_rejected(loaded, write_json(doc, tmp_path / "bad.json"), "bad.json",
+                     "classes[0].courses[0].lessons[0].marks[0]", "«6» вне шкалы")
+
+
+def test_json_marks_in_grade_one(loaded, tmp_path):
+    doc = tiny()
+    doc["classes"][0].update(name="1А", grade=1)
+    _expect_rejected(loaded, write_json(doc, tmp_path / "g1.json"),
+                     "в 1 классе отметки не ставятся", "classes[0].courses[0].lessons[0].marks[0]")
+
+
+def test_json_lesson_outside_period(loaded, tmp_path):
+    doc = tiny()
+    doc["classes"][0]["courses"][0]["lessons"][0]["date"] = "2025-11-10"
+    _expect_rejected(loaded, write_json(doc, tmp_path / "late.json"),
+                     "дата урока 10.11.2025 вне периода (1 четверть)",
+                     "classes[0].courses[0].lessons[0]")
+
+
+def test_json_student_twice(loaded, tmp_path):
+    doc = tiny()
+    students = doc["classes"][0]["students"]
+    students.append(dict(students[0], record_number="ЛД-9"))
+    _expect_rejected(loaded, write_json(doc, tmp_path / "twice.json"),
+                     "ученик «Иванов Иван Иванович» указан в списке класса дважды",
+                     "classes[0].students[3]")
+
+
+def test_json_mark_for_unknown_student(loaded, tmp_path):
+    doc = tiny()
+    doc["classes"][0]["courses"][0]["lessons"][0]["marks"][0]["student"] = "ЛД-404"
+    _expect_rejected(loaded, write_json(doc, tmp_path / "who.json"),
+                     "ученика «ЛД-404» нет в списке класса 7А")
+
+
+def test_json_unreadable(loaded, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_bytes(b'{"format": "school-journal/1", "school": ')
+    _expect_rejected(loaded, path, "broken.json", "не читается как JSON")
+
+
+def test_json_schema_errors_name_the_field(loaded, tmp_path):
+    doc = tiny()
+    del doc["classes"][0]["students"][1]["record_number"]
+    doc["classes"][0]["courses"][0]["lessons"][1]["date"] = "2025-13-01"
+    error = _expect_rejected(loaded, write_json(doc, tmp_path / "schema.json"),
+                             "classes[0].students[1]", "'record_number' is a required property",
+                             "classes[0].courses[0].lessons[1].date")
+    assert len(error.problems) == 2
+
+
+def test_period_mark_for_student_not_yet_enrolled(loaded, tmp_path):
+    doc = tiny()
+    doc["classes"][0]["students"][1]["joined"] = "2025-11-01"
+    _expect_rejected(loaded, write_json(doc, tmp_path / "pm.json"),
+                     "в этом периоде он не учился в классе")
+
+
+def test_changed_year_dates_are_refused(loaded, tmp_path):
+    doc = tiny()
+    doc["academic_year"]["end"] = "2026-05-31"
+    _expect_rejected(loaded, write_json(doc, tmp_path / "cal.json"),
+                     "даты учебного года 2025-2026 в файле")
+
+
+# --- the same in the spreadsheet layout ---------------------------------------------------
+
+def _edit(book: Path, sheet: str, find, new_value) -> Path:
+    wb = load_workbook(book)
+    ws = wb[sheet]
+    for row in ws.iter_rows():
+        for cell in row:
+            if find(cell):
+                cell.value = new_value
+                wb.save(book)
+                return book
+    raise AssertionError("cell not found")
+
+
+def _book(tmp_path: Path, doc=None) -> Path:
+    [book] = write_workbooks(doc or tiny(), tmp_path / "books")
+    return book
+
+
+def test_xlsx_mark_outside_scale(loaded, tmp_path):
+    book = _edit(_book(tmp_path), "Алгебра", lambda c: c.value == "5" and c.column > 2, "7")
+    _expect_rejected(loaded, book, "7А_Q1.xlsx", "лист «Алгебра», строка 5, столбец C",
+                     "«7» вне шкалы")
+
+
+def test_xlsx_marks_in_grade_one(loaded, tmp_path):
+    book = _edit(_book(tmp_path), "Класс", lambda c: c.value == "7А", "1А")
+    _expect_rejected(loaded, book, "в 1 классе отметки не ставятся", "лист «Алгебра»")
+
+
+def test_xlsx_lesson_outside_period(loaded, tmp_path):
+    book = _edit(_book(tmp_path), "Алгебра", lambda c: c.value == "04.09" or (
+        c.value == "04.09.2025"), "12.11.2025")
+    _expect_rejected(loaded, book, "вне периода (1 четверть)")
+
+
+def test_xlsx_student_twice_in_grid(loaded, tmp_path):
+    book = _edit(_book(tmp_path), "Алгебра", lambda c: c.value == "Сидорова Мария Петровна",
+                 "Иванов Иван Иванович")
+    _expect_rejected(loaded, book, "ученик «Иванов Иван Иванович» встречается в сетке дважды")
+
+
+def test_xlsx_grid_row_for_unknown_student(loaded, tmp_path):
+    book = _edit(_book(tmp_path), "Алгебра", lambda c: c.value == "Сидорова Мария Петровна",
+                 "Неизвестный Ученик")
+    _expect_rejected(loaded, book, "лист «Алгебра», строка 7, столбец B",
+                     "ученика «Неизвестный Ученик» нет в списке класса")
+
+
+def test_xlsx_unreadable(loaded, tmp_path):
+    path = tmp_path / "7А_Q2.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not really a workbook")
+    _expect_rejected(loaded, path, "7А_Q2.xlsx", "не читается как книга Excel")
+
+
+def test_xlsx_tolerates_spaces_yo_and_case(sqlite_archive, tmp_path):
+    book = _book(tmp_path)
+    _edit(book, "Алгебра", lambda c: c.value == "Кузнецов Пётр Олегович",
+          "  кузнецов  Петр Олегович ")
+    _edit(book, "Алгебра", lambda c: c.value == "н", "Н ")
+    result = _import(sqlite_archive, book)
+    assert result.changed
