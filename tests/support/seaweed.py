@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -44,12 +45,12 @@ class SeaweedServer:
     log: Path
 
     def stop(self) -> None:
-        """Stop the server (it can take a few seconds)."""
+        """Stop the server: a polite signal, then (it is a throwaway) a kill after 3 s."""
         self.process.terminate()
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=3)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
 

@@ -1,0 +1,90 @@
+"""The demo school: deterministic, realistic, and the same in JSON and in spreadsheets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from archive_service.actors import Actor
+from archive_service.demo.generator import generate_school
+from archive_service.demo.service import run_demo, write_demo_data
+from archive_service.errors import ImportRejectedError
+from archive_service.journals.service import import_files
+from archive_service.snapshots.service import create_snapshots
+from tests.conftest import make_archive
+
+ACTOR = Actor("demo test")
+
+
+def test_generator_is_deterministic_for_a_seed():
+    a = generate_school(3, classes=["1А", "7А"])
+    b = generate_school(3, classes=["1А", "7А"])
+    assert json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)
+    assert json.dumps(generate_school(4, classes=["1А", "7А"])) != json.dumps(a)
+
+
+def test_generated_school_is_realistic():
+    docs = generate_school(1)
+    classes = [d["classes"][0] for d in docs]
+    assert len(classes) == 25
+    students = sum(len(c["students"]) for c in classes)
+    assert 550 <= students <= 700
+    grade1 = [c for c in classes if c["grade"] == 1]
+    assert grade1 and all(not lesson["marks"] and not lesson["homework"]
+                          for c in grade1 for course in c["courses"]
+                          for lesson in course["lessons"])
+    seventh = next(c for c in classes if c["name"] == "7А")
+    subjects = {course["subject"] for course in seventh["courses"]}
+    assert {"Алгебра", "Геометрия", "Физика", "Русский язык"} <= subjects
+    assert "Химия" not in subjects  # chemistry starts in grade 8
+    subgroups = {course["subgroup"] for course in seventh["courses"]}
+    assert {"1 группа", "2 группа"} <= subgroups
+    senior = next(c for c in classes if c["name"] == "10А")
+    assert senior["period_scheme"] == "half_years"
+    names = [s["full_name"] for c in classes for s in c["students"]]
+    assert all(len(n.split()) == 3 for n in names) and len(set(names)) == len(names)
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return write_demo_data(out, 1)
+
+
+@pytest.mark.slow
+def test_json_and_spreadsheets_of_the_demo_school_give_identical_snapshots(
+        demo_files, tmp_path, sqlite_template):
+    json_files, xlsx_files = demo_files
+    hashes = {}
+    for fmt, files in (("json", json_files), ("xlsx", xlsx_files)):
+        home = tmp_path / fmt
+        home.mkdir()
+        shutil.copy(sqlite_template, home / "archive.sqlite3")
+        archive = make_archive(home, f"sqlite:///{home / 'archive.sqlite3'}")
+        for outcome in import_files(archive, files, actor=ACTOR):
+            assert not isinstance(outcome, ImportRejectedError), outcome.message
+        for period in ("Q1", "Q2", "Q3", "Q4", "H1", "H2", "Y"):
+            for o in create_snapshots(archive, period=f"2025-2026/{period}", class_name=None,
+                                      school_code=None, actor=ACTOR):
+                hashes.setdefault(fmt, {})[(o.snapshot.class_name, period)] = o.snapshot.sha256
+        archive.dispose()
+    # 21 classes on quarters (Q1-Q4 and Y), 4 on half-years (H1, H2 and Y)
+    assert len(hashes["json"]) == 21 * 5 + 4 * 3
+    assert hashes["json"] == hashes["xlsx"]
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path, sqlite_template):
+    shutil.copy(sqlite_template, tmp_path / "archive.sqlite3")
+    archive = make_archive(tmp_path, f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    summary = run_demo(archive, out=tmp_path / "demo", seed=2, period_code="Q1", actor=ACTOR,
+                       with_xlsx=False)
+    assert summary.json_files == 25
+    classes_on_quarters = 21
+    assert len(summary.snapshots) == classes_on_quarters
+    assert all(o.created for o in summary.snapshots)
+    assert summary.verified == classes_on_quarters
+    assert summary.findings  # a realistic journal is never perfect
+    archive.dispose()
