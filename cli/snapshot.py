@@ -7,7 +7,10 @@ import sys
 import click
 
 from archive_service.snapshots.service import (
-    create_snapshots, list_snapshots, show_snapshot, verify_snapshots,
+    create_snapshots,
+    list_snapshots,
+    show_snapshot,
+    verify_snapshots,
 )
 from cli.context import actor, echo_json, open_archive
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors

@@ -16,8 +16,16 @@ from typing import Any
 from faker import Faker
 
 from archive_service.demo.curriculum import (
-    EXAMS, FAMILY_SIZE, FAMILY_TITLE, GENERIC_TOPICS, KINDS_OF_WORK, NO_HOMEWORK,
-    PASS_FAIL, PLAN, SPLIT, TOPICS,
+    EXAMS,
+    FAMILY_SIZE,
+    FAMILY_TITLE,
+    GENERIC_TOPICS,
+    KINDS_OF_WORK,
+    NO_HOMEWORK,
+    PASS_FAIL,
+    PLAN,
+    SPLIT,
+    TOPICS,
 )
 from archive_service.journals.values import period_name
 

@@ -20,7 +20,12 @@ from archive_service.demo.writers import write_json, write_xlsx
 from archive_service.errors import ImportRejectedError
 from archive_service.journals.service import import_files
 from archive_service.snapshots.service import (
-    PeriodRef, SnapshotOutcome, classes_for, create_snapshots, find_period, find_school,
+    PeriodRef,
+    SnapshotOutcome,
+    classes_for,
+    create_snapshots,
+    find_period,
+    find_school,
     verify_snapshots,
 )
 

@@ -13,12 +13,27 @@ import jsonschema
 
 from archive_service.errors import ImportRejectedError, Problem
 from archive_service.journals.document import (
-    AttendanceRec, ClassJournal, CourseRec, JournalDocument, LessonRec, MarkRec, PeriodDef,
-    PeriodMarkRec, StaffRec, StudentRec,
+    AttendanceRec,
+    ClassJournal,
+    CourseRec,
+    JournalDocument,
+    LessonRec,
+    MarkRec,
+    PeriodDef,
+    PeriodMarkRec,
+    StaffRec,
+    StudentRec,
 )
 from archive_service.journals.values import (
-    PERIOD_SCHEMES, clean, grade_of, parse_attendance, parse_mark, parse_period_mark,
-    parse_weight, period_kind, period_name,
+    PERIOD_SCHEMES,
+    clean,
+    grade_of,
+    parse_attendance,
+    parse_mark,
+    parse_period_mark,
+    parse_weight,
+    period_kind,
+    period_name,
 )
 from archive_service.journals.values import class_name as norm_class_name
 

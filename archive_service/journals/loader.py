@@ -13,11 +13,26 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from archive_service.journals.document import (
-    AttendanceRec, CourseRec, LessonRec, MarkRec, PeriodMarkRec, StudentRec,
+    AttendanceRec,
+    CourseRec,
+    LessonRec,
+    MarkRec,
+    PeriodMarkRec,
+    StudentRec,
 )
 from archive_service.journals.models import (
-    Attendance, Course, CourseStudent, CourseTeacher, Enrolment, Lesson, Mark, Period,
-    PeriodMark, Staff, Student, Subject,
+    Attendance,
+    Course,
+    CourseStudent,
+    CourseTeacher,
+    Enrolment,
+    Lesson,
+    Mark,
+    Period,
+    PeriodMark,
+    Staff,
+    Student,
+    Subject,
 )
 
 

@@ -21,13 +21,31 @@ from archive_service.actors import Actor
 from archive_service.db import Archive, UnitOfWork, bulk_insert
 from archive_service.errors import ImportRejectedError, Problem
 from archive_service.journals.document import (
-    ClassJournal, JournalDocument, courses_content, scope_of,
+    ClassJournal,
+    JournalDocument,
+    courses_content,
+    scope_of,
 )
 from archive_service.journals.json_import import parse_json
 from archive_service.journals.loader import lesson_ids_in_scope, load_courses
 from archive_service.journals.models import (
-    AcademicYear, Attendance, Course, CourseStudent, CourseTeacher, Enrolment, ImportBatch,
-    Lesson, Mark, Period, PeriodMark, SchoolClass, School, Staff, StaffRole, Student, Subject,
+    AcademicYear,
+    Attendance,
+    Course,
+    CourseStudent,
+    CourseTeacher,
+    Enrolment,
+    ImportBatch,
+    Lesson,
+    Mark,
+    Period,
+    PeriodMark,
+    School,
+    SchoolClass,
+    Staff,
+    StaffRole,
+    Student,
+    Subject,
 )
 from archive_service.journals.validate import class_covers, validate_document
 from archive_service.journals.values import name_key, period_kind
@@ -52,7 +70,7 @@ def read_document(path: Path) -> tuple[JournalDocument, bytes]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportRejectedError(name, [Problem(name, f"файл не открывается: {exc.strerror}")])
+        raise ImportRejectedError(name, [Problem(name, f"файл не открывается: {exc.strerror}")]) from None
     if data[:2] == b"PK" or path.suffix.lower() in (".xlsx", ".xlsm"):
         doc = parse_xlsx(data, name)
     elif data.lstrip()[:1] in (b"{", b"\xef") or path.suffix.lower() == ".json":

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 #: Attendance codes (seed 000, class leader a): Б ill, У absent for a valid reason,
 #: Н absent without a valid reason, О late. Latin look-alikes typed by mistake are accepted.

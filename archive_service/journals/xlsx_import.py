@@ -19,12 +19,29 @@ from python_calamine import CalamineWorkbook
 
 from archive_service.errors import ImportRejectedError, Problem
 from archive_service.journals.document import (
-    AttendanceRec, ClassJournal, CourseRec, JournalDocument, LessonRec, MarkRec, PeriodDef,
-    PeriodMarkRec, StudentRec,
+    AttendanceRec,
+    ClassJournal,
+    CourseRec,
+    JournalDocument,
+    LessonRec,
+    MarkRec,
+    PeriodDef,
+    PeriodMarkRec,
+    StudentRec,
 )
 from archive_service.journals.values import (
-    PERIOD_SCHEMES, clean, grade_of, name_key, parse_date, parse_grid_cell, parse_period,
-    parse_period_mark, parse_weight, parse_year_column, period_kind, period_name,
+    PERIOD_SCHEMES,
+    clean,
+    grade_of,
+    name_key,
+    parse_date,
+    parse_grid_cell,
+    parse_period,
+    parse_period_mark,
+    parse_weight,
+    parse_year_column,
+    period_kind,
+    period_name,
 )
 from archive_service.journals.values import class_name as norm_class_name
 

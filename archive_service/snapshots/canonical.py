@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session
 from archive_service.journals.document import courses_content, student_content
 from archive_service.journals.loader import load_courses, load_students
 from archive_service.journals.models import (
-    AcademicYear, Period, SchoolClass, School, Staff,
+    AcademicYear,
+    Period,
+    School,
+    SchoolClass,
+    Staff,
 )
 
 FORMAT = "archive-journal-snapshot/1"

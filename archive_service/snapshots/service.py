@@ -22,10 +22,13 @@ from archive_service.actors import Actor
 from archive_service.checks.service import check_class, summarise
 from archive_service.db import Archive
 from archive_service.errors import (
-    ConflictError, NotFoundError, SnapshotBlockedError, SnapshotChangedError,
+    ConflictError,
+    NotFoundError,
+    SnapshotBlockedError,
+    SnapshotChangedError,
     StorageObjectMissingError,
 )
-from archive_service.journals.models import AcademicYear, Period, SchoolClass, School
+from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
 from archive_service.journals.values import class_name as norm_class_name
 from archive_service.snapshots.canonical import canonical_bytes, snapshot_content
 from archive_service.snapshots.models import PeriodSnapshot

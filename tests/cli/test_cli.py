@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-
 from tests.support.journal import tiny, write_json
 
 ARCHIVE = [sys.executable, "-m", "cli.main"]

