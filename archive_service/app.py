@@ -21,6 +21,7 @@ HTTP_STATUSES: list[tuple[type[e.ArchiveError], int]] = [
     (e.NotFoundError, 404),
     (e.PermissionDeniedError, 403),
     (e.SnapshotBlockedError, 409),
+    (e.SnapshotBatchError, 409),
     (e.SnapshotChangedError, 409),
     (e.ConflictError, 409),
     (e.IntegrityError, 500),

@@ -76,6 +76,19 @@ class SnapshotChangedError(SnapshotError):
     """The journal changed since the last snapshot; a new version needs a reason."""
 
 
+class SnapshotBatchError(SnapshotError):
+    """Some classes of a multi-class snapshot request failed; the others were snapshotted."""
+
+    def __init__(self, done: list, failures: list[tuple[str, ArchiveError]]) -> None:
+        self.done = done
+        self.failures = failures
+        lines = "\n".join(f"  - {name}: {error.message}" for name, error in failures)
+        super().__init__(
+            f"Срезы созданы не для всех классов: готово {len(done)}, не создано "
+            f"{len(failures)}. Остальные классы обработаны; исправьте и повторите для этих:\n"
+            f"{lines}")
+
+
 class IntegrityError(ArchiveError):
     """Stored bytes no longer match their recorded hash (tampering or corruption)."""
 

@@ -15,6 +15,7 @@ EXIT_CODES: list[tuple[type[e.ArchiveError], int]] = [
     (e.ImportRejectedError, 3),
     (e.NotFoundError, 4),
     (e.SnapshotBlockedError, 5),
+    (e.SnapshotBatchError, 5),
     (e.SnapshotChangedError, 5),
     (e.ConflictError, 5),
     (e.PermissionDeniedError, 6),

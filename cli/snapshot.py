@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from archive_service.errors import SnapshotBatchError
 from archive_service.snapshots.service import (
     create_snapshots,
     list_snapshots,
@@ -34,8 +35,16 @@ def create(period: str, class_name: str | None, all_classes: bool, school_code: 
     """Create snapshots."""
     if bool(class_name) == all_classes:
         raise click.UsageError("Укажите либо --class КЛАСС, либо --all.")
-    outcomes = create_snapshots(open_archive(), period=period, class_name=class_name,
-                                school_code=school_code, actor=actor(), reason=reason)
+    try:
+        outcomes = create_snapshots(open_archive(), period=period, class_name=class_name,
+                                    school_code=school_code, actor=actor(), reason=reason)
+    except SnapshotBatchError as batch:
+        _print(batch.done, as_json)
+        raise
+    _print(outcomes, as_json)
+
+
+def _print(outcomes, as_json: bool) -> None:
     if as_json:
         echo_json([{**o.snapshot.as_dict(), "created": o.created} for o in outcomes])
         return

@@ -22,10 +22,13 @@ from archive_service.actors import Actor
 from archive_service.checks.service import check_class, summarise
 from archive_service.db import Archive
 from archive_service.errors import (
+    ArchiveError,
     ConflictError,
     NotFoundError,
+    SnapshotBatchError,
     SnapshotBlockedError,
     SnapshotChangedError,
+    SnapshotError,
     StorageObjectMissingError,
 )
 from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
@@ -175,12 +178,24 @@ def create_snapshots(archive: Archive, *, period: str, class_name: str | None,
     with archive.sessions() as s:
         school = find_school(s, school_code)
         year, per = find_period(s, school, ref)
-        targets = [c.id for c in classes_for(s, year, per, class_name)]
+        classes = classes_for(s, year, per, class_name)
+        targets, names = [c.id for c in classes], [c.name for c in classes]
         school_id, period_id = school.id, per.id
     if not targets:
         raise NotFoundError(f"Нет классов, к которым относится период {ref.code} {ref.year}.")
-    return [_create_one(archive, school_id, class_id, period_id, actor, reason)
-            for class_id in targets]
+    if len(targets) == 1:
+        return [_create_one(archive, school_id, targets[0], period_id, actor, reason)]
+    # Many classes: one blocked class must not hold up the others.
+    done: list[SnapshotOutcome] = []
+    failures: list[tuple[str, ArchiveError]] = []
+    for class_id, name in zip(targets, names, strict=True):
+        try:
+            done.append(_create_one(archive, school_id, class_id, period_id, actor, reason))
+        except SnapshotError as exc:
+            failures.append((name, exc))
+    if failures:
+        raise SnapshotBatchError(done, failures)
+    return done
 
 
 def _create_one(archive: Archive, school_id: int, class_id: int, period_id: int, actor: Actor,

@@ -114,3 +114,15 @@ def test_unknown_period_exits_4(home, tmp_path):
     run(home, "import", str(write_json(tiny(), tmp_path / "a.json")), check=True)
     result = run(home, "snapshot", "create", "--period", "2024-2025/Q1", "--all")
     assert result.returncode == 4 and "Учебный год 2024-2025" in result.stderr
+
+
+def test_school_setting_blocks_snapshots_of_incomplete_journals(home, tmp_path):
+    run(home, "import", str(write_json(tiny(), tmp_path / "a.json")), check=True)
+    assert "True" in run(home, "school", "set", "T-001", "--block-snapshot-on-incomplete",
+                         check=True).stdout
+    blocked = run(home, "snapshot", "create", "--period", "2025-2026/Q1", "--class", "7А")
+    assert blocked.returncode == 5
+    assert "школа требует полного журнала" in blocked.stderr
+    assert "archive check --period 2025-2026/Q1 --class 7А" in blocked.stderr
+    missing = run(home, "school", "set", "НЕТ", "--no-block-snapshot-on-incomplete")
+    assert missing.returncode == 4 and "Школа с кодом «НЕТ» не найдена" in missing.stderr

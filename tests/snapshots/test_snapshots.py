@@ -195,3 +195,35 @@ def test_concurrent_snapshots_on_postgres_give_one_version(tmp_path, pg_url):
     assert sum(created for _, created in results) == 1
     assert [s.version for s in list_snapshots(archive)] == [1]
     archive.dispose()
+
+
+def test_one_failing_class_does_not_stop_the_others(archive, tmp_path):
+    import copy
+
+    doc = tiny()
+    other = copy.deepcopy(doc["classes"][0])
+    other["name"] = "7Б"
+    for i, student in enumerate(other["students"]):
+        student["record_number"] = f"ЛД-Б{i}"
+    mapping = {f"ЛД-{i + 1}": f"ЛД-Б{i}" for i in range(3)}
+    for course in other["courses"]:
+        if course.get("students"):
+            course["students"] = [mapping[r] for r in course["students"]]
+        for lesson in course["lessons"]:
+            for item in lesson["marks"] + lesson["attendance"]:
+                item["student"] = mapping[item["student"]]
+        for pm in course["period_marks"]:
+            pm["student"] = mapping[pm["student"]]
+    doc["classes"].append(other)
+    _load(archive, tmp_path, doc)
+    create_snapshots(archive, period=Q1, class_name=None, school_code=None, actor=ACTOR)
+    doc["classes"][0]["courses"][0]["lessons"][0]["topic"] = "Исправлено"
+    _load(archive, tmp_path, doc, "fixed.json")
+    from archive_service.errors import SnapshotBatchError
+
+    with pytest.raises(SnapshotBatchError) as info:
+        create_snapshots(archive, period=Q1, class_name=None, school_code=None, actor=ACTOR)
+    # 7А comes first and fails; 7Б after it is still done.
+    assert [o.snapshot.class_name for o in info.value.done] == ["7Б"]
+    assert [name for name, _ in info.value.failures] == ["7А"]
+    assert "7А: Журнал 7А за «1 четверть» изменился" in info.value.message
