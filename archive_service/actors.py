@@ -23,5 +23,3 @@ class Actor:
         """The actor of a CLI invocation."""
         return cls(os.environ.get("ARCHIVE_ACTOR") or getpass.getuser() or "unknown")
 
-
-SYSTEM = Actor("system", "system")

@@ -4,7 +4,9 @@ Prints seconds per stage and the peak resident memory of the process. The target
 spine issue is 10 s or less for import + snapshot of a whole school on a 2-core machine.
 
     .venv/bin/python bench/bench_import_snapshot.py [--seed 1] [--period Y] [--xlsx]
-        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+With --postgres, a temporary database is created on that server and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import resource
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,7 +38,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--period", default="Y")
     ap.add_argument("--xlsx", action="store_true", help="import the spreadsheets instead of JSON")
-    ap.add_argument("--database-url", help="default: SQLite in a temporary ARCHIVE_HOME")
+    ap.add_argument("--postgres", help="admin URL of a PostgreSQL server (default: SQLite)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -42,8 +47,14 @@ def main() -> None:
         files = xlsx_files if args.xlsx else json_files
         t_gen = time.perf_counter() - t0
         env = {"ARCHIVE_HOME": str(home)}
-        if args.database_url:
-            env["ARCHIVE_DATABASE_URL"] = args.database_url
+        scratch = None
+        if args.postgres:
+            scratch = f"archive_bench_{uuid.uuid4().hex[:8]}"
+            admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{scratch}"'))
+            env["ARCHIVE_DATABASE_URL"] = sa.make_url(args.postgres).set(
+                database=scratch).render_as_string(hide_password=False)
         archive = Archive(Settings.from_env(env))
         upgrade(archive.engine)
         actor = Actor("bench")
@@ -66,11 +77,10 @@ def main() -> None:
               f"({size / 1e6:.1f} MB canonical JSON)")
         print(f"import + snapshot:   {t_import + t_snap:.2f} s")
         print(f"peak RSS:            {peak_mb:.0f} MB")
-        if args.database_url:
-            from sqlalchemy import text
-
-            with archive.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        archive.dispose()
+        if scratch:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE "{scratch}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

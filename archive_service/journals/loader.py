@@ -7,7 +7,6 @@ Core queries rather than ORM objects: a school year holds hundreds of thousands 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -137,12 +136,3 @@ def lesson_ids_in_scope(session: Session, class_id: int,
         .where(Course.school_class_id == class_id, _in_ranges(ranges))
     ))
 
-
-def marks_by_student(courses: list[CourseRec]) -> dict[tuple[str, str], list[MarkRec]]:
-    """Current marks grouped by (course title, student record number)."""
-    out: dict[tuple[str, str], list[MarkRec]] = defaultdict(list)
-    for c in courses:
-        for lesson in c.lessons:
-            for m in lesson.marks:
-                out[(c.subject, m.student)].append(m)
-    return out

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -321,8 +321,3 @@ def verify_snapshots(archive: Archive, *, snapshot_id: int | None = None,
                 _select(s, school_code=school_code, period=period, class_name=class_name))]
     return [_verify(archive, info) for info in infos]
 
-
-def count_snapshots(archive: Archive) -> int:
-    """How many snapshot versions are recorded."""
-    with archive.sessions() as s:
-        return s.scalar(select(func.count(PeriodSnapshot.id)))
