@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
-from cli import check, demo, imports, setup, snapshot
+from cli import check, demo, imports, russian, setup, snapshot
+
+russian.install()
 
 
 @click.group(help="Архив электронных классных журналов: срезы, проверки, копии, хранение.")
-@click.version_option(package_name="school-journal-archive")
+@click.version_option(package_name="school-journal-archive", message="%(prog)s, версия %(version)s")
 def main() -> None:
     """The ``archive`` command group."""
 
@@ -20,6 +22,7 @@ main.add_command(snapshot.snapshot)
 main.add_command(check.check)
 main.add_command(demo.demo_data)
 main.add_command(demo.demo)
+russian.localise(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -30,7 +30,8 @@ def run(home: Path, *args: str, check: bool = False, process: bool = False):
                                 cwd=Path(__file__).resolve().parents[2])
         code, stdout, stderr = result.returncode, result.stdout, result.stderr
     else:
-        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False,
+                                    prog_name="archive")
         code, stdout, stderr = result.exit_code, result.stdout, result.stderr
     if check:
         assert code == 0, stderr
@@ -126,3 +127,13 @@ def test_school_setting_blocks_snapshots_of_incomplete_journals(home, tmp_path):
     assert "archive check --period 2025-2026/Q1 --class 7А" in blocked.stderr
     missing = run(home, "school", "set", "НЕТ", "--no-block-snapshot-on-incomplete")
     assert missing.returncode == 4 and "Школа с кодом «НЕТ» не найдена" in missing.stderr
+
+
+def test_help_and_usage_errors_are_in_russian(tmp_path):
+    help_text = run(tmp_path, "snapshot", "create", "--help", check=True).stdout
+    assert "Использование: archive snapshot create [ПАРАМЕТРЫ]" in help_text
+    assert "--period ТЕКСТ" in help_text and "Показать эту справку и выйти." in help_text
+    assert "[обязательный]" in help_text
+    missing = run(tmp_path, "snapshot", "create")
+    assert missing.returncode == 2
+    assert "Ошибка: Не указан параметр '--period'." in missing.stderr
