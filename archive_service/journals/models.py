@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -47,6 +48,9 @@ class AcademicYear(Base):
     label: Mapped[str] = mapped_column(String(9))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
+    #: False while the dates are the default 1 September - 31 August (a workbook without
+    #: them); the first file that gives the dates fixes them.
+    dates_given: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Period(Base):

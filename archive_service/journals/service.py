@@ -156,22 +156,37 @@ def _apply(uow: UnitOfWork, doc: JournalDocument, data: bytes, actor: Actor) -> 
     school = up.one(School, {"code": doc.school_code}, school_values)
     year = s.scalars(select(AcademicYear).filter_by(school_id=school.id, label=doc.year_label)
                      ).one_or_none()
+    fix_year = False
     if year is None:
         year = up.one(AcademicYear, {"school_id": school.id, "label": doc.year_label},
-                      {"start_date": doc.year_start, "end_date": doc.year_end})
+                      {"start_date": doc.year_start, "end_date": doc.year_end,
+                       "dates_given": doc.year_dates_given})
     elif doc.year_dates_given and (year.start_date, year.end_date) != (doc.year_start,
                                                                        doc.year_end):
-        raise ImportRejectedError(doc.file_name, [Problem(
-            doc.file_name,
-            f"даты учебного года {doc.year_label} в файле ({doc.year_start:%d.%m.%Y}–"
-            f"{doc.year_end:%d.%m.%Y}) расходятся с уже принятыми ({year.start_date:%d.%m.%Y}–"
-            f"{year.end_date:%d.%m.%Y}); календарь меняет администратор, а не импорт")])
+        if year.dates_given:
+            raise ImportRejectedError(doc.file_name, [Problem(
+                doc.file_name,
+                f"даты учебного года {doc.year_label} в файле ({doc.year_start:%d.%m.%Y}–"
+                f"{doc.year_end:%d.%m.%Y}) расходятся с уже принятыми "
+                f"({year.start_date:%d.%m.%Y}–{year.end_date:%d.%m.%Y}): проверьте даты в файле "
+                "(календарь года фиксируется первой загрузкой, в которой он указан)")])
+        # The stored dates were only the default: the first file that gives them fixes them.
+        year.start_date, year.end_date, year.dates_given = doc.year_start, doc.year_end, True
+        fix_year = True
+        up.changed("academic_year")
+    elif doc.year_dates_given and not year.dates_given:
+        year.dates_given = True
+        up.changed("academic_year")
     periods: dict[str, Period] = {}
     for p in doc.periods:
         existing = s.scalars(select(Period).filter_by(academic_year_id=year.id, code=p.code)
                              ).one_or_none()
         if existing and (existing.start_date, existing.end_date) != (p.start, p.end):
             if p.code == "Y" and not doc.year_dates_given:
+                periods["Y"] = existing
+                continue
+            if p.code == "Y" and fix_year:
+                existing.start_date, existing.end_date = p.start, p.end
                 periods["Y"] = existing
                 continue
             raise ImportRejectedError(doc.file_name, [Problem(

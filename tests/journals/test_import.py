@@ -207,3 +207,16 @@ def test_xlsx_tolerates_spaces_yo_and_case(sqlite_archive, tmp_path):
     _edit(book, "Алгебра", lambda c: c.value == "н", "Н ")
     result = _import(sqlite_archive, book)
     assert result.changed
+
+
+def test_workbook_without_year_dates_then_json_with_them(archive, tmp_path):
+    doc = tiny()
+    [book] = write_workbooks(doc, tmp_path / "books")
+    for label in ("Начало учебного года", "Окончание учебного года"):
+        _edit(book, "Класс", lambda c, label=label: c.value == label, None)
+    _import(archive, book)  # the year gets the default dates 01.09-31.08, not yet fixed
+    result = _import(archive, write_json(doc, tmp_path / "7А.json"))
+    assert result.counts.get("academic_year") == 1  # the JSON fixed the real dates
+    doc["academic_year"]["end"] = "2026-05-30"
+    _expect_rejected(archive, write_json(doc, tmp_path / "other.json"),
+                     "даты учебного года 2025-2026 в файле")

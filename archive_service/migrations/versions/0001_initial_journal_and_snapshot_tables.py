@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("label", sa.String(length=9), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("dates_given", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["school_id"], ["school.id"], name=op.f("fk_academic_year_school_id_school")
         ),
