@@ -220,3 +220,17 @@ def test_workbook_without_year_dates_then_json_with_them(archive, tmp_path):
     doc["academic_year"]["end"] = "2026-05-30"
     _expect_rejected(archive, write_json(doc, tmp_path / "other.json"),
                      "даты учебного года 2025-2026 в файле")
+
+
+def test_a_batch_goes_on_after_a_file_rejected_while_writing(loaded, tmp_path):
+    from archive_service.journals.service import import_files
+
+    bad = tiny()
+    bad["academic_year"]["start"] = "2025-08-25"  # contradicts the stored calendar
+    other = tiny()
+    other["classes"][0]["name"] = "7Б"
+    paths = [write_json(bad, tmp_path / "bad.json"), write_json(other, tmp_path / "7Б.json")]
+    outcomes = list(import_files(loaded, paths, actor=ACTOR))
+    assert isinstance(outcomes[0], ImportRejectedError)
+    assert "расходятся с уже принятыми" in outcomes[0].message
+    assert outcomes[1].changed and outcomes[1].classes == ["7Б"]
