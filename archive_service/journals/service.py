@@ -252,16 +252,18 @@ def _apply_class(uow, up: _Upserter, doc, school, year, periods, cls: ClassJourn
         Student.school_id == school.id, Student.record_number.in_(records)))}
     enrolled = {e.student_id: e for e in s.scalars(select(Enrolment).filter_by(
         school_class_id=sc.id))}
+    new_students = [Student(school_id=school.id, record_number=st.record_number,
+                            full_name=st.full_name, birth_date=st.birth_date)
+                    for st in cls.students if st.record_number not in known]
+    if new_students:  # one flush for all of them (ids are needed below)
+        s.add_all(new_students)
+        s.flush()
+        known.update((x.record_number, x) for x in new_students)
+        up.changed("student", len(new_students))
     students: dict[str, int] = {}
     for st in cls.students:
-        student = known.get(st.record_number)
-        if student is None:
-            student = Student(school_id=school.id, record_number=st.record_number,
-                              full_name=st.full_name, birth_date=st.birth_date)
-            s.add(student)
-            s.flush()
-            up.changed("student")
-        elif student.full_name != st.full_name or (
+        student = known[st.record_number]
+        if student.full_name != st.full_name or (
                 st.birth_date and student.birth_date != st.birth_date):
             student.full_name = st.full_name
             student.birth_date = st.birth_date or student.birth_date
@@ -276,23 +278,30 @@ def _apply_class(uow, up: _Upserter, doc, school, year, periods, cls: ClassJourn
             enrolment.joined, enrolment.left = st.joined, st.left
             up.changed("enrolment")
     subjects = {x.name_key: x for x in s.scalars(select(Subject).filter_by(school_id=school.id))}
+    new_subjects = {name_key(c.subject): Subject(school_id=school.id, name_key=name_key(c.subject),
+                                                 name=c.subject)
+                    for c in cls.courses if name_key(c.subject) not in subjects}
+    if new_subjects:
+        s.add_all(new_subjects.values())
+        s.flush()
+        subjects.update(new_subjects)
+        up.changed("subject", len(new_subjects))
     existing_courses = {(x.subject_id, x.subgroup): x for x in s.scalars(
         select(Course).filter_by(school_class_id=sc.id))}
+    new_courses = {}
+    for c in cls.courses:
+        key = (subjects[name_key(c.subject)].id, c.subgroup)
+        if key not in existing_courses and key not in new_courses:
+            new_courses[key] = Course(school_class_id=sc.id, subject_id=key[0],
+                                      subgroup=c.subgroup)
+    if new_courses:
+        s.add_all(new_courses.values())
+        s.flush()
+        existing_courses.update(new_courses)
+        up.changed("course", len(new_courses))
     course_ids: dict[tuple[str, str], int] = {}
     for c in cls.courses:
-        subject = subjects.get(name_key(c.subject))
-        if subject is None:
-            subject = subjects[name_key(c.subject)] = Subject(
-                school_id=school.id, name_key=name_key(c.subject), name=c.subject)
-            s.add(subject)
-            s.flush()
-            up.changed("subject")
-        course = existing_courses.get((subject.id, c.subgroup))
-        if course is None:
-            course = Course(school_class_id=sc.id, subject_id=subject.id, subgroup=c.subgroup)
-            s.add(course)
-            s.flush()
-            up.changed("course")
+        course = existing_courses[(subjects[name_key(c.subject)].id, c.subgroup)]
         course_ids[(c.subject, c.subgroup)] = course.id
         wanted = [staff(t) for t in c.teachers]
         current = list(s.scalars(select(CourseTeacher.staff_id).where(
