@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 
 import click
+import sqlalchemy.exc
 
 from archive_service import errors as e
 
@@ -25,6 +26,7 @@ EXIT_CODES: list[tuple[type[e.ArchiveError], int]] = [
     (e.ArchiveError, 1),
 ]
 EXIT_PROBLEMS_FOUND = 10  # a verification or check found problems
+EXIT_DATABASE = 11  # the database is unreachable or not migrated
 
 
 def exit_code_for(error: e.ArchiveError) -> int:
@@ -42,5 +44,10 @@ def handle_errors(fn: Callable) -> Callable:
         except e.ArchiveError as exc:
             click.secho(f"Ошибка: {exc.message}", fg="red", err=True)
             sys.exit(exit_code_for(exc))
+        except sqlalchemy.exc.DBAPIError as exc:
+            # Not a domain error: the database is unreachable or has an older schema.
+            click.secho("Ошибка базы данных: она недоступна или её схема устарела — выполните "
+                        f"«archive init». Подробности: {exc.orig}", fg="red", err=True)
+            sys.exit(EXIT_DATABASE)
 
     return wrapper

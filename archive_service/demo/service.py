@@ -90,8 +90,10 @@ def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor:
     summary.findings = summarise(findings)
     lap("check")
     progress(f"Фиксирую срезы журналов за {period}…")
+    # A re-run with a changed generator makes a new version rather than stopping the demo.
     summary.snapshots = create_snapshots(archive, period=period, class_name=None,
-                                         school_code=None, actor=actor)
+                                         school_code=None, actor=actor,
+                                         reason="Повторный запуск демонстрации")
     lap("snapshot")
     outcomes = verify_snapshots(archive, period=period)
     summary.verified = sum(o.ok for o in outcomes)

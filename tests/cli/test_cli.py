@@ -137,3 +137,9 @@ def test_help_and_usage_errors_are_in_russian(tmp_path):
     missing = run(tmp_path, "snapshot", "create")
     assert missing.returncode == 2
     assert "Ошибка: Не указан параметр '--period'." in missing.stderr
+
+
+def test_database_without_schema_gives_a_hint(tmp_path):
+    result = run(tmp_path, "snapshot", "list")
+    assert result.returncode == 11
+    assert "выполните «archive init»" in result.stderr
