@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import check, demo, imports, russian, setup, snapshot
+from cli import check, demo, imports, render, russian, setup, snapshot
 
 russian.install()
 
@@ -22,6 +22,8 @@ main.add_command(snapshot.snapshot)
 main.add_command(check.check)
 main.add_command(demo.demo_data)
 main.add_command(demo.demo)
+main.add_command(render.render)
+main.add_command(render.document)
 russian.localise(main)
 
 if __name__ == "__main__":  # pragma: no cover

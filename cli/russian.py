@@ -77,4 +77,5 @@ def localise(command: click.Command) -> None:
             param.metavar = {"integer": "ЧИСЛО", "path": "ПУТЬ"}.get(param.type.name, "ТЕКСТ")
         if isinstance(param, click.Argument) and param.metavar is None:
             param.metavar = {"files": "ФАЙЛ...", "code": "КОД_ШКОЛЫ",
-                             "snapshot_id": "НОМЕР_СРЕЗА"}.get(param.name, param.name.upper())
+                             "snapshot_id": "НОМЕР_СРЕЗА",
+                             "document_id": "НОМЕР_ДОКУМЕНТА"}.get(param.name, param.name.upper())

@@ -1,0 +1,53 @@
+"""PT Sans / PT Serif (ParaType, made for Russian) registered with reportlab, embedded."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import fontpkg_pt_sans
+import fontpkg_pt_serif
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+SANS, SANS_BOLD, SERIF_BOLD = "PTSans", "PTSans-Bold", "PTSerif-Bold"
+
+
+@cache
+def register() -> None:
+    """Register the fonts once per process."""
+    files = {
+        SANS: fontpkg_pt_sans.ROOT / "files" / "PT_Sans-Web-Regular.ttf",
+        SANS_BOLD: fontpkg_pt_sans.ROOT / "files" / "PT_Sans-Web-Bold.ttf",
+        SERIF_BOLD: fontpkg_pt_serif.ROOT / "files" / "PT_Serif-Web-Bold.ttf",
+    }
+    for name, path in files.items():
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+
+
+def width(text: str, font: str, size: float) -> float:
+    """Width of a string in points."""
+    return pdfmetrics.stringWidth(text, font, size)
+
+
+def wrap(text: str, font: str, size: float, max_width: float) -> list[str]:
+    """Split text into lines no wider than max_width (words longer than a line are cut)."""
+    words = text.split()
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        candidate = f"{line} {word}" if line else word
+        if width(candidate, font, size) <= max_width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        while width(word, font, size) > max_width:  # a very long word: cut it
+            cut = len(word)
+            while cut > 1 and width(word[:cut], font, size) > max_width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line:
+        lines.append(line)
+    return lines or [""]

@@ -1,0 +1,94 @@
+"""PDF/A-2b finishing and the empty signature fields (pikepdf).
+
+Order matters (see ../shared/notes/signing.md): the drawn file is made PDF/A first (no
+document-info dictionary, XMP only, fonts embedded, no /Trans), validated by pikepdf's
+PDF/A-2b checker, and only then are the signature fields added, in the same revision, so
+that every later signature is an incremental update into an existing field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+import pikepdf
+import pikepdf.pdfa
+
+from archive_service.rendering.layout import DocumentMeta, FieldSpec, Rendered
+
+PRODUCER = "Архив электронных классных журналов"
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The archival PDF and what was checked of it."""
+
+    pdf: bytes
+    unsigned_pdfa: bytes  # the validated PDF/A-2b file before the fields were added
+    pages: int
+
+
+def _xmp(pdf: pikepdf.Pdf, meta: DocumentMeta, title: str, subject: str) -> None:
+    stamp = dt.datetime.combine(meta.render_date, dt.time(0, 0), tzinfo=dt.UTC).isoformat()
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+        xmp["dc:title"] = title
+        xmp["dc:description"] = subject
+        xmp["dc:creator"] = [meta.source_system]
+        xmp["dc:identifier"] = meta.number
+        xmp["pdf:Producer"] = PRODUCER
+        xmp["pdf:Keywords"] = f"snapshot-sha256:{meta.snapshot_sha256}"
+        xmp["xmp:CreateDate"] = stamp
+        xmp["xmp:ModifyDate"] = stamp
+        xmp["xmp:MetadataDate"] = stamp
+        xmp["xmp:CreatorTool"] = PRODUCER
+
+
+def finish(rendered: Rendered, meta: DocumentMeta, *, title: str, subject: str) -> Finished:
+    """Make the drawn file PDF/A-2b, then add one empty signature field per signer."""
+    pdf = pikepdf.open(io.BytesIO(rendered.pdf))
+    if "/Info" in pdf.trailer:
+        del pdf.trailer["/Info"]
+    for page in pdf.pages:
+        if "/Trans" in page.obj:
+            del page.obj["/Trans"]
+    _xmp(pdf, meta, title, subject)
+    unsigned = io.BytesIO()
+    pikepdf.pdfa.save(pdf, unsigned, "2b", deterministic_id=True)
+    pdf.close()
+
+    with pikepdf.open(io.BytesIO(unsigned.getvalue())) as pdf:
+        _add_fields(pdf, rendered.fields)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, fix_metadata_version=False)
+    return Finished(out.getvalue(), unsigned.getvalue(), rendered.pages)
+
+
+def _add_fields(pdf: pikepdf.Pdf, fields: list[FieldSpec]) -> None:
+    if not fields:
+        return
+    empty = pdf.make_stream(b"", {"/Type": pikepdf.Name.XObject,
+                                  "/Subtype": pikepdf.Name.Form,
+                                  "/BBox": pikepdf.Array([0, 0, 0, 0])})
+    refs = []
+    for f in fields:
+        page = pdf.pages[f.page]
+        x1, y1, x2, y2 = f.rect
+        appearance = pdf.make_stream(b"", {"/Type": pikepdf.Name.XObject,
+                                           "/Subtype": pikepdf.Name.Form,
+                                           "/BBox": pikepdf.Array([0, 0, x2 - x1, y2 - y1])})
+        widget = pdf.make_indirect(pikepdf.Dictionary({
+            "/Type": pikepdf.Name.Annot, "/Subtype": pikepdf.Name.Widget,
+            "/FT": pikepdf.Name.Sig, "/T": pikepdf.String(f.name),
+            "/TU": pikepdf.String(f.label), "/Rect": pikepdf.Array([x1, y1, x2, y2]),
+            "/F": 4, "/P": page.obj, "/AP": pikepdf.Dictionary({"/N": appearance}),
+        }))
+        annots = page.obj.get("/Annots")
+        if annots is None:
+            page.obj["/Annots"] = pikepdf.Array([widget])
+        else:
+            annots.append(widget)
+        refs.append(widget)
+    del empty
+    pdf.Root["/AcroForm"] = pdf.make_indirect(pikepdf.Dictionary({
+        "/Fields": pikepdf.Array(refs), "/SigFlags": 0}))

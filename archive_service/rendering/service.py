@@ -1,0 +1,204 @@
+"""Rendering snapshots into archival documents, storing and listing them.
+
+Rendering reads the snapshot through ``show_snapshot``, which re-hashes the stored bytes
+first: a snapshot that changed since it was frozen is refused. The same snapshot always
+renders to the same bytes (fixed dates and identifiers derived from the snapshot), so
+re-rendering returns the existing document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from archive_service.actors import Actor
+from archive_service.db import Archive
+from archive_service.errors import NotFoundError
+from archive_service.journals.models import School
+from archive_service.rendering.layout import DocumentMeta, render_journal, render_summary
+from archive_service.rendering.models import RENDERER_VERSION, RenderedDocument
+from archive_service.rendering.pdfa import finish
+from archive_service.snapshots.service import SnapshotInfo, list_snapshots, show_snapshot
+from archive_service.storage.base import sha256_hex
+
+KINDS = {"journal": "Ж", "summary": "СВ"}
+VERIFY_BASE = os.environ.get("ARCHIVE_VERIFY_BASE", "urn:school-journal-archive:")
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A rendered document record as shown to people and written as JSON."""
+
+    id: int
+    snapshot_id: int
+    kind: str
+    number: str
+    sha256: str
+    size: int
+    pages: int
+    sheets: int
+    storage_key: str
+    created_at: str
+    created_by: str
+    steps: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    """The documents of one snapshot and whether they were rendered now."""
+
+    snapshot: SnapshotInfo
+    documents: list[DocumentInfo]
+    created: bool
+
+
+def _info(d: RenderedDocument) -> DocumentInfo:
+    created = d.created_at if d.created_at.tzinfo else d.created_at.replace(tzinfo=dt.UTC)
+    return DocumentInfo(d.id, d.snapshot_id, d.kind, d.number, d.sha256, d.size, d.pages,
+                        d.sheets, d.storage_key, created.isoformat(timespec="seconds"),
+                        d.created_by, list(d.steps))
+
+
+def document_meta(snapshot: SnapshotInfo, kind: str, source_system: str | None) -> DocumentMeta:
+    """The fixed identity of a document, derived from its snapshot only."""
+    number = (f"{snapshot.school}-{snapshot.academic_year}-{snapshot.period}-"
+              f"{snapshot.class_name}-{KINDS[kind]}-v{snapshot.version}")
+    return DocumentMeta(
+        kind=kind, number=number, snapshot_sha256=snapshot.sha256,
+        source_system=source_system or "не указана",
+        render_date=dt.date.fromisoformat(snapshot.created_at[:10]),
+        verify_ref=f"{VERIFY_BASE}{snapshot.school}/{snapshot.sha256[:32]}/{kind}")
+
+
+def _render(content: dict, metas: dict[str, DocumentMeta]) -> dict[str, tuple[bytes, int, list]]:
+    """Render both documents of a snapshot (runs in a worker process)."""
+    cls, period = content["class"], content["period"]
+    out = {}
+    for kind, meta in metas.items():
+        if kind == "journal":
+            drawn = render_journal(content, meta)
+            title = f"Классный журнал {cls['name']} класса, {period['name']} " \
+                    f"{content['academic_year']}"
+        else:
+            drawn = render_summary(content, meta)
+            title = f"Сводная ведомость итоговых отметок {cls['name']} класса, " \
+                    f"{period['name']} {content['academic_year']}"
+        finished = finish(drawn, meta, title=title,
+                          subject=f"{content['school']['name']}; срез sha256 {meta.snapshot_sha256}")
+        out[kind] = (finished.pdf, finished.pages, [asdict(f) for f in drawn.fields])
+    return out
+
+
+def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
+                     workers: int | None = None,
+                     on_done: Callable[[RenderOutcome], None] | None = None,
+                     ) -> list[RenderOutcome]:
+    """Render the journal copy and the summary sheet of each snapshot, on every core."""
+    todo: list[tuple[SnapshotInfo, dict, dict[str, DocumentMeta]]] = []
+    outcomes: list[RenderOutcome] = []
+    for sid in snapshot_ids:
+        existing = _existing(archive, sid)
+        info, content = show_snapshot(archive, sid)  # refuses a tampered snapshot
+        if len(existing) == len(KINDS):
+            outcome = RenderOutcome(info, existing, False)
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+            continue
+        with archive.sessions() as s:
+            school = s.scalars(select(School).filter_by(code=info.school)).one()
+            source = school.source_system
+        todo.append((info, content, {k: document_meta(info, k, source) for k in KINDS}))
+    workers = workers or os.cpu_count() or 1
+    results: Iterator
+    if workers > 1 and len(todo) > 1:
+        pool = ProcessPoolExecutor(min(workers, len(todo)),
+                                   mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_render, [c for _, c, _ in todo], [m for _, _, m in todo])
+    else:
+        pool = None
+        results = (_render(c, m) for _, c, m in todo)
+    try:
+        for (info, _content, metas), rendered in zip(todo, results, strict=True):
+            outcome = _store(archive, info, metas, rendered, actor)
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return outcomes
+
+
+def _existing(archive: Archive, snapshot_id: int) -> list[DocumentInfo]:
+    with archive.sessions() as s:
+        return [_info(d) for d in s.scalars(
+            select(RenderedDocument).filter_by(snapshot_id=snapshot_id,
+                                               renderer_version=RENDERER_VERSION)
+            .order_by(RenderedDocument.kind))]
+
+
+def _store(archive: Archive, info: SnapshotInfo, metas: dict[str, DocumentMeta],
+           rendered: dict, actor: Actor) -> RenderOutcome:
+    with archive.unit_of_work() as uow:
+        s = uow.session
+        have = {d.kind for d in s.scalars(select(RenderedDocument).filter_by(
+            snapshot_id=info.id, renderer_version=RENDERER_VERSION))}
+        now = dt.datetime.now(dt.UTC)
+        for kind, (pdf, pages, steps) in sorted(rendered.items()):
+            if kind in have:
+                continue
+            s.add(RenderedDocument(
+                school_id=s.scalars(select(School.id).filter_by(code=info.school)).one(),
+                snapshot_id=info.id, kind=kind, renderer_version=RENDERER_VERSION,
+                number=metas[kind].number, sha256=sha256_hex(pdf), size=len(pdf),
+                storage_key=uow.put_blob(pdf), pages=pages, sheets=pages, steps=steps,
+                created_at=now, created_by=actor.name))
+    return RenderOutcome(info, _existing(archive, info.id), True)
+
+
+def snapshots_for_period(archive: Archive, *, period: str, school_code: str | None
+                         ) -> list[int]:
+    """The latest snapshot version of every class for a period."""
+    latest: dict[str, SnapshotInfo] = {}
+    for info in list_snapshots(archive, school_code=school_code, period=period):
+        latest[info.class_name] = info
+    if not latest:
+        raise NotFoundError(f"За период {period} нет срезов: сначала archive snapshot create.")
+    return [i.id for i in latest.values()]
+
+
+def list_documents(archive: Archive, *, snapshot_id: int | None = None) -> list[DocumentInfo]:
+    """Rendered documents, oldest first."""
+    with archive.sessions() as s:
+        query = select(RenderedDocument).order_by(RenderedDocument.id)
+        if snapshot_id is not None:
+            query = query.filter_by(snapshot_id=snapshot_id)
+        return [_info(d) for d in s.scalars(query)]
+
+
+def export_document(archive: Archive, document_id: int) -> tuple[DocumentInfo, bytes]:
+    """A document's verified bytes."""
+    from archive_service.errors import IntegrityError
+
+    with archive.sessions() as s:
+        d = s.get(RenderedDocument, document_id)
+        if d is None:
+            raise NotFoundError(f"Документ № {document_id} не найден (archive document list).")
+        info = _info(d)
+    data = archive.storage.get(info.storage_key)
+    if sha256_hex(data) != info.sha256:
+        raise IntegrityError(f"Документ № {info.id} ({info.number}) изменён в хранилище: хеш не "
+                             "совпадает с записанным при создании.")
+    return info, data
