@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean system-deps
+
+# Independent PDF checkers the tests use (Debian packages).
+SYSTEM_TOOLS := pdftotext pdffonts pdfsig pdftoppm qpdf
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +24,16 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/archive demo
 
-## test: the whole suite (SQLite, PostgreSQL, a real SeaweedFS S3 server)
-test: $(VENV)/.installed-test
+system-deps:
+	@for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "Installing poppler-utils and qpdf (PDF checkers used by the tests)"; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq poppler-utils qpdf; \
+	fi
+
+## test: the whole suite (SQLite, PostgreSQL, a real SeaweedFS S3 server, PDF checkers)
+test: $(VENV)/.installed-test system-deps
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

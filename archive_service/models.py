@@ -1,5 +1,5 @@
 """Imports every model module so that the metadata knows all tables (for Alembic)."""
 
 from archive_service.journals import models as journals_models  # noqa: F401
-from archive_service.snapshots import models as snapshots_models  # noqa: F401
 from archive_service.rendering import models as rendering_models  # noqa: F401
+from archive_service.snapshots import models as snapshots_models  # noqa: F401

@@ -22,10 +22,12 @@ from cli.errors import handle_errors
 @click.option("--period", help="Все классы периода, например 2025-2026/Q1 (с --all).")
 @click.option("--all", "all_classes", is_flag=True, help="Все классы периода.")
 @click.option("--school", "school_code", help="Код школы.")
+@click.option("--validate", is_flag=True,
+              help="Проверить каждый документ валидатором PDF/A-2b (медленнее вдвое).")
 @click.option("--json", "as_json", is_flag=True, help="Вывод в JSON.")
 @handle_errors
 def render(snapshot_id: int | None, period: str | None, all_classes: bool,
-           school_code: str | None, as_json: bool) -> None:
+           school_code: str | None, validate: bool, as_json: bool) -> None:
     """Render documents from snapshots."""
     if (snapshot_id is None) == (period is None) or (period and not all_classes):
         raise click.UsageError("Укажите --snapshot НОМЕР или --period ПЕРИОД --all.")
@@ -34,7 +36,8 @@ def render(snapshot_id: int | None, period: str | None, all_classes: bool,
         archive, period=period, school_code=school_code)
     with click.progressbar(length=len(ids), label="Формирование", file=sys.stderr,
                            show_pos=True) as bar:
-        outcomes = render_snapshots(archive, ids, actor=actor(), on_done=lambda _o: bar.update(1))
+        outcomes = render_snapshots(archive, ids, actor=actor(), validate=validate,
+                                    on_done=lambda _o: bar.update(1))
     if as_json:
         echo_json([{"snapshot": o.snapshot.id, "created": o.created,
                     "documents": [d.as_dict() for d in o.documents]} for o in outcomes])

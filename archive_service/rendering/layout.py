@@ -27,7 +27,8 @@ TOP = PAGE_H - MARGIN
 BOTTOM = MARGIN + FOOTER
 GRID_W = PAGE_W - 2 * MARGIN
 NUM_W, NAME_W, COL_W, PM_W = 16.0, 150.0, 19.0, 27.0
-FIELD_W, FIELD_H = 200.0, 46.0
+ROW_H = 11.0  # summary rows
+FIELD_W, FIELD_H = 180.0, 44.0
 MONTHS = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
 KIND_TITLES = {"year": "Год", "exam": "Экз.", "final": "Итог."}
 ROLE_TITLES = {"teacher": "Учитель", "class_leader": "Классный руководитель",
@@ -139,7 +140,11 @@ class _Doc:
             c.setDash()
             c.setStrokeGray(0)
             c.setFont(SANS, 6.5)
-            c.drawString(x1, y2 + 2.5, f"{f.label} — подпись, расшифровка, дата")
+            y = y2 + 2.5
+            for line in reversed(wrap(f"{f.label} — подпись, расшифровка, дата", SANS, 6.5,
+                                      x2 - x1)):
+                c.drawString(x1, y, line)
+                y += 7.5
 
     def build(self) -> Rendered:
         buf = io.BytesIO()
@@ -517,13 +522,13 @@ def _summary_pages(doc: _Doc, *, with_fields: bool) -> None:
         for m in course["period_marks"]:
             marks[(course["subject"], m["student"], m["period"], m["kind"])] = m["raw"]
     sub_w = 21.0 if len(cols) > 1 else 36.0
-    if not cols:  # grade 1: no marks at all (seed 004 p. 1.3)
+    if not cols or content["class"]["grade"] == 1:  # no marks in grade 1 (seed 004 p. 1.3)
         subjects = []
     per_page = max(1, int((GRID_W - NUM_W - NAME_W) // (sub_w * max(len(cols), 1))))
     groups = [subjects[i:i + per_page] for i in range(0, len(subjects), per_page)] or [[]]
     students = content["students"]
-    rows_per_page = max(1, int((TOP - 110 - BOTTOM - (FIELD_H + 20 if with_fields else 0))
-                               // 12))
+    rows_per_page = max(1, int((TOP - 100 - BOTTOM - (FIELD_H + 24 if with_fields else 0))
+                               // ROW_H))
     pages = [(g, students[s:s + rows_per_page]) for g in groups
              for s in range(0, max(len(students), 1), rows_per_page)]
     for idx, (group, rows) in enumerate(pages):
@@ -532,7 +537,8 @@ def _summary_pages(doc: _Doc, *, with_fields: bool) -> None:
     if with_fields:
         for i, role in enumerate(("class_leader", "deputy", "director", "seal")):
             signer = content["class"]["class_leader"] if role == "class_leader" else None
-            doc.field(page, MARGIN + i * (FIELD_W - 10), BOTTOM + 6, role, role, role, signer)
+            gap = (GRID_W - 4 * FIELD_W) / 3
+            doc.field(page, MARGIN + i * (FIELD_W + gap), BOTTOM + 6, role, role, role, signer)
 
 
 def _summary_page(c: Canvas, doc: _Doc, subjects: list[str], students: list[dict],
@@ -580,16 +586,16 @@ def _summary_page(c: Canvas, doc: _Doc, subjects: list[str], students: list[dict
     cur = y - head
     for st in students:
         c.setFont(SANS, 7)
-        base = cur - 9
+        base = cur - 8.5
         c.drawRightString(xs[1] - 2, base, str(content["students"].index(st) + 1))
-        _fit(c, st["full_name"], xs[1], cur, NAME_W, 12, size=7)
+        _fit(c, st["full_name"], xs[1], cur, NAME_W, ROW_H, size=7)
         for s_i, subject in enumerate(subjects):
             for k, (p, kind, _h) in enumerate(cols):
                 value = marks.get((subject, st["record_number"], p, kind))
                 if value:
                     c.setFont(SANS_BOLD if kind != "period" else SANS, 7)
                     c.drawCentredString(xs[2 + s_i * len(cols) + k] + sub_w / 2, base, value)
-        cur -= 12
+        cur -= ROW_H
         ys.append(cur)
     # Thin lines between a subject's sub-columns, full lines between subjects.
     _table_lines(c, [xs[0], xs[1], xs[2]] + [xs[2 + (s + 1) * len(cols)]

@@ -81,7 +81,8 @@ def document_meta(snapshot: SnapshotInfo, kind: str, source_system: str | None) 
         verify_ref=f"{VERIFY_BASE}{snapshot.school}/{snapshot.sha256[:32]}/{kind}")
 
 
-def _render(content: dict, metas: dict[str, DocumentMeta]) -> dict[str, tuple[bytes, int, list]]:
+def _render(content: dict, metas: dict[str, DocumentMeta],
+            validate: bool = False) -> dict[str, tuple[bytes, int, list]]:
     """Render both documents of a snapshot (runs in a worker process)."""
     cls, period = content["class"], content["period"]
     out = {}
@@ -94,14 +95,14 @@ def _render(content: dict, metas: dict[str, DocumentMeta]) -> dict[str, tuple[by
             drawn = render_summary(content, meta)
             title = f"Сводная ведомость итоговых отметок {cls['name']} класса, " \
                     f"{period['name']} {content['academic_year']}"
-        finished = finish(drawn, meta, title=title,
+        finished = finish(drawn, meta, title=title, validate=validate,
                           subject=f"{content['school']['name']}; срез sha256 {meta.snapshot_sha256}")
         out[kind] = (finished.pdf, finished.pages, [asdict(f) for f in drawn.fields])
     return out
 
 
 def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
-                     workers: int | None = None,
+                     workers: int | None = None, validate: bool = False,
                      on_done: Callable[[RenderOutcome], None] | None = None,
                      ) -> list[RenderOutcome]:
     """Render the journal copy and the summary sheet of each snapshot, on every core."""
@@ -125,10 +126,11 @@ def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
     if workers > 1 and len(todo) > 1:
         pool = ProcessPoolExecutor(min(workers, len(todo)),
                                    mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_render, [c for _, c, _ in todo], [m for _, _, m in todo])
+        results = pool.map(_render, [c for _, c, _ in todo], [m for _, _, m in todo],
+                           [validate] * len(todo))
     else:
         pool = None
-        results = (_render(c, m) for _, c, m in todo)
+        results = (_render(c, m, validate) for _, c, m in todo)
     try:
         for (info, _content, metas), rendered in zip(todo, results, strict=True):
             outcome = _store(archive, info, metas, rendered, actor)

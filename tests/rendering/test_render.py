@@ -1,0 +1,196 @@
+"""Rendered documents, checked through independent readers (poppler, qpdf, pikepdf)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pikepdf.pdfa
+import pytest
+
+from archive_service.actors import Actor
+from archive_service.errors import IntegrityError
+from archive_service.journals.service import import_file
+from archive_service.rendering.layout import render_journal, render_summary
+from archive_service.rendering.pdfa import finish
+from archive_service.rendering.service import (
+    document_meta, export_document, list_documents, render_snapshots,
+)
+from archive_service.snapshots.service import create_snapshots, show_snapshot
+from tests.support.journal import tiny, write_json
+
+ACTOR = Actor("Секретарь")
+
+
+def _snapshot(archive, tmp_path: Path, doc=None):
+    import_file(archive, write_json(doc or tiny(), tmp_path / "j.json"), actor=ACTOR)
+    [outcome] = create_snapshots(archive, period="2025-2026/Q1", class_name=None,
+                                 school_code=None, actor=ACTOR)
+    return outcome.snapshot
+
+
+def _pages(pdf: bytes, tmp_path: Path) -> list[str]:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return text.split("\f")
+
+
+def _words(pdf: bytes, tmp_path: Path, page: int) -> list[tuple[float, str]]:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(path),
+                           "-"], capture_output=True, text=True, check=True).stdout
+    return [(float(x), w) for x, w in re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>',
+                                                 html)]
+
+
+@pytest.fixture
+def journal(sqlite_archive, tmp_path):
+    info = _snapshot(sqlite_archive, tmp_path)
+    [outcome] = render_snapshots(sqlite_archive, [info.id], actor=ACTOR, workers=1,
+                                 validate=True)
+    docs = {d.kind: d for d in outcome.documents}
+    return sqlite_archive, info, docs
+
+
+def test_every_student_mark_code_and_topic_is_on_its_page(journal, tmp_path):
+    archive, _info, docs = journal
+    _doc, pdf = export_document(archive, docs["journal"].id)
+    pages = _pages(pdf, tmp_path)
+    title = pages[0]
+    assert "Классный журнал 7А класса" in title and "Петрова Анна Ивановна" in title
+    assert re.search(r"2\s+Алгебра\s+Смирнова Ольга Николаевна", title)
+    grid, topics = pages[1], pages[2]
+    for name in ("Иванов Иван Иванович", "Сидорова Мария Петровна", "Кузнецов Пётр Олегович"):
+        assert name in grid
+    assert "выбыл 01.10.2025" in grid
+    assert "4/5" in grid and re.search(r"\bН\b", grid) and re.search(r"\bБ\b", grid)
+    assert re.search(r"\bО\b", grid)
+    squeezed = re.sub(r"\s+", "", topics)  # pdftotext may drop a narrow space
+    for topic in ("Выражения", "Уравнения", "№ 1, 2", "№ 5"):
+        assert topic.replace(" ", "") in squeezed
+    english = pages[3]
+    assert "зач" in english and "Иванов Иван Иванович" in english
+    assert "Кузнецов Пётр Олегович" not in english  # not in the subgroup
+    assert "My school" in pages[4]
+    assert "Сведения о пропусках уроков" in pages[5]
+    assert "Сводная ведомость итоговых отметок" in pages[6]
+    total = len([p for p in pages if p.strip()])
+    assert f"пронумеровано, прошнуровано и скреплено печатью {total} листов" in pages[total - 1]
+    for n, page in enumerate(pages[:total], 1):
+        assert f"Лист {n} из {total}" in page
+        assert "sha256:" in page and "Электронный документ №" in page
+
+
+def test_period_marks_stand_after_the_last_lesson(journal, tmp_path):
+    archive, _info, docs = journal
+    _doc, pdf = export_document(archive, docs["journal"].id)
+    words = _words(pdf, tmp_path, 2)
+    days = [x for x, w in words if w in ("02", "04", "20")]  # the three lesson dates
+    column = max(x for x, w in words if w == "четверть")  # the «1 четверть» column header
+    assert len(days) == 3 and column > max(days)
+    row = [w for x, w in words if x >= column - 2 and w in ("5", "4")]
+    assert sorted(row) == ["4", "5"]  # Иванов 5, Сидорова 4, in that column
+
+
+def test_grade_one_shows_no_marks(sqlite_archive, tmp_path):
+    doc = tiny()
+    cls = doc["classes"][0]
+    cls.update(name="1А", grade=1)
+    for course in cls["courses"]:
+        course["period_marks"] = []
+        for lesson in course["lessons"]:
+            lesson["marks"] = []
+    info = _snapshot(sqlite_archive, tmp_path, doc)
+    _i, content = show_snapshot(sqlite_archive, info.id)
+    drawn = render_journal(content, document_meta(info, "journal", "Тест"))
+    pages = _pages(drawn.pdf, tmp_path)
+    grid = pages[1]
+    assert "1 четверть" not in grid.split("Учитель")[1]  # no period mark column
+    names = [s["full_name"] for s in cls["students"]]
+    rows = [line for line in grid.splitlines() if any(n in line for n in names)]
+    assert len(rows) == 3
+    for line in rows:
+        rest = re.sub(r"\(.*?\)", "", line)
+        for n in names:
+            rest = rest.replace(n, "")
+        assert not re.search(r"\b[2-5]\b", rest.strip()[1:]), line  # [1:]: the row number
+    assert re.search(r"\bН\b", grid) and re.search(r"\bО\b", grid)
+    assert any("Отметки не выставляются" in p for p in pages)
+
+
+def test_pdf_checks_qpdf_fonts_pdfa_and_fields(journal, tmp_path):
+    archive, info, docs = journal
+    for kind, document in docs.items():
+        _doc, pdf = export_document(archive, document.id)
+        path = tmp_path / f"{kind}.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["qpdf", "--check", str(path)], check=True, capture_output=True)
+        fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                               check=True).stdout.splitlines()[2:]
+        assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
+        with pikepdf.open(io.BytesIO(pdf)) as opened:
+            assert "/Info" not in opened.trailer
+            names = [str(f.T) for f in opened.Root.AcroForm.Fields]
+            xmp = opened.open_metadata()
+            assert xmp["pdfaid:part"] == "2" and info.sha256 in xmp["pdf:Keywords"]
+        assert names == [step["name"] for step in document.steps]
+        sigs = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+        assert sigs.count("Signature Field Name") == len(names)
+    journal_steps = [(s["step"], s["name"]) for s in docs["journal"].steps]
+    assert journal_steps[0] == ("class_leader", "class_leader")
+    assert [s for s, _ in journal_steps[-3:]] == ["deputy", "director", "seal"]
+    teachers = [s for s in docs["journal"].steps if s["step"] == "teachers"]
+    assert {t["signer"] for t in teachers} == {"Смирнова Ольга Николаевна",
+                                              "Белова Ирина Сергеевна"}
+    assert [s["step"] for s in docs["summary"].steps] == ["class_leader", "deputy", "director",
+                                                           "seal"]
+
+
+def test_unsigned_render_passes_pikepdf_pdfa_2b_and_is_deterministic(sqlite_archive, tmp_path):
+    info = _snapshot(sqlite_archive, tmp_path)
+    _i, content = show_snapshot(sqlite_archive, info.id)
+    for kind, draw in (("journal", render_journal), ("summary", render_summary)):
+        meta = document_meta(info, kind, "Тест")
+        first = finish(draw(content, meta), meta, title="t", subject="s", validate=True)
+        with pikepdf.open(io.BytesIO(first.unsigned_pdfa)) as pdf:
+            assert pikepdf.pdfa.check(pdf, "2b").findings == []
+        second = finish(draw(content, meta), meta, title="t", subject="s")
+        assert first.pdf == second.pdf
+
+
+def test_rendering_again_returns_the_existing_documents(journal):
+    archive, info, docs = journal
+    [again] = render_snapshots(archive, [info.id], actor=ACTOR, workers=1)
+    assert not again.created
+    assert {d.id for d in again.documents} == {d.id for d in docs.values()}
+    assert len(list_documents(archive)) == 2
+
+
+def test_a_tampered_snapshot_is_not_rendered(sqlite_archive, tmp_path):
+    info = _snapshot(sqlite_archive, tmp_path)
+    blob = Path(sqlite_archive.storage.root) / info.storage_key
+    os.chmod(blob, 0o644)
+    data = bytearray(blob.read_bytes())
+    data[5] ^= 0x01
+    blob.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="класс 7А.*хеш не совпадает"):
+        render_snapshots(sqlite_archive, [info.id], actor=ACTOR, workers=1)
+    assert list_documents(sqlite_archive) == []
+
+
+def test_summary_document_stands_on_its_own(journal, tmp_path):
+    archive, _info, docs = journal
+    _doc, pdf = export_document(archive, docs["summary"].id)
+    text = "\n".join(_pages(pdf, tmp_path))
+    assert "МБОУ «Тестовая школа»" in text
+    assert "Сводная ведомость итоговых отметок учеников 7А класса" in text
+    assert "классный руководитель: Петрова Анна Ивановна" in text
+    assert "Алгебра" in text and "Иванов Иван Иванович" in text
+    assert "н/а" in text and "зач" in text
