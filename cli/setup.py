@@ -31,8 +31,11 @@ def school() -> None:
 @click.argument("code")
 @click.option("--block-snapshot-on-incomplete/--no-block-snapshot-on-incomplete", default=None,
               help="Запрещать срез журнала, пока проверка полноты находит замечания.")
+@click.option("--signature-chain", help="Шаги подписания через запятую, например "
+              "teachers,class_leader,deputy,director,seal (по умолчанию — этот порядок).")
 @handle_errors
-def school_set(code: str, block_snapshot_on_incomplete: bool | None) -> None:
+def school_set(code: str, block_snapshot_on_incomplete: bool | None,
+               signature_chain: str | None) -> None:
     """Change school settings."""
     archive = open_archive()
     with archive.unit_of_work() as uow:
@@ -42,5 +45,11 @@ def school_set(code: str, block_snapshot_on_incomplete: bool | None) -> None:
         settings = dict(sch.settings or {})
         if block_snapshot_on_incomplete is not None:
             settings["block_snapshot_on_incomplete"] = block_snapshot_on_incomplete
+        if signature_chain is not None:
+            settings["signature_chain"] = [s.strip() for s in signature_chain.split(",")
+                                           if s.strip()]
         sch.settings = settings
+        from archive_service.rendering.service import signature_chain as check_chain
+
+        check_chain(sch)  # refuses an unknown step before anything is committed
     click.echo(f"Настройки школы {code}: {settings}")

@@ -112,10 +112,11 @@ def _cell_texts(course: dict) -> dict[tuple[int, str], str]:
 class _Doc:
     """A planned document: page drawers run after the total page count is known."""
 
-    def __init__(self, content: dict, meta: DocumentMeta) -> None:
+    def __init__(self, content: dict, meta: DocumentMeta, chain: tuple[str, ...]) -> None:
         register()
         self.content = content
         self.meta = meta
+        self.chain = chain
         self.pages: list[Callable[[Canvas, int], None]] = []
         self.fields: list[FieldSpec] = []
 
@@ -125,6 +126,8 @@ class _Doc:
 
     def field(self, page: int, x: float, y: float, step: str, role: str, name: str,
               signer: str | None = None, course: str | None = None) -> None:
+        if step not in self.chain:
+            return
         label = ROLE_TITLES[role] + (f": {signer}" if signer else "")
         self.fields.append(FieldSpec(name, page, (x, y, x + FIELD_W, y + FIELD_H), step, role,
                                      label, signer, course))
@@ -160,7 +163,8 @@ class _Doc:
             self._footer(c, number + 1, total, qr)
             c.showPage()
         c.save()
-        return Rendered(buf.getvalue(), total, self.fields)
+        ordered = sorted(self.fields, key=lambda f: self.chain.index(f.step))  # stable
+        return Rendered(buf.getvalue(), total, ordered)
 
     def _qr_form(self, c: Canvas) -> str:
         """The verification QR code as one form XObject, drawn module by module.
@@ -239,9 +243,15 @@ def _header(c: Canvas, text: str, sub: str | None = None) -> float:
     return y
 
 
-def render_journal(content: dict[str, Any], meta: DocumentMeta) -> Rendered:
-    """The journal copy of one class for one period."""
-    doc = _Doc(content, meta)
+#: The default signature chain (seed 000, section 4): subject teachers, class leader, deputy
+#: director, director, school seal. A school may configure another (``signature_chain``).
+DEFAULT_CHAIN = ("teachers", "class_leader", "deputy", "director", "seal")
+
+
+def render_journal(content: dict[str, Any], meta: DocumentMeta,
+                   chain: tuple[str, ...] = DEFAULT_CHAIN) -> Rendered:
+    """The journal copy of one class for one period, with a field per step of the chain."""
+    doc = _Doc(content, meta, chain)
     cls = content["class"]
     contents: list[tuple[str, str, int]] = []  # title, teacher, first page (1-based)
     title_page = doc.add_page(lambda c, n: _title_page(c, doc, contents))
@@ -268,9 +278,10 @@ def render_journal(content: dict[str, Any], meta: DocumentMeta) -> Rendered:
     return doc.build()
 
 
-def render_summary(content: dict[str, Any], meta: DocumentMeta) -> Rendered:
+def render_summary(content: dict[str, Any], meta: DocumentMeta,
+                   chain: tuple[str, ...] = DEFAULT_CHAIN) -> Rendered:
     """The summary sheet of period marks, standing on its own (kept 75 years)."""
-    doc = _Doc(content, meta)
+    doc = _Doc(content, meta, tuple(step for step in chain if step != "teachers"))
     _summary_pages(doc, with_fields=True)
     return doc.build()
 

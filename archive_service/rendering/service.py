@@ -20,9 +20,14 @@ from sqlalchemy import select
 
 from archive_service.actors import Actor
 from archive_service.db import Archive
-from archive_service.errors import NotFoundError
+from archive_service.errors import ConfigError, NotFoundError
 from archive_service.journals.models import School
-from archive_service.rendering.layout import DocumentMeta, render_journal, render_summary
+from archive_service.rendering.layout import (
+    DEFAULT_CHAIN,
+    DocumentMeta,
+    render_journal,
+    render_summary,
+)
 from archive_service.rendering.models import RENDERER_VERSION, RenderedDocument
 from archive_service.rendering.pdfa import finish
 from archive_service.snapshots.service import SnapshotInfo, list_snapshots, show_snapshot
@@ -81,18 +86,18 @@ def document_meta(snapshot: SnapshotInfo, kind: str, source_system: str | None) 
         verify_ref=f"{VERIFY_BASE}{snapshot.school}/{snapshot.sha256[:32]}/{kind}")
 
 
-def _render(content: dict, metas: dict[str, DocumentMeta],
-            validate: bool = False) -> dict[str, tuple[bytes, int, list]]:
+def _render(content: dict, metas: dict[str, DocumentMeta], validate: bool = False,
+            chain: tuple[str, ...] = DEFAULT_CHAIN) -> dict[str, tuple[bytes, int, list]]:
     """Render both documents of a snapshot (runs in a worker process)."""
     cls, period = content["class"], content["period"]
     out = {}
     for kind, meta in metas.items():
         if kind == "journal":
-            drawn = render_journal(content, meta)
+            drawn = render_journal(content, meta, chain)
             title = f"Классный журнал {cls['name']} класса, {period['name']} " \
                     f"{content['academic_year']}"
         else:
-            drawn = render_summary(content, meta)
+            drawn = render_summary(content, meta, chain)
             title = f"Сводная ведомость итоговых отметок {cls['name']} класса, " \
                     f"{period['name']} {content['academic_year']}"
         finished = finish(drawn, meta, title=title, validate=validate,
@@ -106,7 +111,7 @@ def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
                      on_done: Callable[[RenderOutcome], None] | None = None,
                      ) -> list[RenderOutcome]:
     """Render the journal copy and the summary sheet of each snapshot, on every core."""
-    todo: list[tuple[SnapshotInfo, dict, dict[str, DocumentMeta]]] = []
+    todo: list[tuple[SnapshotInfo, dict, dict[str, DocumentMeta], tuple[str, ...]]] = []
     outcomes: list[RenderOutcome] = []
     for sid in snapshot_ids:
         existing = _existing(archive, sid)
@@ -119,20 +124,20 @@ def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
             continue
         with archive.sessions() as s:
             school = s.scalars(select(School).filter_by(code=info.school)).one()
-            source = school.source_system
-        todo.append((info, content, {k: document_meta(info, k, source) for k in KINDS}))
+            source, chain = school.source_system, signature_chain(school)
+        todo.append((info, content, {k: document_meta(info, k, source) for k in KINDS}, chain))
     workers = workers or os.cpu_count() or 1
     results: Iterator
     if workers > 1 and len(todo) > 1:
         pool = ProcessPoolExecutor(min(workers, len(todo)),
                                    mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_render, [c for _, c, _ in todo], [m for _, _, m in todo],
-                           [validate] * len(todo))
+        results = pool.map(_render, [t[1] for t in todo], [t[2] for t in todo],
+                           [validate] * len(todo), [t[3] for t in todo])
     else:
         pool = None
-        results = (_render(c, m, validate) for _, c, m in todo)
+        results = (_render(c, m, validate, ch) for _, c, m, ch in todo)
     try:
-        for (info, _content, metas), rendered in zip(todo, results, strict=True):
+        for (info, _content, metas, _chain), rendered in zip(todo, results, strict=True):
             outcome = _store(archive, info, metas, rendered, actor)
             outcomes.append(outcome)
             if on_done:
@@ -141,6 +146,17 @@ def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
         if pool is not None:
             pool.shutdown()
     return outcomes
+
+
+def signature_chain(school: School) -> tuple[str, ...]:
+    """The school's signature chain (``settings.signature_chain``), default teachers ->
+    class leader -> deputy -> director -> seal."""
+    chain = tuple((school.settings or {}).get("signature_chain") or DEFAULT_CHAIN)
+    unknown = [step for step in chain if step not in DEFAULT_CHAIN]
+    if unknown or len(set(chain)) != len(chain):
+        raise ConfigError(f"Цепочка подписей школы {school.code} задана неверно: {list(chain)}; "
+                          f"допустимые шаги: {', '.join(DEFAULT_CHAIN)}, каждый не более раза.")
+    return chain
 
 
 def _existing(archive: Archive, snapshot_id: int) -> list[DocumentInfo]:

@@ -18,7 +18,10 @@ from archive_service.journals.service import import_file
 from archive_service.rendering.layout import render_journal, render_summary
 from archive_service.rendering.pdfa import finish
 from archive_service.rendering.service import (
-    document_meta, export_document, list_documents, render_snapshots,
+    document_meta,
+    export_document,
+    list_documents,
+    render_snapshots,
 )
 from archive_service.snapshots.service import create_snapshots, show_snapshot
 from tests.support.journal import tiny, write_json
@@ -143,9 +146,9 @@ def test_pdf_checks_qpdf_fonts_pdfa_and_fields(journal, tmp_path):
         assert names == [step["name"] for step in document.steps]
         sigs = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
         assert sigs.count("Signature Field Name") == len(names)
-    journal_steps = [(s["step"], s["name"]) for s in docs["journal"].steps]
-    assert journal_steps[0] == ("class_leader", "class_leader")
-    assert [s for s, _ in journal_steps[-3:]] == ["deputy", "director", "seal"]
+    journal_steps = [s["step"] for s in docs["journal"].steps]
+    assert journal_steps == ["teachers", "teachers", "class_leader", "deputy", "director",
+                             "seal"]  # the chain's order
     teachers = [s for s in docs["journal"].steps if s["step"] == "teachers"]
     assert {t["signer"] for t in teachers} == {"Смирнова Ольга Николаевна",
                                               "Белова Ирина Сергеевна"}
@@ -194,3 +197,40 @@ def test_summary_document_stands_on_its_own(journal, tmp_path):
     assert "классный руководитель: Петрова Анна Ивановна" in text
     assert "Алгебра" in text and "Иванов Иван Иванович" in text
     assert "н/а" in text and "зач" in text
+
+
+def test_configured_chain_decides_the_fields(sqlite_archive, tmp_path):
+    import sqlalchemy as sa
+
+    from archive_service.journals.models import School
+
+    info = _snapshot(sqlite_archive, tmp_path)
+    with sqlite_archive.unit_of_work() as uow:
+        school = uow.session.scalars(sa.select(School)).one()
+        school.settings = {"signature_chain": ["teachers", "class_leader", "director", "seal"]}
+    [outcome] = render_snapshots(sqlite_archive, [info.id], actor=ACTOR, workers=1)
+    steps = {d.kind: [s["step"] for s in d.steps] for d in outcome.documents}
+    assert steps["journal"] == ["teachers", "teachers", "class_leader", "director", "seal"]
+    assert steps["summary"] == ["class_leader", "director", "seal"]
+
+
+def test_cli_render_list_export_and_bad_chain(tmp_path):
+    from tests.cli.test_cli import run
+
+    run(tmp_path, "init", check=True)
+    run(tmp_path, "import", str(write_json(tiny(), tmp_path / "a.json")), check=True)
+    run(tmp_path, "snapshot", "create", "--period", "2025-2026/Q1", "--all", check=True)
+    out = run(tmp_path, "render", "--period", "2025-2026/Q1", "--all", check=True).stdout
+    assert "7А «1 четверть»: сформированы" in out and "T-001-2025-2026-Q1-7А-Ж-v1" in out
+    listed = run(tmp_path, "document", "list", check=True).stdout
+    assert "Всего документов: 2" in listed
+    target = tmp_path / "copy.pdf"
+    assert "записан" in run(tmp_path, "document", "export", "1", "--out", str(target),
+                            check=True).stdout
+    assert target.read_bytes()[:5] == b"%PDF-"
+    again = run(tmp_path, "render", "--snapshot", "1", check=True).stdout
+    assert "уже были" in again
+    bad = run(tmp_path, "school", "set", "T-001", "--signature-chain", "teachers,boss")
+    assert bad.returncode == 9 and "Цепочка подписей школы T-001 задана неверно" in bad.stderr
+    missing = run(tmp_path, "document", "export", "99", "--out", str(target))
+    assert missing.returncode == 4 and "Документ № 99 не найден" in missing.stderr
