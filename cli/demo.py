@@ -47,7 +47,8 @@ def demo(seed: int, period_code: str, no_xlsx: bool, as_json: bool) -> None:
                    "changed_by_xlsx": summary.changed_by_xlsx, "findings": summary.findings,
                    "snapshots": [{**o.snapshot.as_dict(), "created": o.created}
                                  for o in summary.snapshots],
-                   "verified": summary.verified, "timings": summary.timings})
+                   "verified": summary.verified, "timings": summary.timings,
+                   "documents": [d.as_dict() for r in summary.rendered for d in r.documents]})
     else:
         click.echo("")
         click.echo(f"Демо-школа: {out}")
@@ -60,6 +61,10 @@ def demo(seed: int, period_code: str, no_xlsx: bool, as_json: bool) -> None:
         click.echo(f"Срезы: {len(summary.snapshots)} классов, создано {created}, "
                    f"уже были {len(summary.snapshots) - created}; хеши проверены: "
                    f"{summary.verified}")
+        docs = [d for r in summary.rendered for d in r.documents]
+        click.echo(f"Документы PDF/A: {len(docs)}, листов всего {sum(d.pages for d in docs)} "
+                   f"(archive document list; выгрузка: archive document export НОМЕР --out "
+                   f"файл.pdf)")
         for o in summary.snapshots[:3]:
             s = o.snapshot
             click.echo(f"  {s.class_name} «{s.period_name}»: № {s.id}, v{s.version}, "

@@ -1,8 +1,9 @@
 """``archive demo``: the main job end to end on the embedded defaults.
 
 Generates the demo school, imports it (JSON, then the spreadsheets of the same school, which
-must change nothing), runs the completeness check and snapshots a period for every class.
-Later issues extend it with rendering, signing, registering, backups and retention.
+must change nothing), runs the completeness check, snapshots a period for every class and
+renders each snapshot's journal copy and summary sheet as PDF/A. Later issues extend it
+with signing, registering, backups and retention.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from archive_service.demo.generator import YEAR, generate_school
 from archive_service.demo.writers import write_json, write_xlsx
 from archive_service.errors import ImportRejectedError
 from archive_service.journals.service import import_files
+from archive_service.rendering.service import RenderOutcome, render_snapshots
 from archive_service.snapshots.service import (
     PeriodRef,
     SnapshotOutcome,
@@ -41,6 +43,7 @@ class DemoSummary:
     findings: dict[str, int] = field(default_factory=dict)
     snapshots: list[SnapshotOutcome] = field(default_factory=list)
     verified: int = 0
+    rendered: list[RenderOutcome] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -98,4 +101,8 @@ def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor:
     outcomes = verify_snapshots(archive, period=period)
     summary.verified = sum(o.ok for o in outcomes)
     lap("verify")
+    progress("Формирую PDF/A: копии журналов и сводные ведомости…")
+    summary.rendered = render_snapshots(archive, [o.snapshot.id for o in summary.snapshots],
+                                        actor=actor)
+    lap("render")
     return summary

@@ -87,4 +87,7 @@ def test_demo_runs_end_to_end(tmp_path, sqlite_template):
     assert all(o.created for o in summary.snapshots)
     assert summary.verified == classes_on_quarters
     assert summary.findings  # a realistic journal is never perfect
+    docs = [d for r in summary.rendered for d in r.documents]
+    assert len(docs) == 2 * classes_on_quarters
+    assert {d.kind for d in docs} == {"journal", "summary"}
     archive.dispose()
