@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -110,42 +110,47 @@ def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
                      workers: int | None = None, validate: bool = False,
                      on_done: Callable[[RenderOutcome], None] | None = None,
                      ) -> list[RenderOutcome]:
-    """Render the journal copy and the summary sheet of each snapshot, on every core."""
-    todo: list[tuple[SnapshotInfo, dict, dict[str, DocumentMeta], tuple[str, ...]]] = []
-    outcomes: list[RenderOutcome] = []
-    for sid in snapshot_ids:
-        existing = _existing(archive, sid)
-        info, content = show_snapshot(archive, sid)  # refuses a tampered snapshot
-        if len(existing) == len(KINDS):
-            outcome = RenderOutcome(info, existing, False)
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
-            continue
-        with archive.sessions() as s:
-            school = s.scalars(select(School).filter_by(code=info.school)).one()
-            source, chain = school.source_system, signature_chain(school)
-        todo.append((info, content, {k: document_meta(info, k, source) for k in KINDS}, chain))
+    """Render the journal copy and the summary sheet of each snapshot, on every core.
+
+    This process reads and verifies the snapshots and stores the results; the drawing runs
+    in a pool of forked worker processes as soon as each snapshot is read.
+    """
     workers = workers or os.cpu_count() or 1
-    results: Iterator
-    if workers > 1 and len(todo) > 1:
-        pool = ProcessPoolExecutor(min(workers, len(todo)),
-                                   mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_render, [t[1] for t in todo], [t[2] for t in todo],
-                           [validate] * len(todo), [t[3] for t in todo])
-    else:
-        pool = None
-        results = (_render(c, m, validate, ch) for _, c, m, ch in todo)
+    pool = None
+    if workers > 1 and len(snapshot_ids) > 1:
+        pool = ProcessPoolExecutor(min(workers, len(snapshot_ids)),
+                                   mp_context=multiprocessing.get_context("fork"))
+    outcomes: dict[int, RenderOutcome] = {}
+    pending: list[tuple[SnapshotInfo, dict[str, DocumentMeta], Future]] = []
+
+    def done(outcome: RenderOutcome) -> None:
+        outcomes[outcome.snapshot.id] = outcome
+        if on_done:
+            on_done(outcome)
+
     try:
-        for (info, _content, metas, _chain), rendered in zip(todo, results, strict=True):
-            outcome = _store(archive, info, metas, rendered, actor)
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
+        for sid in snapshot_ids:
+            existing = _existing(archive, sid)
+            info, content = show_snapshot(archive, sid)  # refuses a tampered snapshot
+            if len(existing) == len(KINDS):
+                done(RenderOutcome(info, existing, False))
+                continue
+            with archive.sessions() as s:
+                school = s.scalars(select(School).filter_by(code=info.school)).one()
+                source, chain = school.source_system, signature_chain(school)
+            metas = {k: document_meta(info, k, source) for k in KINDS}
+            if pool is None:
+                done(_store(archive, info, metas, _render(content, metas, validate, chain),
+                            actor))
+            else:
+                pending.append((info, metas, pool.submit(_render, content, metas, validate,
+                                                         chain)))
+        for info, metas, future in pending:
+            done(_store(archive, info, metas, future.result(), actor))
     finally:
         if pool is not None:
-            pool.shutdown()
-    return outcomes
+            pool.shutdown(cancel_futures=True)
+    return [outcomes[sid] for sid in snapshot_ids]
 
 
 def signature_chain(school: School) -> tuple[str, ...]:

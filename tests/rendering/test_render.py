@@ -234,3 +234,17 @@ def test_cli_render_list_export_and_bad_chain(tmp_path):
     assert bad.returncode == 9 and "Цепочка подписей школы T-001 задана неверно" in bad.stderr
     missing = run(tmp_path, "document", "export", "99", "--out", str(target))
     assert missing.returncode == 4 and "Документ № 99 не найден" in missing.stderr
+
+
+def test_qr_code_decodes_to_the_verification_reference(journal, tmp_path):
+    archive, _info, docs = journal
+    document, pdf = export_document(archive, docs["journal"].id)
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(path),
+                    str(tmp_path / "page")], check=True)
+    [png] = tmp_path.glob("page*.png")
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True,
+                             text=True).stdout.strip()
+    assert decoded.startswith("urn:school-journal-archive:T-001/")
+    assert decoded.endswith("/journal")
