@@ -16,6 +16,8 @@ from typing import Any
 
 from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from archive_service.rendering.fonts import SANS, SANS_BOLD, SERIF_BOLD, register, width, wrap
@@ -117,8 +119,9 @@ class _PageText:
     passed to the canvas; the text is written on top of the page's graphics.
     """
 
-    def __init__(self, canvas: Canvas) -> None:
+    def __init__(self, canvas: Canvas, encoded: dict) -> None:
         self._c = canvas
+        self._encoded = encoded  # per document: (font, text) -> [(subset font, escaped)]
         self._font = (SANS, 8.0)
         self._items: list[tuple[str, float, float, float, str]] = []
 
@@ -138,18 +141,31 @@ class _PageText:
         self._items.append((*self._font, x - width(text, *self._font) / 2, y, text))
 
     def flush(self) -> None:
-        """Write the collected strings."""
+        """Write the collected strings as one BT…ET block of Tm/Tf/Tj operators.
+
+        This is what reportlab's text object writes for a TrueType font (its subsets come
+        from ``splitString``), without re-encoding a string already seen in the document.
+        """
         c = self._c
+        doc = c._doc
         c.setFillGray(0)
-        text = c.beginText()
+        out = ["BT"]
         current = None
-        for font, size, x, y, s in self._items:
-            if (font, size) != current:
-                text.setFont(font, size)
-                current = (font, size)
-            text.setTextOrigin(x, y)
-            text.textOut(s)
-        c.drawText(text)
+        for font_name, size, x, y, text in self._items:
+            segments = self._encoded.get((font_name, text))
+            if segments is None:
+                font = pdfmetrics.getFont(font_name)
+                segments = [(font.getSubsetInternalName(subset, doc), c._escape(part))
+                            for subset, part in font.splitString(text, doc)]
+                self._encoded[(font_name, text)] = segments
+            out.append(f"1 0 0 1 {fp_str(x)} {fp_str(y)} Tm")
+            for subset_name, escaped in segments:
+                if (subset_name, size) != current:
+                    out.append(f"{subset_name} {fp_str(size)} Tf")
+                    current = (subset_name, size)
+                out.append(f"({escaped}) Tj")
+        out.append("ET")
+        c._code.append("\n".join(out))
         self._items.clear()
 
 
@@ -200,8 +216,9 @@ class _Doc:
         c.setTitle(f"{self.meta.number}")
         total = len(self.pages)
         qr = self._qr_form(c)
+        encoded: dict = {}
         for number, draw in enumerate(self.pages):
-            page = _PageText(c)
+            page = _PageText(c, encoded)
             draw(page, number)
             self.draw_field_frame(page, number)
             self._footer(page, number + 1, total, qr)
