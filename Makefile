@@ -43,6 +43,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_import_snapshot.py
 	$(BIN)/python bench/bench_import_snapshot.py --period Q1
+	$(BIN)/python bench/bench_render.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache *.egg-info

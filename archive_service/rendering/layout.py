@@ -75,6 +75,15 @@ class Rendered:
 
 # --- what the snapshot says, arranged for the page ------------------------------------------
 
+ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
+SHORT = {"Q": "ч.", "H": "п/г", "T": "тр."}
+
+
+def short_period(code: str) -> str:
+    """A period code as a column header: Q1 → «I ч.», H2 → «II п/г», T3 → «III тр.»."""
+    return f"{ROMAN[code[1]]} {SHORT[code[0]]}"
+
+
 def _title(course: dict) -> str:
     return course["subject"] + (f" ({course['subgroup']})" if course["subgroup"] else "")
 
@@ -86,7 +95,7 @@ def _mark_columns(content: dict, course: dict) -> list[tuple[str, str, str]]:
         return [(period, "period", content["period"]["name"])]
     present = {(m["period"], m["kind"]) for m in course["period_marks"]}
     periods = sorted({p for p, k in present if k == "period"})
-    cols = [(p, "period", p) for p in periods]
+    cols = [(p, "period", short_period(p)) for p in periods]
     cols += [("Y", k, KIND_TITLES[k]) for k in ("year", "exam", "final") if ("Y", k) in present]
     return cols
 
@@ -585,7 +594,8 @@ def _summary_columns(content: dict) -> list[tuple[str, str, str]]:
     if period["code"] != "Y":
         return [(period["code"], "period", period["name"])]
     present = {(m["period"], m["kind"]) for c in content["courses"] for m in c["period_marks"]}
-    cols = [(p, "period", p) for p in sorted({p for p, k in present if k == "period"})]
+    cols = [(p, "period", short_period(p))
+            for p in sorted({p for p, k in present if k == "period"})]
     return cols + [("Y", k, KIND_TITLES[k]) for k in ("year", "exam", "final")
                    if ("Y", k) in present]
 

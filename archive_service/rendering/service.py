@@ -145,6 +145,10 @@ def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
             else:
                 pending.append((info, metas, pool.submit(_render, content, metas, validate,
                                                          chain)))
+                # Bounded memory: at most two snapshots per worker in flight.
+                while len(pending) >= 2 * workers:
+                    info0, metas0, future0 = pending.pop(0)
+                    done(_store(archive, info0, metas0, future0.result(), actor))
         for info, metas, future in pending:
             done(_store(archive, info, metas, future.result(), actor))
     finally:

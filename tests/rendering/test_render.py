@@ -91,6 +91,21 @@ def test_every_student_mark_code_and_topic_is_on_its_page(journal, tmp_path):
         assert "sha256:" in page and "Электронный документ №" in page
 
 
+def test_each_row_holds_exactly_that_students_marks_and_codes(journal, tmp_path):
+    archive, _info, docs = journal
+    _doc, pdf = export_document(archive, docs["journal"].id)
+    grid = _pages(pdf, tmp_path)[1]
+    expected = {  # lessons 02.09, 04.09, 20.10, then the «1 четверть» column
+        "Иванов Иван Иванович": ["5", "Б", "5"],
+        "Кузнецов Пётр Олегович": ["Н", "3"],  # left 01.10: no period mark
+        "Сидорова Мария Петровна": ["4/5", "О", "4"],
+    }
+    for name, tokens in expected.items():
+        [line] = [row for row in grid.splitlines() if name in row]
+        rest = re.sub(r"\(.*?\)", "", line.split(name, 1)[1]).split()
+        assert rest == tokens, (name, rest)
+
+
 def test_period_marks_stand_after_the_last_lesson(journal, tmp_path):
     archive, _info, docs = journal
     _doc, pdf = export_document(archive, docs["journal"].id)
