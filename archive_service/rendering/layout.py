@@ -633,14 +633,14 @@ def _summary_page(c: Canvas, doc: _Doc, subjects: list[str], students: list[dict
                   standalone: bool) -> None:
     content = doc.content
     title = "Сводная ведомость итоговых отметок"
-    if standalone:
+    if standalone:  # the separate document names its school and class itself
         c.setFont(SANS, 9)
         c.drawString(MARGIN, TOP - 9, content["school"]["name"])
-    y = _header(c, title if not standalone else "", None) if not standalone else TOP - 14
-    if standalone:
         c.setFont(SERIF_BOLD, 14)
         c.drawString(MARGIN, TOP - 30, f"{title} учеников {content['class']['name']} класса")
         y = TOP - 36
+    else:
+        y = _header(c, title)
     c.setFont(SANS, 8)
     c.drawString(MARGIN, y - 10,
                  f"{content['academic_year']} учебный год · {content['period']['name']} · "

@@ -263,3 +263,14 @@ def test_qr_code_decodes_to_the_verification_reference(journal, tmp_path):
                              text=True).stdout.strip()
     assert decoded.startswith("urn:school-journal-archive:T-001/")
     assert decoded.endswith("/journal")
+
+
+def test_export_refuses_a_changed_document(journal):
+    archive, _info, docs = journal
+    blob = Path(archive.storage.root) / docs["summary"].storage_key
+    os.chmod(blob, 0o644)
+    data = bytearray(blob.read_bytes())
+    data[-20] ^= 0x01
+    blob.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="СВ-v1\\) изменён в хранилище"):
+        export_document(archive, docs["summary"].id)
