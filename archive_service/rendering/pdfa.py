@@ -25,7 +25,7 @@ class Finished:
     """The archival PDF and what was checked of it."""
 
     pdf: bytes
-    unsigned_pdfa: bytes  # the validated PDF/A-2b file before the fields were added
+    unsigned_pdfa: bytes | None  # with validate=True: the checked file before the fields
     pages: int
 
 
@@ -62,17 +62,19 @@ def finish(rendered: Rendered, meta: DocumentMeta, *, title: str, subject: str,
         if "/Info" in pdf.trailer:  # XMP only (prepare writes a /Producer there)
             del pdf.trailer["/Info"]
         kwargs = pikepdf.pdfa.resolve_save_kwargs("2b", deterministic_id=True)
-        unsigned = io.BytesIO()
-        pdf.save(unsigned, **kwargs)
-        if validate:
-            with pikepdf.open(io.BytesIO(unsigned.getvalue())) as written:
+        unsigned = None
+        if validate:  # pikepdf's validator does not check files with forms: check before
+            buffer = io.BytesIO()
+            pdf.save(buffer, **kwargs)
+            unsigned = buffer.getvalue()
+            with pikepdf.open(io.BytesIO(unsigned)) as written:
                 report = pikepdf.pdfa.check(written, "2b")
             if report.findings:
                 raise pikepdf.pdfa.PdfaError(report)
         _add_fields(pdf, rendered.fields)
         out = io.BytesIO()
         pdf.save(out, **kwargs)
-    return Finished(out.getvalue(), unsigned.getvalue(), rendered.pages)
+    return Finished(out.getvalue(), unsigned, rendered.pages)
 
 
 def _add_fields(pdf: pikepdf.Pdf, fields: list[FieldSpec]) -> None:
