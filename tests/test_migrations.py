@@ -13,3 +13,17 @@ def test_models_match_migrations(archive):
     with archive.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_migrations_go_down_and_up_again(archive):
+    from alembic import command
+
+    from archive_service.db import alembic_config
+
+    cfg = alembic_config(archive.engine.url.render_as_string(hide_password=False))
+    archive.engine.dispose()
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "head")
+    with archive.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

@@ -8,7 +8,7 @@ from archive_service.actors import Actor
 from archive_service.checks.service import check_class, summarise
 from archive_service.journals.models import Period, SchoolClass
 from archive_service.journals.service import import_file
-from tests.support.journal import tiny, write_json
+from tests.support.journal import grade_one, tiny, write_json
 
 
 def _findings(archive, doc, tmp_path):
@@ -38,15 +38,7 @@ def test_check_reports_each_kind(archive, tmp_path):
 
 
 def test_grade_one_is_not_asked_for_marks_or_homework(archive, tmp_path):
-    doc = tiny()
-    cls = doc["classes"][0]
-    cls.update(name="1А", grade=1)
-    for course in cls["courses"]:
-        course["period_marks"] = []
-        for lesson in course["lessons"]:
-            lesson["marks"] = []
-            lesson["homework"] = None
-    counts = summarise(_findings(archive, doc, tmp_path))
+    counts = summarise(_findings(archive, grade_one(), tmp_path))
     assert "no_marks" not in counts and "no_homework" not in counts
     assert "missing_period_mark" not in counts
     assert counts["no_topic"] == 1

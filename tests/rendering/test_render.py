@@ -24,7 +24,7 @@ from archive_service.rendering.service import (
     render_snapshots,
 )
 from archive_service.snapshots.service import create_snapshots, show_snapshot
-from tests.support.journal import tiny, write_json
+from tests.support.journal import grade_one, tiny, write_json
 
 ACTOR = Actor("Секретарь")
 
@@ -118,13 +118,8 @@ def test_period_marks_stand_after_the_last_lesson(journal, tmp_path):
 
 
 def test_grade_one_shows_no_marks(sqlite_archive, tmp_path):
-    doc = tiny()
+    doc = grade_one()
     cls = doc["classes"][0]
-    cls.update(name="1А", grade=1)
-    for course in cls["courses"]:
-        course["period_marks"] = []
-        for lesson in course["lessons"]:
-            lesson["marks"] = []
     info = _snapshot(sqlite_archive, tmp_path, doc)
     _i, content = show_snapshot(sqlite_archive, info.id)
     drawn = render_journal(content, document_meta(info, "journal", "Тест"))

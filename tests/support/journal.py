@@ -76,6 +76,19 @@ def tiny() -> dict[str, Any]:
     return copy.deepcopy(_TINY)
 
 
+def grade_one() -> dict[str, Any]:
+    """The small journal as a grade 1 class: attendance only, no marks, no homework."""
+    doc = tiny()
+    cls = doc["classes"][0]
+    cls.update(name="1А", grade=1)
+    for course in cls["courses"]:
+        course["period_marks"] = []
+        for lesson in course["lessons"]:
+            lesson["marks"] = []
+            lesson["homework"] = None
+    return doc
+
+
 def write_json(doc: dict[str, Any], path: Path) -> Path:
     """Write a document as a JSON import file."""
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), "utf-8")

@@ -8,6 +8,8 @@ Create Date: 2026-11-22 09:46:08.411663
 import sqlalchemy as sa
 from alembic import op
 
+from archive_service.migrations import immutability
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -375,49 +377,13 @@ def upgrade() -> None:
     with op.batch_alter_table("mark", schema=None) as batch_op:
         batch_op.create_index("ix_mark_lesson", ["lesson_id"], unique=False)
 
-    _create_immutability_triggers()
-
-
-IMMUTABLE = "period_snapshot"
-
-
-def _create_immutability_triggers() -> None:
-    """Snapshots are immutable in the database itself, not only in the application."""
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {IMMUTABLE}_no_{verb.lower()} BEFORE {verb} ON {IMMUTABLE} "
-                f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE} rows are immutable'); END"
-            )
-    else:
-        op.execute(
-            "CREATE FUNCTION archive_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION '% rows are immutable', TG_TABLE_NAME; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {IMMUTABLE}_immutable BEFORE UPDATE OR DELETE ON {IMMUTABLE} "
-            "FOR EACH ROW EXECUTE FUNCTION archive_refuse_change()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {IMMUTABLE}_no_truncate BEFORE TRUNCATE ON {IMMUTABLE} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION archive_refuse_change()"
-        )
-
-
-def _drop_immutability_triggers() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        op.execute(f"DROP TRIGGER IF EXISTS {IMMUTABLE}_no_update")
-        op.execute(f"DROP TRIGGER IF EXISTS {IMMUTABLE}_no_delete")
-    else:
-        op.execute(f"DROP TRIGGER IF EXISTS {IMMUTABLE}_immutable ON {IMMUTABLE}")
-        op.execute(f"DROP TRIGGER IF EXISTS {IMMUTABLE}_no_truncate ON {IMMUTABLE}")
-        op.execute("DROP FUNCTION IF EXISTS archive_refuse_change()")
+    immutability.create_function()
+    immutability.make_immutable("period_snapshot")
 
 
 def downgrade() -> None:
-    _drop_immutability_triggers()
+    immutability.drop_immutable("period_snapshot")
+    immutability.drop_function()
     with op.batch_alter_table("mark", schema=None) as batch_op:
         batch_op.drop_index("ix_mark_lesson")
 

@@ -8,6 +8,8 @@ Create Date: 2026-11-22 10:36:32.035429
 import sqlalchemy as sa
 from alembic import op
 
+from archive_service.migrations import immutability
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -47,27 +49,9 @@ def upgrade() -> None:
             name=op.f("uq_rendered_document_snapshot_id_kind_renderer_version"),
         ),
     )
-    _immutable("rendered_document")
-
-
-def _immutable(table: str) -> None:
-    """Rendered documents are immutable in the database itself (as snapshots are)."""
-    if op.get_bind().dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable'); END"
-            )
-    else:
-        op.execute(
-            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION archive_refuse_change()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION archive_refuse_change()"
-        )
+    immutability.make_immutable("rendered_document")
 
 
 def downgrade() -> None:
+    immutability.drop_immutable("rendered_document")
     op.drop_table("rendered_document")
