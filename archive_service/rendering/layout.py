@@ -294,7 +294,7 @@ def _fit(c: Canvas, text: str, x: float, y_top: float, w: float, h: float, *,
         s -= 0.5
     c.setFont(font, s)
     y = y_top - s - (h - len(lines) * (s + 1)) / 2
-    for line in lines[: max(1, int(h // (s + 1)))]:
+    for line in lines:  # never drop text: an archival copy must show all of it
         c.drawString(x + 1, y, line)
         y -= s + 1
 

@@ -269,3 +269,14 @@ def test_export_refuses_a_changed_document(journal):
     blob.write_bytes(bytes(data))
     with pytest.raises(IntegrityError, match="СВ-v1\\) изменён в хранилище"):
         export_document(archive, docs["summary"].id)
+
+
+def test_no_text_below_six_points(journal):
+    archive, _info, docs = journal
+    for document in docs.values():
+        _doc, pdf = export_document(archive, document.id)
+        with pikepdf.open(io.BytesIO(pdf)) as opened:
+            sizes = {float(operands[1]) for page in opened.pages
+                     for operands, op in pikepdf.parse_content_stream(page)
+                     if str(op) == "Tf"}
+        assert sizes and min(sizes) >= 6.0, sorted(sizes)
