@@ -1,5 +1,6 @@
-"""Pure signing library: school PKI, PAdES signatures, stamps, verification.
+"""Pure signing library: school PKI, PAdES signatures with timestamps, verification.
 
-Built in the signing issue. It must import nothing from Flask, SQLAlchemy or
-``archive_service`` (tests/test_architecture.py checks this).
+No Flask, no SQLAlchemy, nothing from ``archive_service`` (tests/test_architecture.py
+checks it). Errors are this library's own (``signing.errors``); the service maps them to
+domain errors in one place.
 """

@@ -93,6 +93,9 @@ def _add_fields(pdf: pikepdf.Pdf, fields: list[FieldSpec]) -> None:
             "/TU": pikepdf.String(f.label), "/Rect": pikepdf.Array([x1, y1, x2, y2]),
             "/F": 4, "/P": page.obj, "/AP": pikepdf.Dictionary({"/N": appearance}),
         }))
+        if f.step == "seal":  # the seal locks every field and allows no change after it
+            widget["/Lock"] = pikepdf.Dictionary({
+                "/Type": pikepdf.Name.SigFieldLock, "/Action": pikepdf.Name.All, "/P": 1})
         annots = page.obj.get("/Annots")
         if annots is None:
             page.obj["/Annots"] = pikepdf.Array([widget])

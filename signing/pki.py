@@ -1,0 +1,167 @@
+"""The school's own PKI: a root CA, personal certificates, the seal and the TSA.
+
+Signing keys are ECDSA P-256 (fast, small signatures; the TSA key is RSA); private keys
+are stored as PKCS#8 encrypted under the owner's passphrase, so the server never holds a
+usable key without its owner.
+An externally issued PKCS#12 can be imported instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from signing.errors import CertificateNotValidError, WrongPassphraseError
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A certificate and its private key."""
+
+    certificate: x509.Certificate
+    private_key: PrivateKey
+
+    @property
+    def serial_hex(self) -> str:
+        """The serial number as printed on stamps."""
+        return format(self.certificate.serial_number, "X")
+
+    @property
+    def owner(self) -> str:
+        """The subject's common name."""
+        return self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+
+
+def _cut(text: str) -> str:
+    """X.520 limits these attributes to 64 characters."""
+    return text if len(text) <= 64 else text[:63] + "…"
+
+
+def _name(common_name: str, *, organisation: str, title: str | None = None) -> x509.Name:
+    parts = [x509.NameAttribute(NameOID.COUNTRY_NAME, "RU"),
+             x509.NameAttribute(NameOID.ORGANIZATION_NAME, _cut(organisation)),
+             x509.NameAttribute(NameOID.COMMON_NAME, _cut(common_name))]
+    if title:
+        parts.append(x509.NameAttribute(NameOID.TITLE, _cut(title)))
+    return x509.Name(parts)
+
+
+def _build(subject: x509.Name, issuer: Credential | None, key: PrivateKey, *,
+           not_before: dt.datetime, days: int, ca: bool,
+           eku: list[x509.ObjectIdentifier] | None) -> x509.Certificate:
+    issuer_name = issuer.certificate.subject if issuer else subject
+    signing_key = issuer.private_key if issuer else key
+    builder = (x509.CertificateBuilder()
+               .subject_name(subject).issuer_name(issuer_name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(not_before)
+               .not_valid_after(not_before + dt.timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None),
+                              critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                              critical=False))
+    if issuer:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.private_key.public_key()),
+            critical=False)
+    usage = dict(digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
+                 data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                 encipher_only=False, decipher_only=False)
+    builder = builder.add_extension(x509.KeyUsage(**usage), critical=True)
+    if eku:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=True)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def create_root(school: str, *, now: dt.datetime, days: int = 365 * 30) -> Credential:
+    """The school's root certificate authority (корневой сертификат школы)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _build(_name(f"УЦ {school}", organisation=school), None, key,
+                  not_before=now, days=days, ca=True, eku=None)
+    return Credential(cert, key)
+
+
+def issue_person(root: Credential, *, name: str, position: str, school: str,
+                 now: dt.datetime, days: int = 365 * 3) -> Credential:
+    """A personal signing certificate (name, position, school)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _build(_name(name, organisation=school, title=position), root, key,
+                  not_before=now, days=days, ca=False, eku=None)
+    return Credential(cert, key)
+
+
+def issue_organisation(root: Credential, *, school: str, now: dt.datetime,
+                       days: int = 365 * 5) -> Credential:
+    """The organisation's certificate used for the school seal (печать организации)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _build(_name(school, organisation=school, title="Печать организации"), root, key,
+                  not_before=now, days=days, ca=False, eku=None)
+    return Credential(cert, key)
+
+
+def issue_tsa(root: Credential, *, school: str, now: dt.datetime,
+              days: int = 365 * 10) -> Credential:
+    """The school's time-stamping authority (RFC 3161). RSA: pyHanko's in-process TSA
+    signs tokens with RSA only."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = _build(_name(f"TSA {school}", organisation=school), root, key,
+                  not_before=now, days=days, ca=False, eku=[ExtendedKeyUsageOID.TIME_STAMPING])
+    return Credential(cert, key)
+
+
+def encrypt_key(key: PrivateKey, passphrase: str) -> bytes:
+    """The private key as PKCS#8 PEM, encrypted under the passphrase."""
+    if len(passphrase) < 8:
+        raise WrongPassphraseError("Пароль ключа должен быть не короче 8 символов.")
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.BestAvailableEncryption(passphrase.encode()))
+
+
+def decrypt_key(pem: bytes, passphrase: str, *, owner: str) -> PrivateKey:
+    """Open an encrypted private key; a wrong passphrase is a clear error, not a traceback."""
+    try:
+        key = serialization.load_pem_private_key(pem, passphrase.encode())
+    except (ValueError, TypeError):
+        raise WrongPassphraseError(
+            f"Неверный пароль ключа электронной подписи ({owner}). Подпись не поставлена; "
+            "введите пароль ещё раз.") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise CertificateNotValidError(f"Ключ {owner} не ECDSA: такой ключ не поддерживается.")
+    return key
+
+
+def import_pkcs12(data: bytes, passphrase: str) -> Credential:
+    """An externally issued certificate and key (PKCS#12, .p12/.pfx)."""
+    try:
+        key, cert, _extra = pkcs12.load_key_and_certificates(data, passphrase.encode())
+    except ValueError:
+        raise WrongPassphraseError("Файл PKCS#12 не открывается: неверный пароль или файл "
+                                   "повреждён.") from None
+    if key is None or cert is None:
+        raise CertificateNotValidError("В файле PKCS#12 нет ключа или сертификата.")
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise CertificateNotValidError("Поддерживаются только ключи ECDSA.")
+    return Credential(cert, key)
+
+
+def check_valid(cert: x509.Certificate, at: dt.datetime) -> None:
+    """Refuse a certificate that is not valid at the given moment."""
+    if at < cert.not_valid_before_utc or at > cert.not_valid_after_utc:
+        owner = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        raise CertificateNotValidError(
+            f"Сертификат {format(cert.serial_number, 'X')} ({owner}) действителен с "
+            f"{cert.not_valid_before_utc:%d.%m.%Y} по {cert.not_valid_after_utc:%d.%m.%Y}; "
+            f"на {at:%d.%m.%Y} им подписывать нельзя. Обратитесь к администратору за новым.")
+
+
+def pem(cert: x509.Certificate) -> bytes:
+    """A certificate as PEM (to hand to inspectors with the archive)."""
+    return cert.public_bytes(serialization.Encoding.PEM)

@@ -1,0 +1,106 @@
+"""Verifying every signature of a document and the chain as a whole (pyHanko, offline).
+
+Outcomes are frozen dataclasses; exceptions only for a file that cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from cryptography import x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.status import PdfSignatureStatus
+
+from signing.pades import validation_context
+
+
+@dataclass(frozen=True)
+class SignatureResult:
+    """One signature: who, when, and whether it still holds."""
+
+    field: str
+    signer: str
+    certificate_serial: str
+    signing_time: dt.datetime | None
+    timestamp_time: dt.datetime | None
+    intact: bool  # the signed bytes are unchanged
+    valid: bool  # the cryptographic signature checks out
+    trusted: bool  # the certificate chains to a given root
+    revision: int  # the revision this signature covers (0 = the first)
+    modified_after: bool  # changes after it beyond form filling, signing and DSS/timestamps
+    summary: str
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """All signatures of a document in signing order (document timestamps included, by
+    their field names), and the verdict on the whole."""
+
+    signatures: tuple[SignatureResult, ...]
+    document_timestamps: int
+    error: str | None = None  # the file could not be read as a signed PDF at all
+
+    @property
+    def ok(self) -> bool:
+        """Every signature intact, valid and trusted, none followed by a disallowed change."""
+        return self.error is None and bool(self.signatures) and all(
+            s.intact and s.valid and s.trusted and not s.modified_after for s in self.signatures)
+
+    def broken(self) -> list[SignatureResult]:
+        """The signatures that do not hold."""
+        return [s for s in self.signatures
+                if not (s.intact and s.valid and s.trusted and not s.modified_after)]
+
+
+def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
+    """Check every signature against the school roots, with change analysis."""
+    vc = validation_context(roots)
+    results: list[SignatureResult] = []
+    doc_timestamps = 0
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf))
+        embedded = list(reader.embedded_signatures)
+    except Exception as exc:  # a damaged file fails in many ways inside the parser
+        return ChainResult((), 0, f"файл повреждён и не читается как подписанный PDF: {exc}")
+    for sig in embedded:
+        is_timestamp = sig.sig_object.get("/Type") == "/DocTimeStamp"
+        doc_timestamps += is_timestamp
+        try:
+            if is_timestamp:  # the archival document timestamp (PAdES B-LTA)
+                status = validate_pdf_timestamp(sig, validation_context=vc)
+            else:
+                status = validate_pdf_signature(sig, signer_validation_context=vc,
+                                                ts_validation_context=vc)
+        except Exception as exc:  # noqa: BLE001 (a broken signature must not hide the others)
+            results.append(SignatureResult(
+                field=sig.field_name, signer="", certificate_serial="", signing_time=None,
+                timestamp_time=None, intact=False, valid=False, trusted=False,
+                revision=-1, modified_after=True, summary=f"подпись не проверяется: {exc}"))
+            continue
+        level = status.modification_level
+        modified = level is not None and level > ModificationLevel.FORM_FILLING
+        cert = status.signing_cert
+        results.append(SignatureResult(
+            field=sig.field_name, signer=cert.subject.native.get("common_name", ""),
+            certificate_serial=format(cert.serial_number, "X"),
+            signing_time=None if is_timestamp else status.signer_reported_dt,
+            timestamp_time=status.timestamp if is_timestamp else (
+                status.timestamp_validity.timestamp if status.timestamp_validity else None),
+            intact=status.intact, valid=status.valid, trusted=status.trusted,
+            revision=sig.signed_revision, modified_after=modified,
+            summary=_summary(status)))
+    return ChainResult(tuple(results), doc_timestamps)
+
+
+def _summary(status: PdfSignatureStatus) -> str:
+    if not status.intact:
+        return "подписанные данные изменены"
+    if not status.valid:
+        return "подпись недействительна"
+    if not status.trusted:
+        return "сертификат не ведёт к корневому сертификату школы"
+    return "подпись верна"

@@ -1,0 +1,172 @@
+"""The pure signing library: school PKI, PAdES into the pre-created fields, verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+from signing import pades, pki
+from signing.errors import CertificateNotValidError, FieldError, WrongPassphraseError
+from signing.verify import verify_pdf
+
+SCHOOL = "МБОУ «Тестовая школа»"
+NOW = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+
+
+@pytest.fixture(scope="module")
+def school():
+    root = pki.create_root(SCHOOL, now=NOW - dt.timedelta(days=1))
+    tsa = pki.issue_tsa(root, school=SCHOOL, now=NOW - dt.timedelta(days=1))
+    return root, pades.school_timestamper(tsa, [root.certificate])
+
+
+@pytest.fixture(scope="module")
+def unsigned(tmp_path_factory):
+    """A rendered journal copy of the small journal, with its fields and steps."""
+    from archive_service.rendering.layout import render_journal
+    from archive_service.rendering.pdfa import finish
+    from archive_service.rendering.service import document_meta
+    from archive_service.snapshots.service import SnapshotInfo
+    from tests.support.content import tiny_content
+
+    info = SnapshotInfo(1, "T-001", "2025-2026", "Q1", "1 четверть", "7А", 1, "ab" * 32, 0,
+                        "2026-01-10T10:00:00+00:00", "test", None, "k")
+    meta = document_meta(info, "journal", "Тест")
+    drawn = render_journal(tiny_content(), meta)
+    return finish(drawn, meta, title="t", subject="s").pdf, drawn.fields
+
+
+def _sign_chain(pdf: bytes, fields, root, timestamper) -> bytes:
+    vc = pades.validation_context([root.certificate])
+    for field in fields:
+        if field.step == "seal":
+            cred = pki.issue_organisation(root, school=SCHOOL, now=NOW)
+        else:
+            cred = pki.issue_person(root, name=field.signer or "Орлова Вера Павловна",
+                                    position=field.label.split(":")[0], school=SCHOOL, now=NOW)
+        pdf = pades.sign(pdf, pades.SignRequest(
+            field.name, pades.local_signer(cred, [root.certificate]), cred.certificate,
+            field.label.split(":")[0], timestamper, vc, archival=field.step == "seal"))
+    return pdf
+
+
+@pytest.fixture(scope="module")
+def signed(unsigned, school):
+    pdf, fields = unsigned
+    root, timestamper = school
+    return _sign_chain(pdf, fields, root, timestamper), fields, root
+
+
+def test_the_whole_chain_verifies_and_the_seal_ends_it(signed):
+    pdf, fields, root = signed
+    result = verify_pdf(pdf, roots=[root.certificate])
+    assert result.ok, [(s.field, s.summary) for s in result.broken()]
+    signatures = result.signatures[:-1]
+    assert [s.field for s in signatures] == [f.name for f in fields]
+    assert result.document_timestamps == 1  # B-LTA after the seal
+    assert all(s.timestamp_time is not None for s in result.signatures)  # B-T on each
+    assert signatures[-1].signer == SCHOOL
+
+
+def test_poppler_agrees(signed, tmp_path):
+    pdf, fields, _root = signed
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert out.count("Signature is Valid.") == len(fields)
+
+
+def test_signing_with_ecdsa_keeps_pdf_1x_for_pdfa(signed):
+    pdf, _fields, _root = signed
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        assert opened.pdf_version < "2.0"
+        assert str(opened.Root.get("/Version", "/1.7")) < "/2.0"
+        assert "/ISO_" not in str(opened.Root.get("/Extensions", {}))
+
+
+def test_a_flipped_byte_names_the_broken_signatures(signed):
+    pdf, fields, root = signed
+    data = bytearray(pdf)
+    at = pdf.index(b"snapshot-sha256:") + 20  # a byte of the first revision's XMP text
+    data[at] ^= 0x01
+    result = verify_pdf(bytes(data), roots=[root.certificate])
+    assert not result.ok and result.error is None
+    broken = {s.field: s.summary for s in result.broken()}
+    assert set(broken) >= {f.name for f in fields}  # every signature covers that byte
+    assert set(broken.values()) == {"подписанные данные изменены"}
+
+
+def test_a_damaged_signature_is_an_error_not_a_crash(signed):
+    pdf, _fields, root = signed
+    data = bytearray(pdf)
+    seal = pdf.rfind(b"/Contents <", 0, pdf.rfind(b"/Contents <"))  # the seal's CMS
+    data[seal + 60] = ord("0") if data[seal + 60] != ord("0") else ord("1")
+    result = verify_pdf(bytes(data), roots=[root.certificate])
+    assert not result.ok and "файл повреждён" in (result.error or "")
+
+
+def test_untrusted_root_is_reported(signed):
+    pdf, _fields, _root = signed
+    stranger = pki.create_root("Чужой УЦ", now=NOW)
+    result = verify_pdf(pdf, roots=[stranger.certificate])
+    assert not result.ok
+    assert all(s.summary == "сертификат не ведёт к корневому сертификату школы"
+               for s in result.broken())
+
+
+def test_a_signed_field_cannot_be_signed_again(signed, school):
+    pdf, fields, root = signed
+    _root, timestamper = school
+    cred = pki.issue_person(root, name="Кто-то", position="Учитель", school=SCHOOL, now=NOW)
+    with pytest.raises(FieldError, match="уже подписано"):
+        pades.sign(pdf, pades.SignRequest(fields[0].name, pades.local_signer(
+            cred, [root.certificate]), cred.certificate, "Учитель", timestamper))
+
+
+def test_expired_certificate_is_refused(unsigned, school):
+    pdf, fields, = unsigned[0], unsigned[1]
+    root, timestamper = school
+    old = pki.issue_person(root, name="Бывший Учитель", position="Учитель", school=SCHOOL,
+                           now=NOW - dt.timedelta(days=800), days=365)
+    with pytest.raises(CertificateNotValidError, match="им подписывать нельзя"):
+        pades.sign(pdf, pades.SignRequest(fields[0].name, pades.local_signer(
+            old, [root.certificate]), old.certificate, "Учитель", timestamper))
+
+
+def test_private_keys_are_stored_encrypted(school):
+    root, _ts = school
+    person = pki.issue_person(root, name="Иванова Анна", position="Учитель", school=SCHOOL,
+                              now=NOW)
+    stored = pki.encrypt_key(person.private_key, "секретный пароль")
+    assert b"ENCRYPTED PRIVATE KEY" in stored
+    key = pki.decrypt_key(stored, "секретный пароль", owner="Иванова Анна")
+    assert key.private_numbers() == person.private_key.private_numbers()
+    with pytest.raises(WrongPassphraseError, match="Неверный пароль ключа"):
+        pki.decrypt_key(stored, "не тот пароль", owner="Иванова Анна")
+    with pytest.raises(WrongPassphraseError, match="не короче 8"):
+        pki.encrypt_key(person.private_key, "короткий"[:5])
+
+
+def test_external_pkcs12_can_be_imported(school):
+    root, _ts = school
+    person = pki.issue_person(root, name="Внешний Сертификат", position="Директор",
+                              school=SCHOOL, now=NOW)
+    blob = pkcs12.serialize_key_and_certificates(
+        b"x", person.private_key, person.certificate, [root.certificate],
+        BestAvailableEncryption(b"p12-password"))
+    imported = pki.import_pkcs12(blob, "p12-password")
+    assert imported.owner == "Внешний Сертификат"
+    with pytest.raises(WrongPassphraseError, match="PKCS#12 не открывается"):
+        pki.import_pkcs12(blob, "wrong")
+
+
+def test_root_certificate_is_exportable(school):
+    root, _ts = school
+    assert pki.pem(root.certificate).startswith(b"-----BEGIN CERTIFICATE-----")
+    assert Path  # keep the import honest for type checkers
