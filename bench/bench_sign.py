@@ -1,0 +1,116 @@
+"""Benchmark: the signature chain on demo journal copies, beside raw pyHanko on the same file.
+
+Renders the journal copy of one demo class for a period (not timed), then signs every field
+in the chain order (teachers, class leader, deputy, director, seal with B-LTA) with
+``signing.pades.sign`` and, separately, with bare pyHanko ``PdfSigner.sign_pdf`` (same
+keys, same timestamper, no stamp text parameters, no checks); then verifies the signed file.
+Prints seconds per signature and per document for both, and the verification time.
+
+    .venv/bin/python bench/bench_sign.py [--class 7А] [--period Q1] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
+from pyhanko.sign import signers  # noqa: E402
+from pyhanko.sign.fields import SigSeedSubFilter  # noqa: E402
+
+from archive_service.actors import Actor  # noqa: E402
+from archive_service.config import Settings  # noqa: E402
+from archive_service.db import Archive, upgrade  # noqa: E402
+from archive_service.demo.generator import YEAR, generate_school  # noqa: E402
+from archive_service.demo.writers import write_json  # noqa: E402
+from archive_service.journals.service import import_file  # noqa: E402
+from archive_service.rendering.layout import render_journal  # noqa: E402
+from archive_service.rendering.pdfa import finish  # noqa: E402
+from archive_service.rendering.service import document_meta  # noqa: E402
+from archive_service.snapshots.service import create_snapshots, show_snapshot  # noqa: E402
+from signing import pades, pki  # noqa: E402
+from signing.verify import verify_pdf  # noqa: E402
+
+
+def main() -> None:
+    """Run the benchmark and print figures."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--class", dest="class_name", default="7А")
+    ap.add_argument("--period", default="Q1")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Archive(Settings.from_env({"ARCHIVE_HOME": tmp}))
+        upgrade(archive.engine)
+        docs = generate_school(1, classes=[args.class_name])
+        [path] = write_json(docs, Path(tmp))
+        import_file(archive, path, actor=Actor("bench"))
+        [snap] = create_snapshots(archive, period=f"{YEAR}/{args.period}",
+                                  class_name=args.class_name, school_code=None,
+                                  actor=Actor("bench"))
+        info, content = show_snapshot(archive, snap.snapshot.id)
+        meta = document_meta(info, "journal", "Демо")
+        drawn = render_journal(content, meta)
+        pdf = finish(drawn, meta, title="t", subject="s").pdf
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    school = "Демо-школа"
+    root = pki.create_root(school, now=now)
+    tsa = pades.school_timestamper(pki.issue_tsa(root, school=school, now=now),
+                                   [root.certificate])
+    vc = pades.validation_context([root.certificate])
+    creds = {f.name: (pki.issue_organisation(root, school=school, now=now) if f.step == "seal"
+                      else pki.issue_person(root, name=f.signer or "Директор", position="x",
+                                            school=school, now=now)) for f in drawn.fields}
+
+    def ours() -> tuple[bytes, float]:
+        out, t0 = pdf, time.perf_counter()
+        for f in drawn.fields:
+            cred = creds[f.name]
+            out = pades.sign(out, pades.SignRequest(
+                f.name, pades.local_signer(cred, [root.certificate]), cred.certificate,
+                "Должность", tsa, vc, archival=f.step == "seal"))
+        return out, time.perf_counter() - t0
+
+    def raw() -> float:
+        out, t0 = pdf, time.perf_counter()
+        for f in drawn.fields:
+            cred = creds[f.name]
+            meta = signers.PdfSignatureMetadata(
+                field_name=f.name, subfilter=SigSeedSubFilter.PADES,
+                embed_validation_info=f.step == "seal", use_pades_lta=f.step == "seal",
+                validation_context=vc)
+            signer = pades._PdfA2Signer(meta, pades.local_signer(cred, [root.certificate]),
+                                        timestamper=tsa)
+            out = signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(out)),
+                                  existing_fields_only=True, bytes_reserved=16384).getvalue()
+        return time.perf_counter() - t0
+
+    n = len(drawn.fields)
+    our_times, raw_times, verify_times = [], [], []
+    for _ in range(args.rounds):
+        signed, seconds = ours()
+        our_times.append(seconds)
+        raw_times.append(raw())
+        t0 = time.perf_counter()
+        result = verify_pdf(signed, roots=[root.certificate])
+        verify_times.append(time.perf_counter() - t0)
+        assert result.ok
+    o, r, v = (statistics.median(x) for x in (our_times, raw_times, verify_times))
+    print(f"document: {args.class_name} {args.period}, {drawn.pages} pages, {n} signatures "
+          f"(+ document timestamp), median of {args.rounds}")
+    print(f"ours:      {o:.2f} s per document, {o / n:.3f} s per signature")
+    print(f"raw pyHanko (no stamp): {r:.2f} s per document, {r / n:.3f} s per signature")
+    print(f"ratio ours/raw: {o / r:.2f}")
+    print(f"verify (all signatures, change analysis): {v:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
