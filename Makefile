@@ -44,6 +44,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_import_snapshot.py
 	$(BIN)/python bench/bench_import_snapshot.py --period Q1
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_sign.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache *.egg-info
