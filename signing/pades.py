@@ -6,8 +6,11 @@ GOST provider (which signs a prepared digest) can replace the local ECDSA key la
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import io
+import os
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 
@@ -78,12 +81,40 @@ class _PdfA2Signer(signers.PdfSigner):
             _ensure_esic_ext(pdf_out)
 
 
+STAMP_CHARACTERS = ("".join(chr(c) for c in range(0x20, 0x7F))
+                    + "".join(chr(c) for c in range(0x400, 0x460)) + "№«»–—…·")
+
+
+@cache
+def _stamp_font() -> str:
+    """PT Sans cut down once per process to the characters a stamp uses.
+
+    pyHanko subsets the stamp font again for every signature; on the full 443 KB font
+    that took half of the signing time, on this 29 KB cut a small fraction.
+    """
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(fontpkg_pt_sans.ROOT / "files" / "PT_Sans-Web-Regular.ttf"))
+    options = subset.Options()
+    options.layout_features = []
+    options.hinting = False
+    options.name_IDs = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=STAMP_CHARACTERS)
+    subsetter.subset(font)
+    handle, path = tempfile.mkstemp(prefix="stamp-font-", suffix=".ttf")
+    with os.fdopen(handle, "wb") as out:
+        font.save(out)
+    atexit.register(os.unlink, path)
+    return path
+
+
 @cache
 def _stamp_style() -> stamp.TextStampStyle:
-    font = fontpkg_pt_sans.ROOT / "files" / "PT_Sans-Web-Regular.ttf"
     return stamp.TextStampStyle(
         stamp_text=STAMP_TEXT, border_width=1, timestamp_format="%d.%m.%Y %H:%M UTC",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font)), font_size=7))
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(_stamp_font()), font_size=7))
 
 
 @dataclass(frozen=True)
