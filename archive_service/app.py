@@ -20,6 +20,7 @@ HTTP_STATUSES: list[tuple[type[e.ArchiveError], int]] = [
     (e.ImportRejectedError, 422),
     (e.NotFoundError, 404),
     (e.PermissionDeniedError, 403),
+    (e.SignatureRefusedError, 422),
     (e.SnapshotBlockedError, 409),
     (e.SnapshotBatchError, 409),
     (e.SnapshotChangedError, 409),

@@ -89,6 +89,10 @@ class SnapshotBatchError(SnapshotError):
             f"{lines}")
 
 
+class SignatureRefusedError(ArchiveError):
+    """A signature was refused: wrong passphrase, certificate not valid, field problem."""
+
+
 class IntegrityError(ArchiveError):
     """Stored bytes no longer match their recorded hash (tampering or corruption)."""
 

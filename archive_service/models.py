@@ -2,4 +2,5 @@
 
 from archive_service.journals import models as journals_models  # noqa: F401
 from archive_service.rendering import models as rendering_models  # noqa: F401
+from archive_service.signatures import models as signatures_models  # noqa: F401
 from archive_service.snapshots import models as snapshots_models  # noqa: F401

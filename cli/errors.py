@@ -20,6 +20,7 @@ EXIT_CODES: list[tuple[type[e.ArchiveError], int]] = [
     (e.SnapshotChangedError, 5),
     (e.ConflictError, 5),
     (e.PermissionDeniedError, 6),
+    (e.SignatureRefusedError, 12),
     (e.IntegrityError, 7),
     (e.StorageError, 8),
     (e.ConfigError, 9),

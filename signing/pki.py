@@ -133,8 +133,8 @@ def decrypt_key(pem: bytes, passphrase: str, *, owner: str) -> PrivateKey:
         raise WrongPassphraseError(
             f"Неверный пароль ключа электронной подписи ({owner}). Подпись не поставлена; "
             "введите пароль ещё раз.") from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise CertificateNotValidError(f"Ключ {owner} не ECDSA: такой ключ не поддерживается.")
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise CertificateNotValidError(f"Ключ ({owner}) неподдерживаемого типа.")
     return key
 
 

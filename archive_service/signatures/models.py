@@ -1,0 +1,75 @@
+"""School PKI material, signing users, and the immutable record of every signature."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from archive_service.db import Base
+
+
+class SchoolPki(Base):
+    """The school's root certificate, its TSA and its seal (печать организации).
+
+    Private keys are PKCS#8 encrypted: the root's and the seal's under passphrases their
+    holders keep, the TSA's under the server secret ``ARCHIVE_TSA_PASSPHRASE`` (timestamps
+    are made without a person).
+    """
+
+    __tablename__ = "school_pki"
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
+    root_cert: Mapped[bytes] = mapped_column(LargeBinary)
+    root_key: Mapped[bytes] = mapped_column(LargeBinary)
+    tsa_cert: Mapped[bytes] = mapped_column(LargeBinary)
+    tsa_key: Mapped[bytes] = mapped_column(LargeBinary)
+    seal_cert: Mapped[bytes] = mapped_column(LargeBinary)
+    seal_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SigningUser(Base):
+    """A person who signs, with a certificate issued by the school root."""
+
+    __tablename__ = "signing_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    position: Mapped[str] = mapped_column(String(300))
+    cert: Mapped[bytes] = mapped_column(LargeBinary)
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SigningRole(Base):
+    """A role of a signing user: school-wide, or for one class (class leader, teacher)."""
+
+    __tablename__ = "signing_role"
+    __table_args__ = (UniqueConstraint("user_id", "role", "class_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("signing_user.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    class_name: Mapped[str] = mapped_column(String(20), default="")
+
+
+class SignatureRecord(Base):
+    """One signature put into a document (immutable): who, which step and field, when,
+    the certificate, and the document's hash before and after."""
+
+    __tablename__ = "signature_record"
+    __table_args__ = (UniqueConstraint("document_id", "field"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("rendered_document.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey("signing_user.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    signed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    cert_sha256: Mapped[str] = mapped_column(String(64))
+    hash_before: Mapped[str] = mapped_column(String(64))
+    hash_after: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,164 @@
+"""The signature chain as a workflow: order, roles, refusals, concurrency; both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+
+import pytest
+
+from archive_service.actors import Actor
+from archive_service.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    SignatureRefusedError,
+)
+from archive_service.journals.service import import_file
+from archive_service.rendering.service import render_snapshots
+from archive_service.signatures.service import (
+    add_user,
+    chain_state,
+    init_pki,
+    sign_document,
+    verify_document,
+)
+from archive_service.snapshots.service import create_snapshots
+from tests.support.journal import tiny, write_json
+from tests.support.state import archive_state
+
+ACTOR = Actor("test")
+TSA = "tsa-secret-passphrase"
+USERS = [  # login, name, position, roles
+    ("smirnova", "Смирнова Ольга Николаевна", "Учитель математики", [("teacher", "")]),
+    ("belova", "Белова Ирина Сергеевна", "Учитель английского языка", [("teacher", "7А")]),
+    ("petrova", "Петрова Анна Ивановна", "Учитель", [("class_leader", "7А")]),
+    ("zam", "Кузьмина Елена Петровна", "Заместитель директора по УВР", [("deputy", "")]),
+    ("director", "Орлова Вера Павловна", "Директор", [("director", "")]),
+    ("secretary", "Иванова Нина Львовна", "Секретарь", [("secretary", "")]),
+]
+
+
+def pw(login: str) -> str:
+    return f"{login}-passphrase"
+
+
+def _setup(archive, tmp_path):
+    import_file(archive, write_json(tiny(), tmp_path / "j.json"), actor=ACTOR)
+    [snap] = create_snapshots(archive, period="2025-2026/Q1", class_name=None,
+                              school_code=None, actor=ACTOR)
+    [outcome] = render_snapshots(archive, [snap.snapshot.id], actor=ACTOR, workers=1)
+    init_pki(archive, school_code=None, ca_passphrase="ca-passphrase",
+             seal_passphrase=pw("seal"), tsa_passphrase=TSA)
+    for login, name, position, roles in USERS:
+        add_user(archive, school_code=None, login=login, full_name=name, position=position,
+                 roles=roles, passphrase=pw(login), ca_passphrase="ca-passphrase")
+    return next(d.id for d in outcome.documents if d.kind == "journal")
+
+
+def _sign(archive, doc_id, login, passphrase=None):
+    return sign_document(archive, document_id=doc_id, login=login,
+                         passphrase=passphrase or pw(login if login != "secretary" else "seal"),
+                         tsa_passphrase=TSA, actor=ACTOR)
+
+
+def test_the_full_chain_in_order_verifies(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    assert chain_state(archive, doc).next_step == "teachers"
+    for login in ("belova", "smirnova", "petrova", "zam", "director", "secretary"):
+        assert _sign(archive, doc, login)
+    state = chain_state(archive, doc)
+    assert state.next_step is None
+    assert [f.signed_by for f in state.fields] == [
+        "Смирнова Ольга Николаевна", "Белова Ирина Сергеевна", "Петрова Анна Ивановна",
+        "Кузьмина Елена Петровна", "Орлова Вера Павловна", "Иванова Нина Львовна"]
+    result = verify_document(archive, doc)
+    assert result.ok and result.document_timestamps == 1
+
+
+def _refused(archive, doc, login, error, match, passphrase=None):
+    before = archive_state(archive)
+    with pytest.raises(error, match=match):
+        _sign(archive, doc, login, passphrase)
+    assert archive_state(archive) == before
+
+
+def test_out_of_order_is_refused_naming_who_is_awaited(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    _sign(archive, doc, "smirnova")
+    _refused(archive, doc, "zam", ConflictError,
+             "Сейчас очередь шага «учителя-предметники».*Белова Ирина Сергеевна")
+
+
+def test_a_signer_without_the_role_is_refused(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    add_user(archive, school_code=None, login="other", full_name="Посторонний Человек",
+             position="Учитель", roles=[("teacher", "")], passphrase=pw("other"),
+             ca_passphrase="ca-passphrase")
+    _refused(archive, doc, "other", PermissionDeniedError, "не может подписывать")
+
+
+def test_wrong_passphrase_is_refused_and_nothing_is_written(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    _refused(archive, doc, "smirnova", SignatureRefusedError, "Неверный пароль ключа",
+             passphrase="not-the-passphrase")
+
+
+def test_a_second_signature_on_a_done_step_is_refused(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    _sign(archive, doc, "smirnova")
+    _refused(archive, doc, "smirnova", ConflictError, "уже подписал")
+
+
+def test_an_expired_certificate_is_refused(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=800)
+    add_user(archive, school_code=None, login="old", full_name="Смирнова Ольга Николаевна",
+             position="Учитель", roles=[("teacher", "")], passphrase=pw("old"),
+             ca_passphrase="ca-passphrase", now=past, days=365)
+    _refused(archive, doc, "old", SignatureRefusedError, "им подписывать нельзя")
+
+
+def test_unknown_user_and_document(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    with pytest.raises(NotFoundError, match="Пользователь «nobody» не найден"):
+        _sign(archive, doc, "nobody", "whatever-passphrase")
+    with pytest.raises(NotFoundError, match="Документ № 999 не найден"):
+        _sign(archive, 999, "smirnova")
+
+
+def _sign_in_process(env: dict, doc: int, login: str, barrier) -> list[str]:
+    from archive_service.config import Settings
+    from archive_service.db import Archive
+
+    archive = Archive(Settings.from_env(env))
+    barrier.wait()
+    fields = sign_document(archive, document_id=doc, login=login, passphrase=pw(login),
+                           tsa_passphrase=TSA, actor=Actor(f"process {os.getpid()}"))
+    archive.dispose()
+    return fields
+
+
+@pytest.mark.postgres
+def test_two_teachers_at_once_lose_nothing_on_postgres(tmp_path, pg_url):
+    from tests.conftest import make_archive
+
+    archive = make_archive(tmp_path, pg_url)
+    doc = _setup(archive, tmp_path)
+    env = {"ARCHIVE_HOME": str(tmp_path), "ARCHIVE_DATABASE_URL": pg_url,
+           "ARCHIVE_STORAGE_URL": f"file://{tmp_path / 'objects'}"}
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(2)
+        with ctx.Pool(2) as pool:
+            results = pool.starmap(_sign_in_process, [(env, doc, "smirnova", barrier),
+                                                      (env, doc, "belova", barrier)])
+    assert sorted(f for r in results for f in r) == ["teacher_1", "teacher_2"]
+    state = chain_state(archive, doc)
+    assert state.next_step == "class_leader"
+    from archive_service.signatures.service import signed_pdf
+    from signing.verify import verify_pdf
+
+    assert len(verify_pdf(signed_pdf(archive, doc), roots=[]).signatures) == 2
+    archive.dispose()
