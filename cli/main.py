@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import check, demo, imports, render, russian, setup, snapshot
+from cli import check, demo, imports, render, russian, setup, signatures, snapshot
 
 russian.install()
 
@@ -24,6 +24,11 @@ main.add_command(demo.demo_data)
 main.add_command(demo.demo)
 main.add_command(render.render)
 main.add_command(render.document)
+main.add_command(signatures.pki)
+main.add_command(signatures.user)
+main.add_command(signatures.sign)
+main.add_command(signatures.chain)
+main.add_command(signatures.verify)
 russian.localise(main)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,12 +68,16 @@ def list_(as_json: bool) -> None:
     click.echo(f"Всего документов: {len(docs)}")
 
 
-@document.command(help="Выгрузить документ в файл (после проверки хеша).")
+@document.command(help="Выгрузить документ в файл со всеми подписями (после проверки хеша).")
 @click.argument("document_id", type=int)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Файл PDF.")
 @handle_errors
 def export(document_id: int, out: Path) -> None:
     """Export a document."""
-    info, data = export_document(open_archive(), document_id)
+    from archive_service.signatures.service import signed_pdf
+
+    archive = open_archive()
+    info, _rendered = export_document(archive, document_id)
+    data = signed_pdf(archive, document_id)  # the latest signed revision (or the render)
     out.write_bytes(data)
-    click.echo(f"Документ {info.number} записан в {out} ({len(data)} байт, sha256 {info.sha256})")
+    click.echo(f"Документ {info.number} записан в {out} ({len(data)} байт)")

@@ -21,7 +21,8 @@ ARCHIVE = [sys.executable, "-m", "cli.main"]
 def run(home: Path, *args: str, check: bool = False, process: bool = False):
     """Run ``archive`` in-process (click's runner) or, with process=True, as a real process."""
     env = {"ARCHIVE_HOME": str(home), "ARCHIVE_ACTOR": "Секретарь Иванова",
-           "ARCHIVE_DATABASE_URL": None, "ARCHIVE_STORAGE_URL": None}
+           "ARCHIVE_DATABASE_URL": None, "ARCHIVE_STORAGE_URL": None,
+           "ARCHIVE_TSA_PASSPHRASE": "tsa-secret-passphrase"}
     if process:
         full = {**os.environ, **{k: v for k, v in env.items() if v}}
         for key in ("ARCHIVE_DATABASE_URL", "ARCHIVE_STORAGE_URL"):

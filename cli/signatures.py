@@ -1,0 +1,155 @@
+"""``archive pki init``, ``archive user add``, ``archive sign``, ``archive chain``,
+``archive verify``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from cryptography import x509
+
+from archive_service.errors import ConfigError
+from archive_service.signatures.service import (
+    STEP_TITLES,
+    add_user,
+    chain_state,
+    init_pki,
+    sign_document,
+    verify_document,
+)
+from cli.context import actor, echo_json, open_archive
+from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
+from signing.pki import pem
+from signing.verify import ChainResult, verify_pdf
+
+
+def _secret(path: Path, what: str) -> str:
+    try:
+        return path.read_text("utf-8").splitlines()[0].strip()
+    except (OSError, IndexError):
+        raise ConfigError(f"Не удалось прочитать {what} из файла {path}.") from None
+
+
+def _tsa_passphrase() -> str:
+    value = os.environ.get("ARCHIVE_TSA_PASSPHRASE")
+    if not value:
+        raise ConfigError("Не задан ARCHIVE_TSA_PASSPHRASE — пароль ключа службы штампов "
+                          "времени школы (задаётся администратором сервера).")
+    return value
+
+
+@click.group(help="Инфраструктура ключей школы.")
+def pki() -> None:
+    """PKI commands."""
+
+
+@pki.command("init", help="Создать корневой сертификат школы, службу штампов времени и печать.")
+@click.option("--school", "school_code", help="Код школы.")
+@click.option("--ca-passphrase-file", type=click.Path(path_type=Path), required=True)
+@click.option("--seal-passphrase-file", type=click.Path(path_type=Path), required=True)
+@click.option("--root-out", type=click.Path(path_type=Path),
+              help="Записать корневой сертификат (PEM) для проверяющих.")
+@handle_errors
+def pki_init(school_code, ca_passphrase_file, seal_passphrase_file, root_out) -> None:
+    """Create the school PKI."""
+    root = init_pki(open_archive(), school_code=school_code,
+                    ca_passphrase=_secret(ca_passphrase_file, "пароль корневого ключа"),
+                    seal_passphrase=_secret(seal_passphrase_file, "пароль ключа печати"),
+                    tsa_passphrase=_tsa_passphrase())
+    if root_out:
+        root_out.write_bytes(pem(root))
+    click.echo(f"Корневой сертификат школы: серийный номер {format(root.serial_number, 'X')}, "
+               f"действителен по {root.not_valid_after_utc:%d.%m.%Y}")
+
+
+@click.group(help="Пользователи, подписывающие документы.")
+def user() -> None:
+    """User commands."""
+
+
+@user.command("add", help="Добавить пользователя и выпустить ему сертификат подписи.")
+@click.option("--login", required=True)
+@click.option("--name", required=True, help="ФИО, как в журнале.")
+@click.option("--position", required=True, help="Должность.")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="teacher, class_leader:7А, deputy, director, secretary (можно несколько).")
+@click.option("--passphrase-file", type=click.Path(path_type=Path), required=True)
+@click.option("--ca-passphrase-file", type=click.Path(path_type=Path), required=True)
+@click.option("--school", "school_code", help="Код школы.")
+@handle_errors
+def user_add(login, name, position, roles, passphrase_file, ca_passphrase_file,
+             school_code) -> None:
+    """Add a signing user."""
+    parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else "") for r in roles]
+    cert = add_user(open_archive(), school_code=school_code, login=login, full_name=name,
+                    position=position, roles=parsed,
+                    passphrase=_secret(passphrase_file, "пароль ключа"),
+                    ca_passphrase=_secret(ca_passphrase_file, "пароль корневого ключа"))
+    click.echo(f"{name}: сертификат {format(cert.serial_number, 'X')} до "
+               f"{cert.not_valid_after_utc:%d.%m.%Y}")
+
+
+@click.command(help="Подписать документ: все поля этого пользователя на текущем шаге.")
+@click.argument("document_id", type=int)
+@click.option("--as", "login", required=True, help="Логин подписывающего.")
+@click.option("--passphrase-file", type=click.Path(path_type=Path), required=True,
+              help="Пароль ключа (для печати — пароль ключа печати).")
+@handle_errors
+def sign(document_id: int, login: str, passphrase_file: Path) -> None:
+    """Sign a document."""
+    fields = sign_document(open_archive(), document_id=document_id, login=login,
+                           passphrase=_secret(passphrase_file, "пароль ключа"),
+                           tsa_passphrase=_tsa_passphrase(), actor=actor())
+    click.echo(f"Подписано полей: {len(fields)} ({', '.join(fields)})")
+
+
+@click.command(help="Цепочка подписей документа: что подписано, чья очередь.")
+@click.argument("document_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def chain(document_id: int, as_json: bool) -> None:
+    """Show the chain."""
+    state = chain_state(open_archive(), document_id)
+    if as_json:
+        echo_json(state.as_dict())
+        return
+    click.echo(f"Документ {state.number}")
+    for f in state.fields:
+        who = f"подписал(а) {f.signed_by} {f.signed_at}" if f.signed_by else "ожидает подписи"
+        click.echo(f"  {STEP_TITLES[f.step]}: {f.expected_signer or ''} — {who}")
+    click.echo("Очередь: " + (STEP_TITLES[state.next_step] if state.next_step
+                              else "цепочка завершена"))
+
+
+@click.command(help="Проверить подписи документа архива или выгруженного PDF (с --root).")
+@click.argument("target")
+@click.option("--root", type=click.Path(path_type=Path),
+              help="Корневой сертификат школы (PEM) для проверки файла без архива.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def verify(target: str, root: Path | None, as_json: bool) -> None:
+    """Verify signatures; exit 10 naming every broken one."""
+    if root is not None:
+        roots = [x509.load_pem_x509_certificate(root.read_bytes())]
+        result = verify_pdf(Path(target).read_bytes(), roots=roots)
+    else:
+        result = verify_document(open_archive(), int(target))
+    _report(result, as_json)
+    if not result.ok:
+        sys.exit(EXIT_PROBLEMS_FOUND)
+
+
+def _report(result: ChainResult, as_json: bool) -> None:
+    if as_json:
+        echo_json({"ok": result.ok, "error": result.error,
+                   "signatures": [s.__dict__ for s in result.signatures]})
+        return
+    if result.error:
+        click.secho(f"НЕ ПРОЙДЕНО: {result.error}", fg="red", err=True)
+    for s in result.signatures:
+        mark = "верна" if s in result.signatures and s not in result.broken() else "НАРУШЕНА"
+        click.echo(f"{s.field}: {s.signer}, {s.timestamp_time or s.signing_time}: {mark} "
+                   f"({s.summary})")
+    click.echo("Все подписи верны." if result.ok else "Есть нарушенные подписи.")

@@ -1,0 +1,53 @@
+"""Signing from the command line, and offline verification of an exported file."""
+
+from __future__ import annotations
+
+from tests.cli.test_cli import run
+from tests.signatures.test_chain import USERS, pw
+from tests.support.journal import tiny, write_json
+
+
+def test_sign_chain_export_and_verify_offline(tmp_path):
+    home = tmp_path
+    run(home, "init", check=True)
+    run(home, "import", str(write_json(tiny(), tmp_path / "a.json")), check=True)
+    run(home, "snapshot", "create", "--period", "2025-2026/Q1", "--all", check=True)
+    run(home, "render", "--period", "2025-2026/Q1", "--all", check=True)
+    secrets = {}
+    for name in ["ca", "seal"] + [u[0] for u in USERS]:
+        secrets[name] = tmp_path / f"{name}.txt"
+        secrets[name].write_text(pw(name) + "\n")
+    root = tmp_path / "root.pem"
+    out = run(home, "pki", "init", "--ca-passphrase-file", str(secrets["ca"]),
+              "--seal-passphrase-file", str(secrets["seal"]), "--root-out", str(root),
+              check=True).stdout
+    assert "Корневой сертификат школы" in out and root.read_bytes().startswith(b"-----BEGIN")
+    for login, name, position, roles in USERS:
+        role_args = [a for r, c in roles for a in ("--role", f"{r}:{c}" if c else r)]
+        run(home, "user", "add", "--login", login, "--name", name, "--position", position,
+            *role_args, "--passphrase-file", str(secrets[login]), "--ca-passphrase-file",
+            str(secrets["ca"]), check=True)
+    early = run(home, "sign", "1", "--as", "director", "--passphrase-file",
+                str(secrets["director"]))
+    assert early.returncode == 5 and "Сейчас очередь шага «учителя-предметники»" in early.stderr
+    for login in ("smirnova", "belova", "petrova", "zam", "director"):
+        assert "Подписано полей: 1" in run(home, "sign", "1", "--as", login,
+                                           "--passphrase-file", str(secrets[login]),
+                                           check=True).stdout
+    run(home, "sign", "1", "--as", "secretary", "--passphrase-file", str(secrets["seal"]),
+        check=True)
+    chain = run(home, "chain", "1", check=True).stdout
+    assert "цепочка завершена" in chain and "подписал(а) Орлова Вера Павловна" in chain
+    assert "Все подписи верны." in run(home, "verify", "1", check=True).stdout
+    exported = tmp_path / "signed.pdf"
+    run(home, "document", "export", "1", "--out", str(exported), check=True)
+    offline = run(home, "verify", str(exported), "--root", str(root), check=True)
+    assert "Все подписи верны." in offline.stdout
+    data = bytearray(exported.read_bytes())
+    at = bytes(data).index(b"snapshot-sha256:") + 20
+    data[at] ^= 0x01
+    exported.write_bytes(bytes(data))
+    broken = run(home, "verify", str(exported), "--root", str(root))
+    assert broken.returncode == 10
+    assert "teacher_1: Смирнова Ольга Николаевна" in broken.stdout
+    assert "НАРУШЕНА (подписанные данные изменены)" in broken.stdout
