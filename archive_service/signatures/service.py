@@ -20,6 +20,7 @@ from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.errors import (
     ConflictError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     SignatureRefusedError,
@@ -223,8 +224,6 @@ def sign_document(archive: Archive, *, document_id: int, login: str, passphrase:
             key_in, hash_before = _current(s, doc)
             data = archive.storage.get(key_in)
             if sha256_hex(data) != hash_before:
-                from archive_service.errors import IntegrityError
-
                 raise IntegrityError(f"Документ {doc.number} изменён в хранилище: подпись не "
                                      "ставится.")
             timestamper = pades.school_timestamper(tsa, [root])
@@ -266,8 +265,6 @@ def signed_pdf(archive: Archive, document_id: int) -> bytes:
         key, digest = _current(s, _document(s, document_id))
     data = archive.storage.get(key)
     if sha256_hex(data) != digest:
-        from archive_service.errors import IntegrityError
-
         raise IntegrityError(f"Документ № {document_id} изменён в хранилище.")
     return data
 
