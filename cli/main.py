@@ -28,6 +28,7 @@ main.add_command(signatures.pki)
 main.add_command(signatures.user)
 main.add_command(signatures.sign)
 main.add_command(signatures.chain)
+main.add_command(signatures.return_)
 main.add_command(signatures.verify)
 russian.localise(main)
 

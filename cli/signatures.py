@@ -16,6 +16,7 @@ from archive_service.signatures.service import (
     add_user,
     chain_state,
     init_pki,
+    return_document,
     sign_document,
     verify_document,
 )
@@ -105,6 +106,19 @@ def sign(document_id: int, login: str, passphrase_file: Path) -> None:
     click.echo(f"Подписано полей: {len(fields)} ({', '.join(fields)})")
 
 
+@click.command("return", help="Вернуть документ на исправление с указанием причины.")
+@click.argument("document_id", type=int)
+@click.option("--as", "login", required=True, help="Логин возвращающего.")
+@click.option("--reason", required=True, help="Что нужно исправить.")
+@handle_errors
+def return_(document_id: int, login: str, reason: str) -> None:
+    """Return a document."""
+    state = return_document(open_archive(), document_id=document_id, login=login,
+                            reason=reason)
+    click.echo(f"Документ {state.number} возвращён: {state.returned}. После исправления "
+               "журнала: archive import, archive snapshot create --reason, archive render.")
+
+
 @click.command(help="Цепочка подписей документа: что подписано, чья очередь.")
 @click.argument("document_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
@@ -119,6 +133,9 @@ def chain(document_id: int, as_json: bool) -> None:
     for f in state.fields:
         who = f"подписал(а) {f.signed_by} {f.signed_at}" if f.signed_by else "ожидает подписи"
         click.echo(f"  {STEP_TITLES[f.step]}: {f.expected_signer or ''} — {who}")
+    if state.returned:
+        click.echo(f"Возвращён на исправление: {state.returned}")
+        return
     click.echo("Очередь: " + (STEP_TITLES[state.next_step] if state.next_step
                               else "цепочка завершена"))
 

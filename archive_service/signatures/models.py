@@ -73,3 +73,18 @@ class SignatureRecord(Base):
     hash_after: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class DocumentReturn(Base):
+    """A document sent back by a signer with a reason (возврат на исправление).
+
+    The returned version stays as it is (superseded); the journal is corrected, and the new
+    snapshot and its rendered documents take its place in the chain.
+    """
+
+    __tablename__ = "document_return"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("rendered_document.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("signing_user.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    returned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -27,7 +27,13 @@ from archive_service.errors import (
 )
 from archive_service.journals.models import School, SchoolClass
 from archive_service.rendering.models import RenderedDocument
-from archive_service.signatures.models import SchoolPki, SignatureRecord, SigningRole, SigningUser
+from archive_service.signatures.models import (
+    DocumentReturn,
+    SchoolPki,
+    SignatureRecord,
+    SigningRole,
+    SigningUser,
+)
 from archive_service.snapshots.models import PeriodSnapshot
 from archive_service.storage.base import sha256_hex
 from signing import pades, pki
@@ -60,6 +66,7 @@ class ChainState:
     number: str
     fields: tuple[StepState, ...]
     next_step: str | None
+    returned: str | None = None  # who returned it, when and why
 
     def as_dict(self) -> dict:
         """JSON-ready form."""
@@ -172,7 +179,12 @@ def _state(s, doc: RenderedDocument) -> ChainState:
         done[st["name"]].signed_at.isoformat(timespec="seconds") if st["name"] in done else None)
         for st in doc.steps)
     pending = next((f.step for f in fields if f.signed_by is None), None)
-    return ChainState(doc.id, doc.number, fields, pending)
+    back = s.scalars(select(DocumentReturn).filter_by(document_id=doc.id)).one_or_none()
+    returned = None
+    if back is not None:
+        who = s.get(SigningUser, back.user_id).full_name
+        returned = f"{who}, {back.returned_at:%d.%m.%Y %H:%M}: {back.reason}"
+    return ChainState(doc.id, doc.number, fields, None if back else pending, returned)
 
 
 def sign_document(archive: Archive, *, document_id: int, login: str, passphrase: str,
@@ -191,6 +203,10 @@ def sign_document(archive: Archive, *, document_id: int, login: str, passphrase:
         roles = {(r.role, r.class_name) for r in s.scalars(
             select(SigningRole).filter_by(user_id=user.id))}
         state = _state(s, doc)
+        if state.returned:
+            raise ConflictError(
+                f"Документ {doc.number} возвращён на исправление ({state.returned}); "
+                "подписывается новая версия после исправления журнала.")
         mine = [f for f in state.fields if _may_sign(f, user, roles, class_name)]
         if not mine:
             raise PermissionDeniedError(
@@ -246,6 +262,41 @@ def sign_document(archive: Archive, *, document_id: int, login: str, passphrase:
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
     return [f.field for f in fields]
+
+
+def return_document(archive: Archive, *, document_id: int, login: str, reason: str,
+                    now: dt.datetime | None = None) -> ChainState:
+    """Send a document back with a reason instead of signing it (any signer of it may).
+
+    The returned version is kept as it is; after the journal is corrected, a new snapshot
+    (``snapshot create --reason``) and its new documents go through the chain.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    if not reason.strip():
+        raise ConflictError("Укажите причину возврата: что нужно исправить в журнале.")
+    with archive.unit_of_work() as uow:
+        s = uow.session
+        doc = _document(s, document_id, lock=True)
+        user = s.scalars(select(SigningUser).filter_by(login=login)).one_or_none()
+        if user is None:
+            raise NotFoundError(f"Пользователь «{login}» не найден (archive user add).")
+        snapshot = s.get(PeriodSnapshot, doc.snapshot_id)
+        class_name = s.get(SchoolClass, snapshot.school_class_id).name
+        roles = {(r.role, r.class_name) for r in s.scalars(
+            select(SigningRole).filter_by(user_id=user.id))}
+        state = _state(s, doc)
+        if not any(_may_sign(f, user, roles, class_name) for f in state.fields):
+            raise PermissionDeniedError(
+                f"{user.full_name} не участвует в подписании документа {doc.number} и не может "
+                "его вернуть.")
+        if state.returned:
+            raise ConflictError(f"Документ {doc.number} уже возвращён: {state.returned}.")
+        if state.next_step is None:
+            raise ConflictError(f"Документ {doc.number} уже заверен печатью; вернуть его нельзя.")
+        s.add(DocumentReturn(document_id=doc.id, user_id=user.id, reason=reason.strip(),
+                             returned_at=now))
+        s.flush()
+        return _state(s, doc)
 
 
 def _may_sign(field: StepState, user: SigningUser, roles: set[tuple[str, str]],

@@ -162,3 +162,44 @@ def test_two_teachers_at_once_lose_nothing_on_postgres(tmp_path, pg_url):
 
     assert len(verify_pdf(signed_pdf(archive, doc), roots=[]).signatures) == 2
     archive.dispose()
+
+
+def test_a_returned_document_is_not_signed_further(archive, tmp_path):
+    from archive_service.signatures.service import return_document
+
+    doc = _setup(archive, tmp_path)
+    _sign(archive, doc, "smirnova")
+    with pytest.raises(ConflictError, match="Укажите причину возврата"):
+        return_document(archive, document_id=doc, login="belova", reason="  ")
+    state = return_document(archive, document_id=doc, login="belova",
+                            reason="Не выставлена четвертная отметка Сидоровой")
+    assert state.next_step is None and "Белова Ирина Сергеевна" in state.returned
+    assert "четвертная отметка" in chain_state(archive, doc).returned
+    _refused(archive, doc, "petrova", ConflictError, "возвращён на исправление")
+    before = archive_state(archive)
+    with pytest.raises(ConflictError, match="уже возвращён"):
+        return_document(archive, document_id=doc, login="zam", reason="ещё раз")
+    assert archive_state(archive) == before
+
+
+def test_only_a_signer_of_the_document_may_return_it(archive, tmp_path):
+    from archive_service.signatures.service import return_document
+
+    doc = _setup(archive, tmp_path)
+    add_user(archive, school_code=None, login="other", full_name="Посторонний Человек",
+             position="Учитель", roles=[("teacher", "")], passphrase=pw("other"),
+             ca_passphrase="ca-passphrase")
+    before = archive_state(archive)
+    with pytest.raises(PermissionDeniedError, match="не участвует в подписании"):
+        return_document(archive, document_id=doc, login="other", reason="просто так")
+    assert archive_state(archive) == before
+
+
+def test_a_sealed_document_cannot_be_returned(archive, tmp_path):
+    from archive_service.signatures.service import return_document
+
+    doc = _setup(archive, tmp_path)
+    for login in ("smirnova", "belova", "petrova", "zam", "director", "secretary"):
+        _sign(archive, doc, login)
+    with pytest.raises(ConflictError, match="уже заверен печатью"):
+        return_document(archive, document_id=doc, login="director", reason="поздно")

@@ -27,6 +27,11 @@ def test_sign_chain_export_and_verify_offline(tmp_path):
         run(home, "user", "add", "--login", login, "--name", name, "--position", position,
             *role_args, "--passphrase-file", str(secrets[login]), "--ca-passphrase-file",
             str(secrets["ca"]), check=True)
+    summary_back = run(home, "return", "2", "--as", "petrova", "--reason",
+                       "Нет годовой отметки у Сидоровой", check=True).stdout
+    assert "возвращён" in summary_back and "archive snapshot create --reason" in summary_back
+    assert "Возвращён на исправление: Петрова Анна Ивановна" in run(
+        home, "chain", "2", check=True).stdout
     early = run(home, "sign", "1", "--as", "director", "--passphrase-file",
                 str(secrets["director"]))
     assert early.returncode == 5 and "Сейчас очередь шага «учителя-предметники»" in early.stderr
