@@ -170,3 +170,19 @@ def test_root_certificate_is_exportable(school):
     root, _ts = school
     assert pki.pem(root.certificate).startswith(b"-----BEGIN CERTIFICATE-----")
     assert Path  # keep the import honest for type checkers
+
+
+def test_poppler_trusts_the_issuer_given_the_school_root(signed, tmp_path):
+    pdf, fields, root = signed
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    (tmp_path / "root.pem").write_bytes(pki.pem(root.certificate))
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "school-root", "-t", "CT,C,C",
+                    "-i", str(tmp_path / "root.pem")], check=True)
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(path)], capture_output=True,
+                         text=True).stdout
+    assert out.count("Signature is Valid.") == len(fields)
+    assert out.count("Certificate is Trusted.") == len(fields)
