@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import fontpkg_pt_sans
+from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -150,7 +151,11 @@ def sign(pdf: bytes, request: SignRequest, *, now: dt.datetime | None = None) ->
     cert = request.certificate
     meta = signers.PdfSignatureMetadata(
         field_name=request.field, subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256",
-        embed_validation_info=request.archival, use_pades_lta=request.archival,
+        # Revocation data of every signer goes into the DSS (B-LT), so that each signature
+        # stays verifiable after its certificate expires; the seal adds the document
+        # timestamp (B-LTA).
+        embed_validation_info=request.validation_context is not None,
+        use_pades_lta=request.archival,
         validation_context=request.validation_context)
     pdf_signer = _PdfA2Signer(meta, request.signer, timestamper=request.timestamper,
                               stamp_style=_stamp_style())
@@ -173,8 +178,12 @@ def _cn(cert: x509.Certificate) -> str:
     return cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
 
 
-def validation_context(roots: list[x509.Certificate], *, at: dt.datetime | None = None
-                       ) -> ValidationContext:
-    """Trust the school roots; the school PKI publishes no CRL or OCSP yet (soft-fail)."""
-    return ValidationContext(trust_roots=[asn1_cert(c) for c in roots], allow_fetching=False,
-                             revocation_mode="soft-fail", moment=at)
+def validation_context(roots: list[x509.Certificate], *,
+                       crls: list[x509.CertificateRevocationList] | None = None,
+                       at: dt.datetime | None = None) -> ValidationContext:
+    """Trust the school roots, with the school's CRLs as local revocation data (no fetching)."""
+    return ValidationContext(
+        trust_roots=[asn1_cert(c) for c in roots], allow_fetching=False,
+        crls=[asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER))
+              for c in crls or []],
+        revocation_mode="soft-fail", moment=at)

@@ -117,6 +117,19 @@ def issue_tsa(root: Credential, *, school: str, now: dt.datetime,
     return Credential(cert, key)
 
 
+def issue_crl(root: Credential, *, now: dt.datetime, days: int = 365 * 30
+              ) -> x509.CertificateRevocationList:
+    """The root's certificate revocation list (empty: nothing is revoked yet).
+
+    It goes into each signed document's DSS so that the signatures stay verifiable after
+    their certificates expire (PAdES LT/LTA). Long-lived because revocation itself is not
+    implemented yet; when it is, the list is re-issued on every revocation.
+    """
+    return (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
+            .last_update(now).next_update(now + dt.timedelta(days=days))
+            .sign(root.private_key, hashes.SHA256()))
+
+
 def encrypt_key(key: PrivateKey, passphrase: str) -> bytes:
     """The private key as PKCS#8 PEM, encrypted under the passphrase."""
     if len(passphrase) < 8:

@@ -104,3 +104,38 @@ def _summary(status: PdfSignatureStatus) -> str:
     if not status.trusted:
         return "сертификат не ведёт к корневому сертификату школы"
     return "подпись верна"
+
+
+def future_validation(pdf: bytes, *, roots: list[x509.Certificate], years: int
+                      ) -> dict[str, bool]:
+    """Would each signature still validate ``years`` from now, if the archival timestamps
+    are renewed in time? (pyHanko's simulated future PAdES-LTA validation.)"""
+    import asyncio
+
+    from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
+    from pyhanko.sign.validation.policy_decl import (
+        PdfSignatureValidationSpec,
+        SignatureValidationSpec,
+    )
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.policy_decl import (
+        CertRevTrustPolicy,
+        RevocationCheckingPolicy,
+        RevocationCheckingRule,
+    )
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    from signing.pades import asn1_cert
+
+    rule = RevocationCheckingRule.CRL_REQUIRED
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
+        cert_validation_policy=CertValidationPolicySpec(
+            trust_manager=SimpleTrustManager.build(trust_roots=[asn1_cert(c) for c in roots]),
+            revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(rule, rule)))))
+    moment = dt.datetime.now(dt.UTC) + dt.timedelta(days=365 * years)
+    reader = PdfFileReader(io.BytesIO(pdf))
+    out = {}
+    for sig in reader.embedded_regular_signatures:
+        result = asyncio.run(simulate_future_ades_lta_validation(sig, spec, moment))
+        out[sig.field_name] = bool(result.api_status and result.api_status.bottom_line)
+    return out

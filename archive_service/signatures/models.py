@@ -26,6 +26,7 @@ class SchoolPki(Base):
     tsa_key: Mapped[bytes] = mapped_column(LargeBinary)
     seal_cert: Mapped[bytes] = mapped_column(LargeBinary)
     seal_key: Mapped[bytes] = mapped_column(LargeBinary)
+    crl: Mapped[bytes] = mapped_column(LargeBinary)  # the root's CRL (DER), put in each DSS
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

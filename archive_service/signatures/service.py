@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
 from archive_service.actors import Actor
@@ -99,7 +100,9 @@ def init_pki(archive: Archive, *, school_code: str | None, ca_passphrase: str,
                 tsa_cert=pki.pem(tsa.certificate),
                 tsa_key=pki.encrypt_key(tsa.private_key, tsa_passphrase),
                 seal_cert=pki.pem(seal.certificate),
-                seal_key=pki.encrypt_key(seal.private_key, seal_passphrase), created_at=now)
+                seal_key=pki.encrypt_key(seal.private_key, seal_passphrase),
+                crl=pki.issue_crl(root, now=now).public_bytes(serialization.Encoding.DER),
+                created_at=now)
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
         uow.session.add(row)
@@ -243,7 +246,8 @@ def sign_document(archive: Archive, *, document_id: int, login: str, passphrase:
                 raise IntegrityError(f"Документ {doc.number} изменён в хранилище: подпись не "
                                      "ставится.")
             timestamper = pades.school_timestamper(tsa, [root])
-            vc = pades.validation_context([root])
+            vc = pades.validation_context(
+                [root], crls=[x509.load_der_x509_crl(pki_row.crl)])
             sequence = s.scalar(select(func.count(SignatureRecord.id)).filter_by(
                 document_id=doc.id)) or 0
             for f in fields:

@@ -75,6 +75,17 @@ def test_the_full_chain_in_order_verifies(archive, tmp_path):
         "Кузьмина Елена Петровна", "Орлова Вера Павловна", "Иванова Нина Львовна"]
     result = verify_document(archive, doc)
     assert result.ok and result.document_timestamps == 1
+    # The archive's CRL went into the DSS: the chain survives its certificates (B-LTA).
+    from cryptography import x509
+
+    from archive_service.signatures.models import SchoolPki
+    from archive_service.signatures.service import signed_pdf
+    from signing.verify import future_validation
+
+    with archive.sessions() as s:
+        root = x509.load_pem_x509_certificate(s.query(SchoolPki).one().root_cert)
+    future = future_validation(signed_pdf(archive, doc), roots=[root], years=8)
+    assert future and all(future.values())
 
 
 def _refused(archive, doc, login, error, match, passphrase=None):

@@ -25,6 +25,10 @@ def school():
     return root, pades.school_timestamper(tsa, [root.certificate])
 
 
+def _crl(root):
+    return pki.issue_crl(root, now=NOW - dt.timedelta(days=1))
+
+
 @pytest.fixture(scope="module")
 def unsigned(tmp_path_factory):
     """A rendered journal copy of the small journal, with its fields and steps."""
@@ -42,7 +46,7 @@ def unsigned(tmp_path_factory):
 
 
 def _sign_chain(pdf: bytes, fields, root, timestamper) -> bytes:
-    vc = pades.validation_context([root.certificate])
+    vc = pades.validation_context([root.certificate], crls=[_crl(root)])
     for field in fields:
         if field.step == "seal":
             cred = pki.issue_organisation(root, school=SCHOOL, now=NOW)
@@ -71,6 +75,19 @@ def test_the_whole_chain_verifies_and_the_seal_ends_it(signed):
     assert result.document_timestamps == 1  # B-LTA after the seal
     assert all(s.timestamp_time is not None for s in result.signatures)  # B-T on each
     assert signatures[-1].signer == SCHOOL
+
+
+def test_signatures_remain_valid_in_the_future_if_timestamps_are_renewed(signed):
+    """pyHanko's simulated PAdES-LTA validation 8 years on, past the signers' certificates
+    (personal 3 years, seal 5) but within the TSA's (10): each signature still validates,
+    because the DSS holds the school CRL and the document timestamp proves when everything
+    existed. Past the TSA certificate it needs a renewed timestamp (docs/signing.md)."""
+    from signing.verify import future_validation
+
+    pdf, fields, root = signed
+    assert future_validation(pdf, roots=[root.certificate], years=8) == {
+        f.name: True for f in fields}
+    assert not all(future_validation(pdf, roots=[root.certificate], years=11).values())
 
 
 def test_poppler_agrees(signed, tmp_path):

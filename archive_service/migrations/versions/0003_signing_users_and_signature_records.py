@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("tsa_key", sa.LargeBinary(), nullable=False),
         sa.Column("seal_cert", sa.LargeBinary(), nullable=False),
         sa.Column("seal_key", sa.LargeBinary(), nullable=False),
+        sa.Column("crl", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_school_pki_school_id_school")),
         sa.PrimaryKeyConstraint("school_id", name=op.f("pk_school_pki")),
