@@ -3,7 +3,8 @@
 Renders the journal copy of one demo class for a period (not timed), then signs every field
 in the chain order (teachers, class leader, deputy, director, seal with B-LTA) with
 ``signing.pades.sign`` and, separately, with bare pyHanko ``PdfSigner.sign_pdf`` (same
-keys, same timestamper, no stamp text parameters, no checks); then verifies the signed file.
+keys, timestamper and revocation data: B-LT on each, B-LTA at the seal; no stamp, no
+checks); then verifies the signed file.
 Prints seconds per signature and per document for both, and the verification time.
 
     .venv/bin/python bench/bench_sign.py [--class 7А] [--period Q1] [--rounds 3]
@@ -65,7 +66,8 @@ def main() -> None:
     root = pki.create_root(school, now=now)
     tsa = pades.school_timestamper(pki.issue_tsa(root, school=school, now=now),
                                    [root.certificate])
-    vc = pades.validation_context([root.certificate])
+    vc = pades.validation_context([root.certificate],
+                                  crls=[pki.issue_crl(root, now=now)])
     creds = {f.name: (pki.issue_organisation(root, school=school, now=now) if f.step == "seal"
                       else pki.issue_person(root, name=f.signer or "Директор", position="x",
                                             school=school, now=now)) for f in drawn.fields}
@@ -85,7 +87,7 @@ def main() -> None:
             cred = creds[f.name]
             meta = signers.PdfSignatureMetadata(
                 field_name=f.name, subfilter=SigSeedSubFilter.PADES,
-                embed_validation_info=f.step == "seal", use_pades_lta=f.step == "seal",
+                embed_validation_info=True, use_pades_lta=f.step == "seal",
                 validation_context=vc)
             signer = pades._PdfA2Signer(meta, pades.local_signer(cred, [root.certificate]),
                                         timestamper=tsa)
