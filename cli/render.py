@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from archive_service.rendering.service import (
-    export_document,
+    document_info,
     list_documents,
     render_snapshots,
     snapshots_for_period,
@@ -77,7 +77,7 @@ def export(document_id: int, out: Path) -> None:
     from archive_service.signatures.service import signed_pdf
 
     archive = open_archive()
-    info, _rendered = export_document(archive, document_id)
-    data = signed_pdf(archive, document_id)  # the latest signed revision (or the render)
+    info = document_info(archive, document_id)
+    data = signed_pdf(archive, document_id)  # the latest signed revision, hash-checked
     out.write_bytes(data)
     click.echo(f"Документ {info.number} записан в {out} ({len(data)} байт)")

@@ -144,8 +144,8 @@ def decrypt_key(pem: bytes, passphrase: str, *, owner: str) -> PrivateKey:
         key = serialization.load_pem_private_key(pem, passphrase.encode())
     except (ValueError, TypeError):
         raise WrongPassphraseError(
-            f"Неверный пароль ключа электронной подписи ({owner}). Подпись не поставлена; "
-            "введите пароль ещё раз.") from None
+            f"Неверный пароль ключа ({owner}): ничего не сделано, введите пароль ещё раз."
+        ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise CertificateNotValidError(f"Ключ ({owner}) неподдерживаемого типа.")
     return key

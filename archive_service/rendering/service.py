@@ -215,15 +215,20 @@ def list_documents(archive: Archive, *, snapshot_id: int | None = None) -> list[
         return [_info(d) for d in s.scalars(query)]
 
 
-def export_document(archive: Archive, document_id: int) -> tuple[DocumentInfo, bytes]:
-    """A document's verified bytes."""
-    from archive_service.errors import IntegrityError
-
+def document_info(archive: Archive, document_id: int) -> DocumentInfo:
+    """One document's record."""
     with archive.sessions() as s:
         d = s.get(RenderedDocument, document_id)
         if d is None:
             raise NotFoundError(f"Документ № {document_id} не найден (archive document list).")
-        info = _info(d)
+        return _info(d)
+
+
+def export_document(archive: Archive, document_id: int) -> tuple[DocumentInfo, bytes]:
+    """A document's verified bytes."""
+    from archive_service.errors import IntegrityError
+
+    info = document_info(archive, document_id)
     data = archive.storage.get(info.storage_key)
     if sha256_hex(data) != info.sha256:
         raise IntegrityError(f"Документ № {info.id} ({info.number}) изменён в хранилище: хеш не "

@@ -27,6 +27,7 @@ from archive_service.errors import (
     SignatureRefusedError,
 )
 from archive_service.journals.models import School, SchoolClass
+from archive_service.journals.values import class_name as norm_class_name
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import (
     DocumentReturn,
@@ -121,10 +122,13 @@ def add_user(archive: Archive, *, school_code: str | None, login: str, full_name
              now: dt.datetime | None = None, days: int = 365 * 3) -> x509.Certificate:
     """A signing user with a certificate issued by the school root."""
     now = now or dt.datetime.now(dt.UTC)
-    for role, _cls in roles:
+    roles = [(role, norm_class_name(cls) if cls else "") for role, cls in roles]
+    for role, cls in roles:
         if role not in ROLE_OF_STEP.values():
             raise ConflictError(f"Неизвестная роль «{role}»: допустимы "
                                 f"{', '.join(ROLE_OF_STEP.values())}.")
+        if role == "class_leader" and not cls:
+            raise ConflictError("Для роли class_leader укажите класс: class_leader:7А.")
     with archive.unit_of_work() as uow:
         s = uow.session
         school = _school(s, school_code)
@@ -146,7 +150,7 @@ def add_user(archive: Archive, *, school_code: str | None, login: str, full_name
         s.add(user)
         s.flush()
         for role, cls in roles:
-            s.add(SigningRole(user_id=user.id, role=role, class_name=cls or ""))
+            s.add(SigningRole(user_id=user.id, role=role, class_name=cls))
     return person.certificate
 
 
@@ -198,19 +202,11 @@ def sign_document(archive: Archive, *, document_id: int, login: str, passphrase:
     with archive.unit_of_work() as uow:
         s = uow.session
         doc = _document(s, document_id, lock=True)  # one signer at a time per document
-        user = s.scalars(select(SigningUser).filter_by(login=login)).one_or_none()
-        if user is None:
-            raise NotFoundError(f"Пользователь «{login}» не найден (archive user add).")
-        snapshot = s.get(PeriodSnapshot, doc.snapshot_id)
-        class_name = s.get(SchoolClass, snapshot.school_class_id).name
-        roles = {(r.role, r.class_name) for r in s.scalars(
-            select(SigningRole).filter_by(user_id=user.id))}
-        state = _state(s, doc)
+        user, state, mine = _signer_fields(s, doc, login)
         if state.returned:
             raise ConflictError(
                 f"Документ {doc.number} возвращён на исправление ({state.returned}); "
                 "подписывается новая версия после исправления журнала.")
-        mine = [f for f in state.fields if _may_sign(f, user, roles, class_name)]
         if not mine:
             raise PermissionDeniedError(
                 f"{user.full_name} не может подписывать документ {doc.number}: в цепочке нет "
@@ -281,15 +277,8 @@ def return_document(archive: Archive, *, document_id: int, login: str, reason: s
     with archive.unit_of_work() as uow:
         s = uow.session
         doc = _document(s, document_id, lock=True)
-        user = s.scalars(select(SigningUser).filter_by(login=login)).one_or_none()
-        if user is None:
-            raise NotFoundError(f"Пользователь «{login}» не найден (archive user add).")
-        snapshot = s.get(PeriodSnapshot, doc.snapshot_id)
-        class_name = s.get(SchoolClass, snapshot.school_class_id).name
-        roles = {(r.role, r.class_name) for r in s.scalars(
-            select(SigningRole).filter_by(user_id=user.id))}
-        state = _state(s, doc)
-        if not any(_may_sign(f, user, roles, class_name) for f in state.fields):
+        user, state, mine = _signer_fields(s, doc, login)
+        if not mine:
             raise PermissionDeniedError(
                 f"{user.full_name} не участвует в подписании документа {doc.number} и не может "
                 "его вернуть.")
@@ -301,6 +290,20 @@ def return_document(archive: Archive, *, document_id: int, login: str, reason: s
                              returned_at=now))
         s.flush()
         return _state(s, doc)
+
+
+def _signer_fields(s, doc: RenderedDocument, login: str
+                   ) -> tuple[SigningUser, ChainState, list[StepState]]:
+    """The user, the document's chain, and the fields of it this user may sign."""
+    user = s.scalars(select(SigningUser).filter_by(login=login)).one_or_none()
+    if user is None:
+        raise NotFoundError(f"Пользователь «{login}» не найден (archive user add).")
+    snapshot = s.get(PeriodSnapshot, doc.snapshot_id)
+    class_name = s.get(SchoolClass, snapshot.school_class_id).name
+    roles = {(r.role, r.class_name) for r in s.scalars(
+        select(SigningRole).filter_by(user_id=user.id))}
+    state = _state(s, doc)
+    return user, state, [f for f in state.fields if _may_sign(f, user, roles, class_name)]
 
 
 def _may_sign(field: StepState, user: SigningUser, roles: set[tuple[str, str]],

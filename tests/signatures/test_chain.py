@@ -214,3 +214,45 @@ def test_a_sealed_document_cannot_be_returned(archive, tmp_path):
         _sign(archive, doc, login)
     with pytest.raises(ConflictError, match="уже заверен печатью"):
         return_document(archive, document_id=doc, login="director", reason="поздно")
+
+
+def test_setup_refusals_change_nothing(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    attempts = [
+        (lambda: init_pki(archive, school_code=None, ca_passphrase="ca-passphrase",
+                          seal_passphrase=pw("seal"), tsa_passphrase=TSA),
+         ConflictError, "уже есть корневой сертификат"),
+        (lambda: add_user(archive, school_code=None, login="smirnova", full_name="X",
+                          position="Y", roles=[("teacher", "")], passphrase=pw("x"),
+                          ca_passphrase="ca-passphrase"), ConflictError, "уже есть"),
+        (lambda: add_user(archive, school_code=None, login="x", full_name="X", position="Y",
+                          roles=[("boss", "")], passphrase=pw("x"),
+                          ca_passphrase="ca-passphrase"), ConflictError, "Неизвестная роль"),
+        (lambda: add_user(archive, school_code=None, login="x", full_name="X", position="Y",
+                          roles=[("class_leader", "")], passphrase=pw("x"),
+                          ca_passphrase="ca-passphrase"), ConflictError, "укажите класс"),
+        (lambda: add_user(archive, school_code=None, login="x", full_name="X", position="Y",
+                          roles=[("teacher", "")], passphrase=pw("x"),
+                          ca_passphrase="wrong-passphrase"), SignatureRefusedError,
+         "Неверный пароль ключа \\(корневой сертификат школы\\)"),
+        (lambda: add_user(archive, school_code=None, login="x", full_name="X", position="Y",
+                          roles=[("teacher", "")], passphrase="short",
+                          ca_passphrase="ca-passphrase"), SignatureRefusedError,
+         "не короче 8 символов"),
+    ]
+    before = archive_state(archive)
+    for attempt, error, match in attempts:
+        with pytest.raises(error, match=match):
+            attempt()
+        assert archive_state(archive) == before
+    assert chain_state(archive, doc).next_step == "teachers"
+
+
+def test_class_names_of_roles_are_normalised(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    add_user(archive, school_code=None, login="leader2", full_name="Петрова Анна Ивановна",
+             position="Учитель", roles=[("class_leader", " 7а ")], passphrase=pw("leader2"),
+             ca_passphrase="ca-passphrase")
+    for login in ("smirnova", "belova"):
+        _sign(archive, doc, login)
+    assert _sign(archive, doc, "leader2") == ["class_leader"]

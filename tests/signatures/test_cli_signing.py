@@ -56,3 +56,22 @@ def test_sign_chain_export_and_verify_offline(tmp_path):
     assert broken.returncode == 10
     assert "teacher_1: Смирнова Ольга Николаевна" in broken.stdout
     assert "НАРУШЕНА (подписанные данные изменены)" in broken.stdout
+
+
+def test_missing_tsa_secret_is_a_clear_error(tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    (tmp_path / "p.txt").write_text("ca-passphrase\n")
+    result = CliRunner().invoke(
+        main, ["pki", "init", "--ca-passphrase-file", str(tmp_path / "p.txt"),
+               "--seal-passphrase-file", str(tmp_path / "p.txt")],
+        env={"ARCHIVE_HOME": str(tmp_path), "ARCHIVE_TSA_PASSPHRASE": "",
+             "ARCHIVE_DATABASE_URL": None, "ARCHIVE_STORAGE_URL": None})
+    assert result.exit_code == 9
+    assert "Не задан ARCHIVE_TSA_PASSPHRASE" in result.stderr
+    unreadable = run(tmp_path, "pki", "init", "--ca-passphrase-file", str(tmp_path / "нет.txt"),
+                     "--seal-passphrase-file", str(tmp_path / "p.txt"))
+    assert unreadable.returncode == 9 and "Не удалось прочитать пароль корневого ключа" \
+        in unreadable.stderr
