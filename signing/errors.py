@@ -21,3 +21,7 @@ class CertificateNotValidError(SigningError):
 
 class FieldError(SigningError):
     """The signature field is missing or already signed."""
+
+
+class TimestampUnavailableError(SigningError):
+    """The time-stamping authority did not answer or refused the request."""

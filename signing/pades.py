@@ -9,30 +9,50 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import io
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
 from functools import cache
 
 import fontpkg_pt_sans
+from asn1crypto import cms, core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pyhanko import stamp
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import signers, timestamps
-from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter, enumerate_sig_fields
+from pyhanko.sign.general import as_signing_certificate, simple_cms_attribute
 from pyhanko.sign.signers.pdf_signer import _ensure_esic_ext
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from signing.errors import FieldError
+from signing.errors import FieldError, TimestampUnavailableError
 from signing.pki import Credential, check_valid
+
+
+class _ExpectedNoFetching(logging.Filter):
+    """Drop pyHanko's warning that revocation data is embedded without fetching.
+
+    That is our design, not an accident: the school's own CRLs are given to the validation
+    context and nothing is fetched from the network.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_ExpectedNoFetching())
 
 STAMP_TEXT = ("Документ подписан электронной подписью\n"
               "Сертификат: %(serial)s\n"
@@ -60,14 +80,58 @@ def local_signer(credential: Credential, chain: list[x509.Certificate]) -> signe
         cert_registry=SimpleCertificateStore.from_certs([asn1_cert(c) for c in chain]))
 
 
-def school_timestamper(tsa: Credential, chain: list[x509.Certificate]) -> timestamps.TimeStamper:
-    """RFC 3161 timestamps from the school's own TSA key (in process).
+# The school TSA's policy (RFC 3161 TSTInfo.policy): an OID under the UUID arc 2.25
+# (ITU-T X.667), which needs no registration; uuid5(NAMESPACE_URL,
+# "urn:archive-service:school-tsa-policy:1").
+SCHOOL_TSA_POLICY = "2.25.77709662688276039730591063822705592794"
 
-    A configured external TSA is ``pyhanko.sign.timestamps.HTTPTimeStamper(url)``.
+
+class SchoolTimeStamper(timestamps.DummyTimeStamper):
+    """The school's own RFC 3161 time-stamping authority, in process.
+
+    pyHanko's in-process TSA does the protocol; this class gives it our policy OID and an
+    accuracy of one second, and loads the RSA key once: pyHanko re-parses it for every
+    token, and cryptography's consistency check of an RSA key costs about 38 ms here.
     """
-    return timestamps.DummyTimeStamper(
-        tsa_cert=asn1_cert(tsa.certificate), tsa_key=_asn1_key(tsa),
-        certs_to_embed=SimpleCertificateStore.from_certs([asn1_cert(c) for c in chain]))
+
+    def __init__(self, tsa: Credential, chain: list[x509.Certificate]) -> None:
+        super().__init__(
+            tsa_cert=asn1_cert(tsa.certificate), tsa_key=_asn1_key(tsa),
+            certs_to_embed=SimpleCertificateStore.from_certs([asn1_cert(c) for c in chain]))
+        if not isinstance(tsa.private_key, rsa.RSAPrivateKey):
+            raise TypeError("the school TSA key must be RSA")
+        self._private_key = tsa.private_key
+
+    def _build_tst_info(self, message_imprint, dt, req):  # noqa: ANN001, ANN202
+        info = super()._build_tst_info(message_imprint, dt, req)
+        info["policy"] = SCHOOL_TSA_POLICY
+        info["accuracy"] = {"seconds": 1}
+        return info
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: dt.datetime):  # noqa: ANN202
+        digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        digest.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes([
+            simple_cms_attribute("content_type", "tst_info"),
+            simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+            simple_cms_attribute("signing_certificate",
+                                 as_signing_certificate(self.tsa_cert)),
+            simple_cms_attribute("message_digest", digest.finalize()),
+        ])
+        signature = self._private_key.sign(
+            signed_attrs.dump(), padding.PKCS1v15(),
+            get_pyca_cryptography_hash(md_algorithm.upper()))
+        return signature, signed_attrs
+
+
+def school_timestamper(tsa: Credential, chain: list[x509.Certificate]) -> timestamps.TimeStamper:
+    """RFC 3161 timestamps from the school's own TSA key (in process)."""
+    return SchoolTimeStamper(tsa, chain)
+
+
+def external_timestamper(url: str, *, timeout: int = 10) -> timestamps.TimeStamper:
+    """RFC 3161 timestamps from an external TSA over HTTP (``ARCHIVE_TSA_URL``)."""
+    return timestamps.HTTPTimeStamper(url, timeout=timeout)
 
 
 class _PdfA2Signer(signers.PdfSigner):
@@ -131,11 +195,8 @@ class SignRequest:
     archival: bool = False  # the last step: DSS + document timestamp (PAdES B-LTA)
 
 
-def field_names(pdf: bytes) -> dict[str, bool]:
+def field_names(reader: PdfFileReader) -> dict[str, bool]:
     """The signature fields of a PDF and whether each is already signed."""
-    from pyhanko.sign.fields import enumerate_sig_fields
-
-    reader = PdfFileReader(io.BytesIO(pdf))
     return {name: value is not None for name, value, _ref in enumerate_sig_fields(reader)}
 
 
@@ -143,7 +204,9 @@ def sign(pdf: bytes, request: SignRequest, *, now: dt.datetime | None = None) ->
     """Sign one pre-created field as an incremental update; returns the new file."""
     now = now or dt.datetime.now(dt.UTC)
     check_valid(request.certificate, now)
-    fields = field_names(pdf)
+    # One parse of the file serves both the field check and the signing.
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    fields = field_names(writer.prev)
     if request.field not in fields:
         raise FieldError(f"В документе нет поля подписи «{request.field}».")
     if fields[request.field]:
@@ -151,24 +214,32 @@ def sign(pdf: bytes, request: SignRequest, *, now: dt.datetime | None = None) ->
     cert = request.certificate
     meta = signers.PdfSignatureMetadata(
         field_name=request.field, subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256",
-        # Revocation data of every signer goes into the DSS (B-LT), so that each signature
-        # stays verifiable after its certificate expires; the seal adds the document
-        # timestamp (B-LTA).
-        embed_validation_info=request.validation_context is not None,
+        # At the seal, the revocation data goes into the DSS and a document timestamp follows
+        # (B-LTA). Every certificate of the chain is issued by the school root, so the root's
+        # CRL embedded then serves every earlier signature too; a DSS update after each
+        # signature would only add revisions, and every revision costs each later
+        # verification a full change analysis.
+        embed_validation_info=request.validation_context is not None and request.archival,
         use_pades_lta=request.archival,
+        # The seal's field locks everything; asking for it avoids pyHanko's downgrade warning.
+        docmdp_permissions=MDPPerm.NO_CHANGES if request.archival else MDPPerm.FILL_FORMS,
         validation_context=request.validation_context)
     pdf_signer = _PdfA2Signer(meta, request.signer, timestamper=request.timestamper,
                               stamp_style=_stamp_style())
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = pdf_signer.sign_pdf(
-        writer, existing_fields_only=True, bytes_reserved=16384,
-        appearance_text_params={
-            "serial": format(cert.serial_number, "X"),
-            "owner": _cn(cert),
-            "position": request.position,
-            "valid_from": f"{cert.not_valid_before_utc:%d.%m.%Y}",
-            "valid_to": f"{cert.not_valid_after_utc:%d.%m.%Y}",
-        })
+    try:
+        out = pdf_signer.sign_pdf(
+            writer, existing_fields_only=True, bytes_reserved=16384,
+            appearance_text_params={
+                "serial": format(cert.serial_number, "X"),
+                "owner": _cn(cert),
+                "position": request.position,
+                "valid_from": f"{cert.not_valid_before_utc:%d.%m.%Y}",
+                "valid_to": f"{cert.not_valid_after_utc:%d.%m.%Y}",
+            })
+    except TimestampRequestError as exc:
+        raise TimestampUnavailableError(
+            f"Служба штампов времени не ответила ({exc}); подпись не поставлена, повторите "
+            "позже или сообщите администратору (ARCHIVE_TSA_URL).") from None
     return out.getvalue()
 
 

@@ -8,7 +8,10 @@ import subprocess
 
 import pikepdf
 import pytest
+from asn1crypto import keys as asn1_keys
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+from cryptography.x509.oid import NameOID
 
 from signing import pades, pki
 from signing.errors import CertificateNotValidError, FieldError, WrongPassphraseError
@@ -160,7 +163,13 @@ def test_private_keys_are_stored_encrypted(school):
     person = pki.issue_person(root, name="Иванова Анна", position="Учитель", school=SCHOOL,
                               now=NOW)
     stored = pki.encrypt_key(person.private_key, "секретный пароль")
-    assert b"ENCRYPTED PRIVATE KEY" in stored
+    algorithm = asn1_keys.EncryptedPrivateKeyInfo.load(stored)["encryption_algorithm"]
+    assert (algorithm.kdf, algorithm.kdf_hmac, algorithm.kdf_iterations,
+            algorithm.encryption_cipher) == ("pbkdf2", "sha256", pki.KDF_ROUNDS, "aes")
+    plain = person.private_key.private_bytes(serialization.Encoding.DER,
+                                             serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption())
+    assert plain[-32:] not in stored
     key = pki.decrypt_key(stored, "секретный пароль", owner="Иванова Анна")
     assert key.private_numbers() == person.private_key.private_numbers()
     with pytest.raises(WrongPassphraseError, match="Неверный пароль ключа"):
@@ -201,3 +210,34 @@ def test_poppler_trusts_the_issuer_given_the_school_root(signed, tmp_path):
                          text=True).stdout
     assert out.count("Signature is Valid.") == len(fields)
     assert out.count("Certificate is Trusted.") == len(fields)
+
+
+def test_a_long_school_name_fits_the_certificate_names():
+    """The demo school's full name is 99 bytes of UTF-8; the common name is bounded to 64."""
+    name = "Муниципальное бюджетное общеобразовательное учреждение «Средняя школа № 1»"
+    root = pki.create_root(name, now=NOW)
+    seal = pki.issue_organisation(root, school=name, now=NOW)
+    for cert in (root.certificate, seal.certificate):
+        cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        assert len(cn.encode()) <= 64 and cn.endswith("…")
+        assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == name
+
+
+def test_the_school_tsa_answers_rfc3161_with_its_own_policy(school):
+    import hashlib
+
+    from asn1crypto import tsp
+
+    _root, timestamper = school
+    digest = hashlib.sha256(b"journal").digest()
+    request = tsp.TimeStampReq({
+        "version": 1, "message_imprint": {"hash_algorithm": {"algorithm": "sha256"},
+                                          "hashed_message": digest},
+        "nonce": 12345, "cert_req": True})
+    reply = timestamper.request_tsa_response(request)
+    assert reply["status"]["status"].native == "granted"
+    info = reply["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed
+    assert info["policy"].dotted == pades.SCHOOL_TSA_POLICY
+    assert info["accuracy"]["seconds"].native == 1
+    assert info["message_imprint"]["hashed_message"].native == digest
+    assert info["nonce"].native == 12345
