@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from archive_service.db import Base
 
 #: Bumped when the layout changes; documents of older versions stay as they were signed.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2  # 2: page resources inherited from the page tree
 
 
 class RenderedDocument(Base):

@@ -55,6 +55,7 @@ def finish(rendered: Rendered, meta: DocumentMeta, *, title: str, subject: str,
         for page in pdf.pages:
             if "/Trans" in page.obj:
                 del page.obj["/Trans"]
+        _inherit_resources(pdf)
         pikepdf.pdfa.prepare(pdf, "2b")
         # After prepare, which stamps the current time and itself as producer: the dates
         # must come from the snapshot so that one snapshot always gives the same bytes.
@@ -62,6 +63,10 @@ def finish(rendered: Rendered, meta: DocumentMeta, *, title: str, subject: str,
         if "/Info" in pdf.trailer:  # XMP only (prepare writes a /Producer there)
             del pdf.trailer["/Info"]
         kwargs = pikepdf.pdfa.resolve_save_kwargs("2b", deterministic_id=True)
+        # No object streams (reportlab writes none): 6% larger, but every verification of
+        # every signature reads objects directly instead of inflating whole streams
+        # (5 signatures on a 40-page copy: 0.35 s -> 0.25 s).
+        kwargs["object_stream_mode"] = pikepdf.ObjectStreamMode.preserve
         unsigned = None
         if validate:  # pikepdf's validator does not check files with forms: check before
             buffer = io.BytesIO()
@@ -75,6 +80,26 @@ def finish(rendered: Rendered, meta: DocumentMeta, *, title: str, subject: str,
         out = io.BytesIO()
         pdf.save(out, **kwargs)
     return Finished(out.getvalue(), unsigned, rendered.pages)
+
+
+def _inherit_resources(pdf: pikepdf.Pdf) -> None:
+    """Put the pages' resources once on the page tree root when every page has the same.
+
+    Resources are inheritable (ISO 32000-1, 7.7.3.4). Signature verification walks every path
+    from the trailer to every object once per signature (pyHanko's change analysis); with
+    the fonts under each of 40-60 pages that walk visited each width of each font per page,
+    about 45,000 nodes per signature, and took most of the verification time.
+    """
+    pages = pdf.pages
+    if not len(pages):
+        return
+    first = pages[0].obj.get("/Resources")
+    if first is None or any(p.obj.get("/Resources") is None
+                            or p.obj.Resources.unparse() != first.unparse() for p in pages):
+        return
+    pdf.Root.Pages["/Resources"] = pdf.make_indirect(pikepdf.Dictionary(first))
+    for page in pages:
+        del page.obj["/Resources"]
 
 
 def _add_fields(pdf: pikepdf.Pdf, fields: list[FieldSpec]) -> None:
