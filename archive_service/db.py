@@ -41,6 +41,18 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache for bulk imports
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
+            # SQLAlchemy's recipe for SQLite transactions: the driver does not begin them,
+            # SQLAlchemy does (below), so a unit of work can begin IMMEDIATE.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            # A unit of work takes the write lock when it begins: two transactions that both
+            # read first and write later would otherwise fail at once with "database is
+            # locked" (a read snapshot cannot be upgraded after another writer committed),
+            # which a threaded web server meets as soon as two people act at once.
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -75,14 +87,17 @@ class Archive:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(self.engine.execution_options(sqlite_begin="IMMEDIATE"),
+                                     expire_on_commit=False)
         self.storage = storage or open_storage(settings.storage_url)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         """Open a unit of work: commit at the end, roll back everything on any exception."""
-        uow = UnitOfWork(self.sessions(), self.storage)
+        uow = UnitOfWork(self._writers(), self.storage)
         try:
             yield uow
+            uow.flush_audit()
             uow.session.commit()
         except BaseException:
             uow.rollback()
@@ -107,6 +122,23 @@ class UnitOfWork:
         self.session = session
         self.storage = storage
         self._created: list[str] = []
+        self._audit: list = []
+
+    def audit(self, actor, action: str, object_type: str, object_id, *, chain: int,
+              details: dict | None = None) -> None:
+        """Record an audit entry, appended when this unit commits (chain = school id)."""
+        from archive_service.audit.service import Pending
+
+        self._audit.append(Pending(actor, action, object_type, str(object_id), chain,
+                                   details or {}))
+
+    def flush_audit(self) -> None:
+        """Append the buffered audit entries (just before the commit)."""
+        if self._audit:
+            from archive_service.audit.service import append
+
+            append(self.session, self._audit)
+            self._audit.clear()
 
     def put_blob(self, data: bytes) -> str:
         """Store bytes, remembering whether this unit created them."""
@@ -121,6 +153,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         """Undo the transaction and the blobs it created."""
         self.session.rollback()
+        self._audit.clear()
         for key in self._created:
             self.storage.delete(key)
         self._created.clear()
@@ -153,3 +186,12 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(cols)}) "
                          f"VALUES ({', '.join([mark] * len(cols))})", params)
+
+
+def insert_missing(session: Session, model, **values) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: create a row unless it exists (race-free)."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())

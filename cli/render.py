@@ -78,6 +78,6 @@ def export(document_id: int, out: Path) -> None:
 
     archive = open_archive()
     info = document_info(archive, document_id)
-    data = signed_pdf(archive, document_id)  # the latest signed revision, hash-checked
+    data = signed_pdf(archive, document_id, reader=actor())  # latest revision, hash-checked
     out.write_bytes(data)
     click.echo(f"Документ {info.number} записан в {out} ({len(data)} байт)")

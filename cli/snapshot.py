@@ -82,7 +82,7 @@ def list_(period: str | None, class_name: str | None, school_code: str | None,
 @handle_errors
 def show(snapshot_id: int, content: bool) -> None:
     """Show a snapshot."""
-    info, data = show_snapshot(open_archive(), snapshot_id)
+    info, data = show_snapshot(open_archive(), snapshot_id, reader=actor())
     payload = info.as_dict()
     payload["students"] = len(data["students"])
     payload["courses"] = [c["subject"] + (f" ({c['subgroup']})" if c["subgroup"] else "")

@@ -234,6 +234,10 @@ def _apply(uow: UnitOfWork, doc: JournalDocument, data: bytes, actor: Actor) -> 
             school_id=school.id, file_name=doc.file_name, file_format=doc.file_format,
             sha256=sha256_hex(data), storage_key=key, imported_at=dt.datetime.now(dt.UTC),
             imported_by=actor.name, summary=dict(up.counts)))
+        # An import that changed nothing leaves no trace at all (idempotent, like the rows).
+        uow.audit(actor, "journal.import", "file", doc.file_name, chain=school.id,
+                  details={"classes": [c.name for c in doc.classes],
+                           "changed": dict(up.counts), "sha256": sha256_hex(data)})
     return ImportResult(doc.file_name, doc.school_code, [c.name for c in doc.classes], changed,
                         dict(up.counts))
 

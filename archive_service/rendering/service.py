@@ -186,12 +186,18 @@ def _store(archive: Archive, info: SnapshotInfo, metas: dict[str, DocumentMeta],
         for kind, (pdf, pages, steps) in sorted(rendered.items()):
             if kind in have:
                 continue
-            s.add(RenderedDocument(
-                school_id=s.scalars(select(School.id).filter_by(code=info.school)).one(),
+            school_id = s.scalars(select(School.id).filter_by(code=info.school)).one()
+            doc = RenderedDocument(
+                school_id=school_id,
                 snapshot_id=info.id, kind=kind, renderer_version=RENDERER_VERSION,
                 number=metas[kind].number, sha256=sha256_hex(pdf), size=len(pdf),
                 storage_key=uow.put_blob(pdf), pages=pages, sheets=pages, steps=steps,
-                created_at=now, created_by=actor.name))
+                created_at=now, created_by=actor.name)
+            s.add(doc)
+            s.flush()
+            uow.audit(actor, "document.create", "document", doc.id, chain=school_id,
+                      details={"number": doc.number, "kind": kind, "snapshot": info.id,
+                               "sha256": doc.sha256, "pages": pages})
     return RenderOutcome(info, _existing(archive, info.id), True)
 
 

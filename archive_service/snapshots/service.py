@@ -247,6 +247,9 @@ def _create_in(uow, school_id: int, class_id: int, period_id: int, actor: Actor,
         created_at=dt.datetime.now(dt.UTC), created_by=actor.name)
     s.add(snap)
     s.flush()
+    uow.audit(actor, "snapshot.create", "snapshot", snap.id, chain=school.id,
+              details={"class": sc.name, "period": period.code, "version": snap.version,
+                       "sha256": digest, "reason": reason})
     return SnapshotOutcome(_info(s, snap), True)
 
 
@@ -278,18 +281,28 @@ def list_snapshots(archive: Archive, *, school_code: str | None = None,
             _select(s, school_code=school_code, period=period, class_name=class_name))]
 
 
-def show_snapshot(archive: Archive, snapshot_id: int) -> tuple[SnapshotInfo, dict[str, Any]]:
-    """One snapshot's record and its verified content."""
+def show_snapshot(archive: Archive, snapshot_id: int, *, reader: Actor | None = None
+                  ) -> tuple[SnapshotInfo, dict[str, Any]]:
+    """One snapshot's record and its verified content.
+
+    ``reader`` is the person who reads it (students' personal data: recorded in the audit
+    trail); None for the service's own reads (rendering).
+    """
     with archive.sessions() as s:
         snap = s.get(PeriodSnapshot, snapshot_id)
         if snap is None:
             raise NotFoundError(f"Срез № {snapshot_id} не найден (список: archive snapshot list).")
-        info = _info(s, snap)
+        info, school_id = _info(s, snap), snap.school_id
     outcome = _verify(archive, info)
     if not outcome.ok:
         from archive_service.errors import IntegrityError
 
         raise IntegrityError(outcome.problem)
+    if reader is not None:
+        from archive_service.audit.service import record
+
+        record(archive, reader, "snapshot.read", "snapshot", snapshot_id, chain=school_id,
+               details={"class": info.class_name, "period": info.period})
     return info, json.loads(archive.storage.get(info.storage_key))
 
 

@@ -1,0 +1,66 @@
+"""``archive audit verify`` and ``archive audit list``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from sqlalchemy import select
+
+from archive_service.audit.service import entries, verify
+from archive_service.journals.models import School
+from cli.context import echo_json, open_archive
+from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
+
+
+@click.group(help="Журнал аудита: кто, когда и что сделал или просмотрел.")
+def audit() -> None:
+    """Audit commands."""
+
+
+def _labels(archive) -> dict[int, str]:
+    with archive.sessions() as s:
+        return {0: "без школы"} | {sid: code for sid, code in s.execute(
+            select(School.id, School.code))}
+
+
+@audit.command("verify", help="Проверить цепочку хешей журнала аудита (код 10 при нарушении).")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def audit_verify(as_json: bool) -> None:
+    """Verify every audit chain."""
+    archive = open_archive()
+    checked, problems = verify(archive)
+    labels = _labels(archive)
+    if as_json:
+        echo_json({"checked": checked, "ok": not problems,
+                   "problems": [{"school": labels.get(p.chain, str(p.chain)), "seq": p.seq,
+                                 "message": p.message} for p in problems]})
+    else:
+        for p in problems:
+            click.secho(f"Школа {labels.get(p.chain, p.chain)}: {p.message}", fg="red", err=True)
+        click.echo(f"Проверено записей: {checked}. " + (
+            "Журнал аудита цел." if not problems else f"Нарушений: {len(problems)}."))
+    if problems:
+        sys.exit(EXIT_PROBLEMS_FOUND)
+
+
+@audit.command("list", help="Последние записи журнала аудита.")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def audit_list(limit: int, as_json: bool) -> None:
+    """Show the newest entries."""
+    archive = open_archive()
+    labels = _labels(archive)
+    rows = entries(archive, limit=limit)
+    if as_json:
+        echo_json([{"school": labels.get(e.chain), "seq": e.seq, "at": e.at.isoformat(),
+                    "actor": e.actor, "role": e.role, "action": e.action,
+                    "object": f"{e.object_type}:{e.object_id}",
+                    "details": json.loads(e.details), "hash": e.hash} for e in rows])
+        return
+    for e in rows:
+        click.echo(f"{e.at:%d.%m.%Y %H:%M:%S} {labels.get(e.chain)} № {e.seq}: {e.actor} "
+                   f"({e.role}) {e.action} {e.object_type} {e.object_id}")
