@@ -1,0 +1,1 @@
+"""The register of copies (реестр бумажных копий ЭЖ) kept by the secretary."""

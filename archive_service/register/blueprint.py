@@ -1,0 +1,106 @@
+"""The register page (search, export) and registering a document from its page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError
+from archive_service.journals.models import School
+from archive_service.register import export
+from archive_service.register.service import (
+    folder_pdf,
+    form_period_folder,
+    register_document,
+    register_list_for,
+)
+from archive_service.signatures.views import require_signer
+from archive_service.web import archive, current, login_required
+
+bp = Blueprint("register", __name__)
+
+
+@bp.get("/register")
+@login_required
+def register_page():
+    """The register of the person's school, searchable."""
+    year, query = request.args.get("year") or None, request.args.get("q") or None
+    who = current()
+    rows = register_list_for(archive(), who, year=year, query=query)
+    return render_template("register.html", rows=rows, year=year or "", query=query or "",
+                           may_form=not who.is_inspector and who.has("secretary"),
+                           periods=PERIODS)
+
+
+PERIODS = [("Q1", "1 четверть"), ("Q2", "2 четверть"), ("Q3", "3 четверть"),
+           ("Q4", "4 четверть"), ("H1", "1 полугодие"), ("H2", "2 полугодие"),
+           ("T1", "1 триместр"), ("T2", "2 триместр"), ("T3", "3 триместр"), ("Y", "год")]
+
+
+@bp.post("/register/folder")
+@login_required
+def folder_form():
+    """The secretary forms the period folder."""
+    who = current()
+    require_signer(archive(), who)
+    year = request.form.get("year", "").strip()
+    try:
+        with archive().sessions() as s:
+            code = s.get(School, who.school_id).code if who.school_id else None
+        row = form_period_folder(archive(), school_code=code, year=year,
+                                 period_code=request.form.get("period", ""), login=who.login,
+                                 location=request.form.get("location", ""), actor=who.actor)
+    except PermissionDeniedError:
+        raise
+    except ArchiveError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Общая папка сформирована: № {row.number} ({row.year}), листов {row.sheets}.",
+              "ok")
+    return redirect(url_for("register.register_page", year=year), 303)
+
+
+@bp.get("/register/folder/<school>/<year>/<int:number>.pdf")
+@login_required
+def folder_download(school: str, year: str, number: int):
+    """A period folder's file."""
+    who = current()
+    name, data = folder_pdf(archive(), school_code=school, year=year, number=number,
+                            reader=who.actor, who=who)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/register/export.<fmt>")
+@login_required
+def register_export(fmt: str):
+    """The register for a year as XLSX or PDF."""
+    year = request.args.get("year", "")
+    rows = register_list_for(archive(), current(), year=year or None)
+    school = rows[0].school_name if rows else ""
+    if fmt == "xlsx":
+        data, mime = export.to_xlsx(rows, school=school, year=year), (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    elif fmt == "pdf":
+        data, mime = export.to_pdf(rows, school=school, year=year), "application/pdf"
+    else:
+        return Response("Неизвестный формат", status=404)
+    return Response(data, mimetype=mime, headers={
+        "Content-Disposition": f'attachment; filename="register-{year or "all"}.{fmt}"'})
+
+
+@bp.post("/documents/<int:document_id>/register")
+@login_required
+def register_add(document_id: int):
+    """The secretary registers the certified copy."""
+    who = current()
+    require_signer(archive(), who)
+    try:
+        row = register_document(archive(), document_id=document_id, login=who.login,
+                                location=request.form.get("location", ""), actor=who.actor)
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except ArchiveError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Зарегистрирован под № {row.number} ({row.year}).", "ok")
+    return redirect(url_for("signatures.document", document_id=document_id), 303)

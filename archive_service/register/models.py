@@ -1,0 +1,51 @@
+"""Register entries (immutable) and the per-school, per-year number counter."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from archive_service.db import Base
+
+
+class RegisterEntry(Base):
+    """One registered copy: its inventory number and how it reached the secretary.
+
+    Seed 000, 4.5: «заместители директора заверенные своей подписью бумажные копии ...
+    сдают делопроизводителю в общий реестр»; 5.2 в): «под подпись в журнале сдачи
+    документов строгой отчётности». The handover is the deputy's certified copy
+    (``handed_over_by``, ``handover_hash``: the document's hash as certified) accepted by
+    the secretary (``received_by``) at ``received_at``. The number is unique and gapless per
+    school and academic year.
+    """
+
+    __tablename__ = "register_entry"
+    __table_args__ = (UniqueConstraint("school_id", "year", "number"),
+                      UniqueConstraint("document_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    year: Mapped[str] = mapped_column(String(9))
+    number: Mapped[int] = mapped_column(Integer)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("rendered_document.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # journal, summary, folder
+    title: Mapped[str] = mapped_column(String(300))
+    class_name: Mapped[str | None] = mapped_column(String(16))
+    period_code: Mapped[str] = mapped_column(String(4))
+    sheets: Mapped[int] = mapped_column(Integer)
+    handed_over_by: Mapped[str] = mapped_column(String(300))
+    handover_hash: Mapped[str] = mapped_column(String(64))
+    received_by: Mapped[str] = mapped_column(String(300))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    location: Mapped[str] = mapped_column(String(300))
+    storage_key: Mapped[str | None] = mapped_column(String(200))  # the folder's own PDF
+
+
+class RegisterCounter(Base):
+    """The last number given per school and year (locked while numbering)."""
+
+    __tablename__ = "register_counter"
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
+    year: Mapped[str] = mapped_column(String(9), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,333 @@
+"""Registering certified copies, listing the register, exporting it as a paper register.
+
+Seed 000, 5.2: the secretary «архивирует (нумерует, прошивает, заносит в реестр) бумажные
+копии электронных журналов» and «ведёт ... реестр бумажных копий ЭЖ»; 4.5: the deputies hand
+the certified copies over «в общий реестр», then the secretary «представляет классные
+журналы на подпись директору, заверяет их школьной печатью». So a document is registered
+once every step before the director's is done, and the director's signature and the seal
+wait for the registration (``signatures.service`` checks ``is_registered``).
+
+Numbers are unique and gapless per school and academic year: the counter row is locked
+(SELECT … FOR UPDATE on PostgreSQL; SQLite has one writer) and moved in the same unit of
+work as the entry, so a failed registration gives its number back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive_service.actors import Actor
+from archive_service.db import Archive, insert_missing
+from archive_service.errors import (
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
+from archive_service.register.models import RegisterCounter, RegisterEntry
+from archive_service.rendering.models import RenderedDocument
+from archive_service.snapshots.models import PeriodSnapshot
+
+KIND_NAMES = {"journal": "Копия классного журнала", "summary": "Сводная ведомость отметок",
+              "folder": "Общая папка за период"}
+#: Steps that come after registration (seed 000, 4.5: the secretary presents the registered
+#: copies to the director, then applies the seal).
+AFTER_REGISTRATION = ("director", "seal")
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """A register line as a paper register has it, plus the document's state."""
+
+    number: int
+    year: str
+    school: str
+    school_name: str
+    received_at: str
+    kind: str
+    title: str
+    class_name: str | None
+    period: str
+    sheets: int
+    handed_over_by: str
+    received_by: str
+    location: str
+    document_id: int | None
+    document_number: str | None
+    status: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def is_registered(session: Session, document_id: int) -> bool:
+    """Whether the document has its register entry."""
+    return session.scalar(select(RegisterEntry.id).filter_by(document_id=document_id)) \
+        is not None
+
+
+def register_document(archive: Archive, *, document_id: int, login: str, location: str,
+                      actor: Actor, now: dt.datetime | None = None) -> RegisterRow:
+    """Accept a certified copy from the deputy and give it the next inventory number."""
+    from archive_service.signatures.service import (
+        _document,
+        _state,
+        _user,
+        user_roles,
+    )
+
+    now = now or dt.datetime.now(dt.UTC)
+    with archive.unit_of_work() as uow:
+        s = uow.session
+        doc = _document(s, document_id, lock=True)
+        user = _user(s, login)
+        if user.school_id != doc.school_id:
+            raise NotFoundError(f"Документ № {document_id} не найден.")
+        if ("secretary", "") not in user_roles(s, user):
+            raise PermissionDeniedError(
+                f"{user.full_name} не может регистрировать документы: регистрирует секретарь "
+                "своей школы (роль secretary).")
+        if not location.strip():
+            raise ConflictError("Укажите место хранения копии (например: «Сейф, папка "
+                                "2025-2026, 1 четверть»).")
+        existing = s.scalars(select(RegisterEntry).filter_by(document_id=doc.id)).one_or_none()
+        if existing is not None:
+            raise ConflictError(f"Документ {doc.number} уже зарегистрирован под № "
+                                f"{existing.number} ({existing.year}).")
+        state = _state(s, doc)
+        if state.returned:
+            raise ConflictError(f"Документ {doc.number} возвращён на исправление "
+                                f"({state.returned}); регистрируется новая версия.")
+        waiting = [f for f in state.fields
+                   if f.step not in AFTER_REGISTRATION and f.signed_by is None]
+        if waiting:
+            names = ", ".join(dict.fromkeys(f.expected_signer or f.step for f in waiting))
+            raise ConflictError(
+                f"Документ {doc.number} ещё не передан на регистрацию: не подписали {names}.")
+        handed = [f for f in state.fields if f.step not in AFTER_REGISTRATION]
+        handed_over_by = handed[-1].signed_by if handed else "—"
+        snap = s.get(PeriodSnapshot, doc.snapshot_id)
+        sc = s.get(SchoolClass, snap.school_class_id)
+        period = s.get(Period, snap.period_id)
+        year = s.get(AcademicYear, period.academic_year_id).label
+        from archive_service.signatures.service import _current
+
+        _keys, handover_hash = _current(s, doc)
+        number = _next_number(s, doc.school_id, year)
+        entry = RegisterEntry(
+            school_id=doc.school_id, year=year, number=number, document_id=doc.id,
+            kind=doc.kind, title=f"{KIND_NAMES[doc.kind]} {sc.name}, {period.name} {year}",
+            class_name=sc.name, period_code=period.code, sheets=doc.sheets,
+            handed_over_by=handed_over_by, handover_hash=handover_hash,
+            received_by=user.full_name, received_at=now, location=location.strip())
+        s.add(entry)
+        s.flush()
+        uow.audit(actor, "register.add", "register_entry", f"{year}/{number}",
+                  chain=doc.school_id,
+                  details={"document": doc.id, "number": number, "year": year,
+                           "handed_over_by": handed_over_by, "handover_hash": handover_hash,
+                           "location": entry.location})
+        return _row(s, entry)
+
+
+def _next_number(s: Session, school_id: int, year: str) -> int:
+    """The next number, holding the counter row's lock until the unit of work ends.
+
+    The row is created with INSERT … ON CONFLICT DO NOTHING first, so that two first
+    registrations of a year cannot both create it (found by the concurrency test).
+    """
+    insert_missing(s, RegisterCounter, school_id=school_id, year=year, last_number=0)
+    counter = s.scalars(select(RegisterCounter).filter_by(school_id=school_id, year=year)
+                        .with_for_update()).one()
+    counter.last_number += 1
+    s.flush()
+    return counter.last_number
+
+
+def _row(s: Session, e: RegisterEntry) -> RegisterRow:
+    from archive_service.signatures.service import _state
+
+    school = s.get(School, e.school_id)
+    doc = s.get(RenderedDocument, e.document_id) if e.document_id else None
+    status = "в папке"
+    if doc is not None:
+        state = _state(s, doc)
+        seal_done = all(f.signed_by for f in state.fields)
+        director_done = all(f.signed_by for f in state.fields if f.step == "director")
+        status = ("заверен печатью" if seal_done else
+                  "подписан директором" if director_done else "зарегистрирован")
+    received = e.received_at if e.received_at.tzinfo else e.received_at.replace(tzinfo=dt.UTC)
+    return RegisterRow(e.number, e.year, school.code, school.name,
+                       received.isoformat(timespec="seconds"),
+                       e.kind, e.title, e.class_name, e.period_code, e.sheets, e.handed_over_by,
+                       e.received_by, e.location, e.document_id,
+                       doc.number if doc else None, status)
+
+
+def register_list(archive: Archive, *, school_code: str | None = None,
+                  year: str | None = None, query: str | None = None) -> list[RegisterRow]:
+    """The register in number order, optionally for one school, year, or matching text."""
+    from archive_service.snapshots.service import find_school
+
+    with archive.sessions() as s:
+        school = find_school(s, school_code)
+        stmt = select(RegisterEntry).filter_by(school_id=school.id)
+        if year:
+            stmt = stmt.filter_by(year=year)
+        rows = [_row(s, e) for e in s.scalars(stmt.order_by(RegisterEntry.year,
+                                                             RegisterEntry.number))]
+    if query:
+        needle = query.casefold()
+        rows = [r for r in rows if needle in " ".join(
+            str(v) for v in r.as_dict().values()).casefold()]
+    if year and not rows and not query:
+        raise NotFoundError(f"В реестре школы {school.code} нет записей за {year} год.")
+    return rows
+
+
+def register_list_for(archive: Archive, who, *, year: str | None = None,
+                      query: str | None = None) -> list[RegisterRow]:
+    """The register as this person may see it: staff their school, an inspector the
+    schools and years of a current grant (the reading is audited for inspectors)."""
+    from archive_service.audit.service import record
+
+    if who.is_inspector:
+        rows = []
+        with archive.sessions() as s:
+            codes = {g.school_id: s.get(School, g.school_id).code for g in who.grants}
+        for school_id, code in codes.items():
+            if who.may_read_school(school_id, year):
+                try:
+                    found = register_list(archive, school_code=code, year=year, query=query)
+                except NotFoundError:
+                    found = []
+                rows += [r for r in found if who.may_read_school(school_id, r.year)]
+        record(archive, who.actor, "register.search", "register", year or "все",
+               chain=0, details={"query": query, "found": len(rows)})
+        return rows
+    if who.school_id is None:
+        raise PermissionDeniedError("У учётной записи нет школы.")
+    with archive.sessions() as s:
+        code = s.get(School, who.school_id).code
+    try:
+        return register_list(archive, school_code=code, year=year, query=query)
+    except NotFoundError:
+        return []
+
+
+def form_period_folder(archive: Archive, *, school_code: str, year: str, period_code: str,
+                       login: str, location: str, actor: Actor,
+                       now: dt.datetime | None = None) -> RegisterRow:
+    """Form the general folder of a period (seed 000, 4.5) and give it its register number.
+
+    The folder holds every registered copy of the school's period that is sealed (a copy
+    returned for correction is left out: its new version is registered on its own). It is
+    formed once per school, year and period, and only when no registered copy of the period
+    still waits for the director or the seal, so the folder is the period's complete set.
+    Its register entry keeps the folder's SHA-256 in ``handover_hash`` and its file in
+    ``storage_key``; ``sheets`` counts the contents pages plus the copies' sheets.
+    """
+    from archive_service.register.folder import FolderItem, build
+    from archive_service.signatures.service import _assemble, _current, _state, _user, user_roles
+    from archive_service.snapshots.service import find_school
+    from archive_service.storage.base import sha256_hex
+
+    now = now or dt.datetime.now(dt.UTC)
+    with archive.unit_of_work() as uow:
+        s = uow.session
+        school = find_school(s, school_code)
+        user = _user(s, login)
+        if user.school_id != school.id or ("secretary", "") not in user_roles(s, user):
+            raise PermissionDeniedError(
+                f"{user.full_name} не может формировать общую папку школы {school.code}: её "
+                "формирует секретарь этой школы (роль secretary).")
+        if not location.strip():
+            raise ConflictError("Укажите место хранения папки (например: «Сейф, полка 2»).")
+        period = s.scalars(select(Period).join(AcademicYear).where(
+            AcademicYear.school_id == school.id, AcademicYear.label == year,
+            Period.code == period_code)).one_or_none()
+        if period is None:
+            raise NotFoundError(f"У школы {school.code} нет периода {period_code} в {year} "
+                                "учебном году.")
+        # The counter row is locked first: two secretaries forming the same folder at once
+        # are serialised here, and the second one finds the first one's folder below.
+        number = _next_number(s, school.id, year)
+        existing = s.scalars(select(RegisterEntry).filter_by(
+            school_id=school.id, year=year, period_code=period_code, kind="folder")).first()
+        if existing is not None:
+            raise ConflictError(f"Общая папка за {period.name} {year} уже сформирована: "
+                                f"№ {existing.number} по реестру.")
+        entries = s.scalars(select(RegisterEntry).where(
+            RegisterEntry.school_id == school.id, RegisterEntry.year == year,
+            RegisterEntry.period_code == period_code, RegisterEntry.document_id.is_not(None))
+            .order_by(RegisterEntry.number)).all()
+        items, waiting = [], []
+        for e in entries:
+            doc = s.get(RenderedDocument, e.document_id)
+            state = _state(s, doc)
+            if state.returned:
+                continue
+            if any(f.signed_by is None for f in state.fields):
+                waiting.append(f"№ {e.number} ({doc.number})")
+                continue
+            keys, digest = _current(s, doc)
+            items.append(FolderItem(e.number, e.title, e.sheets, f"{doc.number}.pdf",
+                                    _assemble(archive, keys, digest, doc.number)))
+        if waiting:
+            raise ConflictError(f"Общую папку за {period.name} {year} формировать рано: "
+                                f"не заверены печатью {', '.join(waiting)}.")
+        if not items:
+            raise ConflictError(f"За {period.name} {year} в реестре нет заверенных копий: "
+                                "папку формировать не из чего.")
+        pdf, pages = build(items, school=school.name, period=period.name, year=year,
+                           formed_by=user.full_name, formed_at=now)
+        entry = RegisterEntry(
+            school_id=school.id, year=year, number=number, document_id=None, kind="folder",
+            title=f"{KIND_NAMES['folder']}: {period.name} {year}", class_name=None,
+            period_code=period_code, sheets=pages + sum(i.sheets for i in items),
+            handed_over_by=user.full_name, handover_hash=sha256_hex(pdf),
+            received_by=user.full_name, received_at=now, location=location.strip(),
+            storage_key=uow.put_blob(pdf))
+        s.add(entry)
+        s.flush()
+        uow.audit(actor, "register.folder", "register_entry", f"{year}/{number}",
+                  chain=school.id,
+                  details={"period": period_code, "sha256": entry.handover_hash,
+                           "items": [i.register_number for i in items],
+                           "location": entry.location})
+        return _row(s, entry)
+
+
+def folder_pdf(archive: Archive, *, school_code: str | None, year: str, number: int,
+               reader: Actor, who=None) -> tuple[str, bytes]:
+    """A period folder's file, hash-checked; the read is audited. ``who``: the Principal
+    asking through the web (refused unless they may read that school and year); None for the
+    command line, which the operator runs."""
+    from archive_service.audit.service import record
+    from archive_service.snapshots.service import find_school
+    from archive_service.storage.base import sha256_hex
+
+    missing = NotFoundError(f"В реестре нет общей папки № {number} за {year}.")
+    with archive.sessions() as s:
+        school = find_school(s, school_code)
+        if who is not None and not who.may_read_school(school.id, year):
+            raise missing
+        entry = s.scalars(select(RegisterEntry).filter_by(
+            school_id=school.id, year=year, number=number, kind="folder")).one_or_none()
+        if entry is None:
+            raise missing
+        key, digest, school_id = entry.storage_key, entry.handover_hash, school.id
+    data = archive.storage.get(key)
+    if sha256_hex(data) != digest:
+        raise IntegrityError(f"Общая папка № {number} ({year}) изменена в хранилище: её хеш "
+                             "не совпадает с записанным в реестре.")
+    record(archive, reader, "register.folder.read", "register_entry", f"{year}/{number}",
+           chain=school_id, details={"sha256": digest})
+    return f"folder-{school.code}-{year}-{number}.pdf", data

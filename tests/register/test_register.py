@@ -1,0 +1,208 @@
+"""The register of copies: who may register, when, gapless numbers, exports; both DBs."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+
+import openpyxl
+import pytest
+
+from archive_service.config import Settings
+from archive_service.db import Archive
+from archive_service.errors import ConflictError, PermissionDeniedError
+from archive_service.register import export
+from archive_service.register.models import RegisterEntry
+from archive_service.register.service import _next_number, register_document, register_list
+from tests.signatures.test_chain import ACTOR, _setup, _sign
+from tests.support.state import archive_state
+
+
+def _register(archive, doc, login="secretary", location="Сейф № 1"):
+    return register_document(archive, document_id=doc, login=login, location=location,
+                             actor=ACTOR)
+
+
+def _refused(archive, doc, error, match, **kwargs):
+    before = archive_state(archive)
+    with pytest.raises(error, match=match):
+        _register(archive, doc, **kwargs)
+    assert archive_state(archive) == before
+
+
+def test_registration_waits_for_the_deputy_and_numbers_follow_on(archive, tmp_path):
+    journal = _setup(archive, tmp_path)
+    summary = journal + 1
+    _refused(archive, journal, ConflictError,
+             "ещё не передан на регистрацию: не подписали Смирнова Ольга Николаевна, "
+             "Белова Ирина Сергеевна")
+    for login in ("smirnova", "belova", "petrova"):
+        _sign(archive, journal, login)
+    _refused(archive, journal, ConflictError, "не подписали deputy")
+    _refused(archive, journal, PermissionDeniedError, "регистрирует секретарь", login="zam")
+    _sign(archive, journal, "zam")
+    _refused(archive, journal, ConflictError, "Укажите место хранения", location=" ")
+    row = _register(archive, journal, location="Сейф № 1, папка «2025-2026, 1 четверть»")
+    assert (row.number, row.year, row.kind, row.sheets) == (1, "2025-2026", "journal", row.sheets)
+    assert row.handed_over_by == "Кузьмина Елена Петровна"
+    assert row.received_by == "Иванова Нина Львовна" and row.status == "зарегистрирован"
+    _refused(archive, journal, ConflictError, "уже зарегистрирован под № 1")
+    for login in ("petrova", "zam"):
+        _sign(archive, summary, login)
+    assert _register(archive, summary).number == 2
+    _sign(archive, journal, "director")
+    _sign(archive, journal, "secretary")
+    rows = register_list(archive, year="2025-2026")
+    assert [(r.number, r.status) for r in rows] == [(1, "заверен печатью"),
+                                                     (2, "зарегистрирован")]
+    assert [r.number for r in register_list(archive, query="сводная")] == [2]
+
+
+def test_a_returned_document_is_not_registered(archive, tmp_path):
+    from archive_service.signatures.service import return_document
+
+    journal = _setup(archive, tmp_path)
+    return_document(archive, document_id=journal, login="belova", reason="Нет отметки")
+    _refused(archive, journal, ConflictError, "возвращён на исправление")
+
+
+def test_exports_have_the_paper_register_layout(archive, tmp_path):
+    journal = _setup(archive, tmp_path)
+    for login in ("smirnova", "belova", "petrova", "zam"):
+        _sign(archive, journal, login)
+    _register(archive, journal)
+    rows = register_list(archive, year="2025-2026")
+    book = openpyxl.load_workbook(
+        __import__("io").BytesIO(export.to_xlsx(rows, school="Школа", year="2025-2026")))
+    sheet = book.active
+    assert [c.value for c in sheet[3]] == list(export.HEADERS)
+    assert [c.value for c in sheet[4]][:3] == [1, rows[0].received_at[8:10] + "."
+                                              + rows[0].received_at[5:7] + "."
+                                              + rows[0].received_at[:4], rows[0].title]
+    pdf = tmp_path / "реестр.pdf"
+    pdf.write_bytes(export.to_pdf(rows, school="Школа", year="2025-2026"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Реестр бумажных копий электронных журналов" in text
+    assert "Кузьмина Елена Петровна" in text and "Сейф № 1" in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert all(" yes " in line for line in fonts.splitlines()[2:])  # every font embedded
+
+
+def _number_in_process(env, school_id, n, barrier):
+    archive = Archive(Settings.from_env(env))
+    barrier.wait()
+    got = []
+    for i in range(n):
+        try:
+            with archive.unit_of_work() as uow:
+                number = _next_number(uow.session, school_id, "2025-2026")
+                if i % 5 == 4:  # a registration failing after it got its number
+                    raise RuntimeError("later step failed")
+                uow.session.add(RegisterEntry(
+                    school_id=school_id, year="2025-2026", number=number, kind="folder",
+                    title=f"test {os.getpid()} {i}", period_code="Q1", sheets=1,
+                    handed_over_by="x", handover_hash="0" * 64, received_by="y",
+                    received_at=__import__("datetime").datetime.now(
+                        __import__("datetime").UTC), location="z"))
+            got.append(number)
+        except RuntimeError:
+            pass
+    archive.dispose()
+    return got
+
+
+@pytest.mark.postgres
+def test_concurrent_registrations_neither_repeat_nor_skip_a_number(tmp_path, pg_url):
+    from tests.conftest import make_archive
+
+    archive = make_archive(tmp_path, pg_url)
+    _setup(archive, tmp_path)
+    env = {"ARCHIVE_HOME": str(tmp_path), "ARCHIVE_DATABASE_URL": pg_url,
+           "ARCHIVE_STORAGE_URL": f"file://{tmp_path / 'objects'}"}
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(4)
+        with ctx.Pool(4) as pool:
+            results = pool.starmap(_number_in_process, [(env, 1, 20, barrier)] * 4)
+    numbers = sorted(n for r in results for n in r)
+    assert numbers == list(range(1, 65))  # 4 x 16 committed, the 16 failed gave theirs back
+    assert [r.number for r in register_list(archive, year="2025-2026")] == numbers
+    archive.dispose()
+
+
+def _folder(archive, login="secretary", period="Q1", location="Сейф № 1, полка 2"):
+    from archive_service.register.service import form_period_folder
+
+    return form_period_folder(archive, school_code="T-001", year="2025-2026",
+                              period_code=period, login=login, location=location, actor=ACTOR)
+
+
+def _folder_refused(archive, error, match, **kwargs):
+    before = archive_state(archive)
+    with pytest.raises(error, match=match):
+        _folder(archive, **kwargs)
+    assert archive_state(archive) == before
+
+
+def test_period_folder_bundles_the_sealed_copies_unchanged(archive, tmp_path):
+    import pikepdf
+
+    from archive_service.errors import IntegrityError, NotFoundError
+    from archive_service.register.folder import attachments
+    from archive_service.register.service import folder_pdf
+    from archive_service.signatures.service import signed_pdf
+
+    journal = _setup(archive, tmp_path)
+    summary = journal + 1
+    _folder_refused(archive, ConflictError, "нет заверенных копий")
+    for login in ("smirnova", "belova", "petrova", "zam"):
+        _sign(archive, journal, login)
+    for login in ("petrova", "zam"):
+        _sign(archive, summary, login)
+    _register(archive, journal), _register(archive, summary)
+    for login in ("director", "secretary"):
+        _sign(archive, journal, login)
+    _folder_refused(archive, ConflictError, r"формировать рано: не заверены печатью № 2")
+    for login in ("director", "secretary"):
+        _sign(archive, summary, login)
+    _folder_refused(archive, PermissionDeniedError, "формирует секретарь", login="director")
+    _folder_refused(archive, NotFoundError, "нет периода Q3", period="Q3")
+    _folder_refused(archive, ConflictError, "Укажите место хранения", location="")
+
+    row = _folder(archive)
+    assert (row.number, row.kind, row.period, row.document_id) == (3, "folder", "Q1", None)
+    assert row.status == "в папке" and row.location == "Сейф № 1, полка 2"
+    _folder_refused(archive, ConflictError, "уже сформирована: № 3")
+    name, data = folder_pdf(archive, school_code="T-001", year="2025-2026", number=3,
+                            reader=ACTOR)
+    inside = attachments(data)
+    assert sorted(inside.values()) == sorted([signed_pdf(archive, journal),
+                                              signed_pdf(archive, summary)])
+    with pikepdf.open(__import__("io").BytesIO(data)) as pdf:
+        assert pdf.open_metadata().pdfa_status == "3B"
+        contents = len(pdf.pages)
+    assert row.sheets == contents + sum(r.sheets for r in register_list(archive)[:2])
+    path = tmp_path / name
+    path.write_bytes(data)
+    subprocess.run(["qpdf", "--check", str(path)], check=True, capture_output=True)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Общая папка за период: 1 четверть 2025-2026" in text
+    assert "Иванова Нина Львовна" in text
+    for digest in (__import__("hashlib").sha256(b).hexdigest() for b in inside.values()):
+        assert digest in text.replace("\n", "").replace(" ", "")
+    # an attached copy still verifies after it is taken out (the folder changed nothing)
+    for file_name, copy in inside.items():
+        out = tmp_path / file_name
+        out.write_bytes(copy)
+        report = subprocess.run(["pdfsig", str(out)], capture_output=True, text=True).stdout
+        assert report.count("Signature Validation: Signature is Valid.") >= 4, report
+
+    from tests.snapshots.test_snapshots import _flip_byte
+
+    with archive.sessions() as s:
+        _flip_byte(archive, s.query(RegisterEntry).filter_by(kind="folder").one().storage_key)
+    with pytest.raises(IntegrityError, match="Общая папка № 3 .* изменена"):
+        folder_pdf(archive, school_code="T-001", year="2025-2026", number=3, reader=ACTOR)
