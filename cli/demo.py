@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 
 from archive_service.checks.service import KINDS
 from archive_service.demo.service import run_demo, write_demo_data
+from archive_service.demo.signers import DEMO_PASSPHRASE, DEMO_PASSWORD, DEMO_TSA_PASSPHRASE
 from cli.context import actor, echo_json, open_archive
 from cli.errors import handle_errors
 
@@ -27,27 +29,35 @@ def demo_data(seed: int, out: Path, no_xlsx: bool) -> None:
 
 
 @click.command(help="Главный сценарий на встроенных настройках: демо-школа, загрузка, "
-               "проверка, срезы.")
+               "проверка, срезы, PDF/A, подписи.")
 @click.option("--seed", default=1, show_default=True)
 @click.option("--period", "period_code", default="Y", show_default=True,
               help="Период среза: Q1-Q4, H1-H2 или Y (учебный год).")
 @click.option("--no-xlsx", is_flag=True, help="Не создавать и не загружать книги Excel.")
+@click.option("--no-sign", is_flag=True, help="Не подписывать документы.")
 @click.option("--json", "as_json", is_flag=True, help="Итог в JSON.")
 @handle_errors
-def demo(seed: int, period_code: str, no_xlsx: bool, as_json: bool) -> None:
+def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, as_json: bool) -> None:
     """Run the main job end to end."""
     archive = open_archive()
     out = archive.settings.home / "demo"
     summary = run_demo(archive, out=out, seed=seed, period_code=period_code, actor=actor(),
-                       with_xlsx=not no_xlsx,
+                       with_xlsx=not no_xlsx, sign=not no_sign,
+                       tsa_passphrase=os.environ.get("ARCHIVE_TSA_PASSPHRASE")
+                       or DEMO_TSA_PASSPHRASE,
                        progress=lambda m: click.echo(m, err=True))
     created = sum(o.created for o in summary.snapshots)
+    signed = summary.signing
     if as_json:
         echo_json({"json_files": summary.json_files, "xlsx_files": summary.xlsx_files,
                    "changed_by_xlsx": summary.changed_by_xlsx, "findings": summary.findings,
                    "snapshots": [{**o.snapshot.as_dict(), "created": o.created}
                                  for o in summary.snapshots],
                    "verified": summary.verified, "timings": summary.timings,
+                   "signed": signed and {"users": signed.users,
+                                         "registered": signed.registered,
+                                         "documents": len(signed.documents),
+                                         "signatures": signed.signatures},
                    "documents": [d.as_dict() for r in summary.rendered for d in r.documents]})
     else:
         click.echo("")
@@ -71,6 +81,16 @@ def demo(seed: int, period_code: str, no_xlsx: bool, as_json: bool) -> None:
                        f"sha256 {s.sha256}")
         if len(summary.snapshots) > 3:
             click.echo(f"  … и ещё {len(summary.snapshots) - 3} (archive snapshot list)")
+        if signed:
+            click.echo(f"Подписи: {signed.users} демо-пользователей (пароль ключа «"
+                       f"{DEMO_PASSPHRASE}»), подписано документов {len(signed.documents)}, "
+                       f"подписей {signed.signatures} (archive chain НОМЕР; archive verify "
+                       "НОМЕР)")
+            click.echo(f"Реестр: зарегистрировано {signed.registered} копий (archive register "
+                       "list; archive register export --year 2025-2026 --out реестр.xlsx)")
+            click.echo(f"Веб-интерфейс: archive serve, затем http://127.0.0.1:8000/ — вход "
+                       f"admin, inspector или логин любого демо-пользователя (archive audit "
+                       f"list), пароль «{DEMO_PASSWORD}»")
         click.echo("Время, с: " + ", ".join(f"{k} {v}" for k, v in summary.timings.items()))
     if summary.changed_by_xlsx or summary.verified != len(summary.snapshots):
         sys.exit(1)

@@ -17,7 +17,7 @@ from archive_service.signatures.service import (
     chain_state,
     init_pki,
     return_document,
-    sign_document,
+    sign_documents,
     verify_document,
 )
 from cli.context import actor, echo_json, open_archive
@@ -58,7 +58,7 @@ def pki_init(school_code, ca_passphrase_file, seal_passphrase_file, root_out) ->
     root = init_pki(open_archive(), school_code=school_code,
                     ca_passphrase=_secret(ca_passphrase_file, "пароль корневого ключа"),
                     seal_passphrase=_secret(seal_passphrase_file, "пароль ключа печати"),
-                    tsa_passphrase=_tsa_passphrase())
+                    tsa_passphrase=_tsa_passphrase(), actor=actor())
     if root_out:
         root_out.write_bytes(pem(root))
     click.echo(f"Корневой сертификат школы: серийный номер {format(root.serial_number, 'X')}, "
@@ -87,23 +87,36 @@ def user_add(login, name, position, roles, passphrase_file, ca_passphrase_file,
     cert = add_user(open_archive(), school_code=school_code, login=login, full_name=name,
                     position=position, roles=parsed,
                     passphrase=_secret(passphrase_file, "пароль ключа"),
-                    ca_passphrase=_secret(ca_passphrase_file, "пароль корневого ключа"))
+                    ca_passphrase=_secret(ca_passphrase_file, "пароль корневого ключа"),
+                    actor=actor())
     click.echo(f"{name}: сертификат {format(cert.serial_number, 'X')} до "
                f"{cert.not_valid_after_utc:%d.%m.%Y}")
 
 
-@click.command(help="Подписать документ: все поля этого пользователя на текущем шаге.")
-@click.argument("document_id", type=int)
+@click.command(help="Подписать документы: все поля этого пользователя на текущем шаге. "
+                    "Ключ открывается один раз на все перечисленные документы.")
+@click.argument("document_ids", type=int, nargs=-1)
+@click.option("--all", "all_waiting", is_flag=True,
+              help="Подписать все документы, которые ждут этого пользователя.")
 @click.option("--as", "login", required=True, help="Логин подписывающего.")
 @click.option("--passphrase-file", type=click.Path(path_type=Path), required=True,
               help="Пароль ключа (для печати — пароль ключа печати).")
 @handle_errors
-def sign(document_id: int, login: str, passphrase_file: Path) -> None:
-    """Sign a document."""
-    fields = sign_document(open_archive(), document_id=document_id, login=login,
-                           passphrase=_secret(passphrase_file, "пароль ключа"),
-                           tsa_passphrase=_tsa_passphrase(), actor=actor())
-    click.echo(f"Подписано полей: {len(fields)} ({', '.join(fields)})")
+def sign(document_ids: tuple[int, ...], all_waiting: bool, login: str,
+         passphrase_file: Path) -> None:
+    """Sign documents."""
+    if bool(document_ids) == all_waiting:
+        raise click.UsageError("Укажите номера документов или --all (но не то и другое).")
+    outcomes = sign_documents(
+        open_archive(), document_ids=list(document_ids) or None, login=login,
+        passphrase=_secret(passphrase_file, "пароль ключа"),
+        tsa_passphrase=_tsa_passphrase(), actor=actor(),
+        progress=lambda o: click.echo(f"{o.number}: подписано полей {len(o.fields)} "
+                                      f"({', '.join(o.fields)})"))
+    if not outcomes:
+        click.echo("Нет документов, ожидающих подписи этого пользователя.")
+    else:
+        click.echo(f"Подписано документов: {len(outcomes)}")
 
 
 @click.command("return", help="Вернуть документ на исправление с указанием причины.")
@@ -114,7 +127,7 @@ def sign(document_id: int, login: str, passphrase_file: Path) -> None:
 def return_(document_id: int, login: str, reason: str) -> None:
     """Return a document."""
     state = return_document(open_archive(), document_id=document_id, login=login,
-                            reason=reason)
+                            reason=reason, actor=actor())
     click.echo(f"Документ {state.number} возвращён: {state.returned}. После исправления "
                "журнала: archive import, archive snapshot create --reason, archive render.")
 
@@ -152,7 +165,7 @@ def verify(target: str, root: Path | None, as_json: bool) -> None:
         roots = [x509.load_pem_x509_certificate(root.read_bytes())]
         result = verify_pdf(Path(target).read_bytes(), roots=roots)
     else:
-        result = verify_document(open_archive(), int(target))
+        result = verify_document(open_archive(), int(target), reader=actor())
     _report(result, as_json)
     if not result.ok:
         sys.exit(EXIT_PROBLEMS_FOUND)

@@ -2,8 +2,9 @@
 
 Generates the demo school, imports it (JSON, then the spreadsheets of the same school, which
 must change nothing), runs the completeness check, snapshots a period for every class and
-renders each snapshot's journal copy and summary sheet as PDF/A. Later issues extend it
-with signing, registering, backups and retention.
+renders each snapshot's journal copy and summary sheet as PDF/A, then signs every document
+through the whole chain with the demo users' keys (``demo/signers.py``). Later issues extend
+it with registering, backups and retention.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from archive_service.actors import Actor
 from archive_service.checks.service import check_class, summarise
 from archive_service.db import Archive, upgrade
 from archive_service.demo.generator import YEAR, generate_school
+from archive_service.demo.signers import DEMO_TSA_PASSPHRASE, DemoSigning, sign_demo_school
 from archive_service.demo.writers import write_json, write_xlsx
 from archive_service.errors import ImportRejectedError
 from archive_service.journals.service import import_files
@@ -44,6 +46,7 @@ class DemoSummary:
     snapshots: list[SnapshotOutcome] = field(default_factory=list)
     verified: int = 0
     rendered: list[RenderOutcome] = field(default_factory=list)
+    signing: DemoSigning | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -54,7 +57,8 @@ def write_demo_data(out: Path, seed: int, *, xlsx: bool = True) -> tuple[list[Pa
 
 
 def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor: Actor,
-             with_xlsx: bool = True,
+             with_xlsx: bool = True, sign: bool = True,
+             tsa_passphrase: str = DEMO_TSA_PASSPHRASE,
              progress: Callable[[str], None] = lambda _msg: None) -> DemoSummary:
     """Run the main job end to end and return what it did."""
     summary = DemoSummary(out)
@@ -105,4 +109,9 @@ def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor:
     summary.rendered = render_snapshots(archive, [o.snapshot.id for o in summary.snapshots],
                                         actor=actor)
     lap("render")
+    if sign:
+        progress("Подписываю документы по цепочке (ключи демо-пользователей)…")
+        summary.signing = sign_demo_school(archive, tsa_passphrase=tsa_passphrase, actor=actor,
+                                           progress=progress)
+        lap("sign")
     return summary

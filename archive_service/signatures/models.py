@@ -72,6 +72,8 @@ class SignatureRecord(Base):
     cert_sha256: Mapped[str] = mapped_column(String(64))
     hash_before: Mapped[str] = mapped_column(String(64))
     hash_after: Mapped[str] = mapped_column(String(64))
+    # The bytes the signing action appended (an incremental update); the records of one
+    # action share it. The document = the rendered file + these pieces in sequence order.
     storage_key: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
 

@@ -10,7 +10,9 @@ signature record), so two signers acting at once never lose a signature.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from cryptography import x509
@@ -18,13 +20,16 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
 from archive_service.actors import Actor
+from archive_service.audit.service import record
 from archive_service.db import Archive
 from archive_service.errors import (
+    ArchiveError,
     ConflictError,
     IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     SignatureRefusedError,
+    SigningBatchError,
 )
 from archive_service.journals.models import School, SchoolClass
 from archive_service.journals.values import class_name as norm_class_name
@@ -42,6 +47,7 @@ from signing import pades, pki
 from signing.errors import SigningError
 from signing.verify import ChainResult, verify_pdf
 
+UNNAMED = Actor("не указан", "unknown")  # service calls made without a person (tests, scripts)
 ROLE_OF_STEP = {"teachers": "teacher", "class_leader": "class_leader", "deputy": "deputy",
                 "director": "director", "seal": "secretary"}
 STEP_TITLES = {"teachers": "учителя-предметники", "class_leader": "классный руководитель",
@@ -82,8 +88,8 @@ def _school(s, code: str | None) -> School:
 
 
 def init_pki(archive: Archive, *, school_code: str | None, ca_passphrase: str,
-             seal_passphrase: str, tsa_passphrase: str, now: dt.datetime | None = None
-             ) -> x509.Certificate:
+             seal_passphrase: str, tsa_passphrase: str, now: dt.datetime | None = None,
+             actor: Actor | None = None) -> x509.Certificate:
     """Create the school root, TSA and seal (once per school)."""
     now = now or dt.datetime.now(dt.UTC)
     with archive.unit_of_work() as uow:
@@ -107,6 +113,8 @@ def init_pki(archive: Archive, *, school_code: str | None, ca_passphrase: str,
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
         uow.session.add(row)
+        uow.audit(actor or UNNAMED, "pki.init", "school", school.code, chain=school.id,
+                  details={"root_serial": format(root.certificate.serial_number, "X")})
     return root.certificate
 
 
@@ -117,41 +125,79 @@ def _pki(s, school_id: int) -> SchoolPki:
     return row
 
 
+@dataclass(frozen=True)
+class NewUser:
+    """A signing user to create: roles are (role, class) pairs, class "" for the school."""
+
+    login: str
+    full_name: str
+    position: str
+    roles: list[tuple[str, str]]
+    passphrase: str
+
+
 def add_user(archive: Archive, *, school_code: str | None, login: str, full_name: str,
              position: str, roles: list[tuple[str, str]], passphrase: str, ca_passphrase: str,
-             now: dt.datetime | None = None, days: int = 365 * 3) -> x509.Certificate:
+             now: dt.datetime | None = None, days: int = 365 * 3,
+             actor: Actor | None = None) -> x509.Certificate:
     """A signing user with a certificate issued by the school root."""
+    [cert] = add_users(archive, school_code=school_code,
+                       users=[NewUser(login, full_name, position, roles, passphrase)],
+                       ca_passphrase=ca_passphrase, now=now, days=days, actor=actor)
+    return cert
+
+
+def add_users(archive: Archive, *, school_code: str | None, users: list[NewUser],
+              ca_passphrase: str, now: dt.datetime | None = None, days: int = 365 * 3,
+              kdf_rounds: int = pki.KDF_ROUNDS, actor: Actor | None = None
+              ) -> list[x509.Certificate]:
+    """Signing users with certificates issued by the school root, all or none.
+
+    The root key is opened once. ``kdf_rounds`` below the default is for throw-away keys
+    only (the demo's, whose passphrase is printed anyway).
+    """
     now = now or dt.datetime.now(dt.UTC)
-    roles = [(role, norm_class_name(cls) if cls else "") for role, cls in roles]
-    for role, cls in roles:
-        if role not in ROLE_OF_STEP.values():
-            raise ConflictError(f"Неизвестная роль «{role}»: допустимы "
-                                f"{', '.join(ROLE_OF_STEP.values())}.")
-        if role == "class_leader" and not cls:
-            raise ConflictError("Для роли class_leader укажите класс: class_leader:7А.")
+    for u in users:
+        for role, cls in u.roles:
+            if role not in ROLE_OF_STEP.values():
+                raise ConflictError(f"Неизвестная роль «{role}»: допустимы "
+                                    f"{', '.join(ROLE_OF_STEP.values())}.")
+            if role == "class_leader" and not cls:
+                raise ConflictError("Для роли class_leader укажите класс: class_leader:7А.")
+    certificates = []
     with archive.unit_of_work() as uow:
         s = uow.session
         school = _school(s, school_code)
         row = _pki(s, school.id)
-        if s.scalars(select(SigningUser).filter_by(login=login)).first():
-            raise ConflictError(f"Пользователь «{login}» уже есть.")
         try:
             root = pki.Credential(x509.load_pem_x509_certificate(row.root_cert),
                                   pki.decrypt_key(row.root_key, ca_passphrase,
                                                   owner="корневой сертификат школы"))
-            person = pki.issue_person(root, name=full_name, position=position,
-                                      school=school.name, now=now, days=days)
-            key = pki.encrypt_key(person.private_key, passphrase)
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
-        user = SigningUser(school_id=school.id, login=login, full_name=full_name,
-                           position=position, cert=pki.pem(person.certificate), key=key,
-                           created_at=now)
-        s.add(user)
-        s.flush()
-        for role, cls in roles:
-            s.add(SigningRole(user_id=user.id, role=role, class_name=cls))
-    return person.certificate
+        for u in users:
+            if s.scalars(select(SigningUser).filter_by(login=u.login)).first():
+                raise ConflictError(f"Пользователь «{u.login}» уже есть.")
+            try:
+                person = pki.issue_person(root, name=u.full_name, position=u.position,
+                                          school=school.name, now=now, days=days)
+                key = pki.encrypt_key(person.private_key, u.passphrase, rounds=kdf_rounds)
+            except SigningError as exc:
+                raise SignatureRefusedError(f"{u.login}: {exc.message}") from None
+            user = SigningUser(school_id=school.id, login=u.login, full_name=u.full_name,
+                               position=u.position, cert=pki.pem(person.certificate), key=key,
+                               created_at=now)
+            s.add(user)
+            s.flush()
+            for role, cls in u.roles:
+                s.add(SigningRole(user_id=user.id, role=role,
+                                  class_name=norm_class_name(cls) if cls else ""))
+            uow.audit(actor or UNNAMED, "user.add", "user", u.login, chain=school.id,
+                      details={"name": u.full_name, "position": u.position,
+                               "roles": [f"{r}:{c}" if c else r for r, c in u.roles],
+                               "certificate": format(person.certificate.serial_number, "X")})
+            certificates.append(person.certificate)
+    return certificates
 
 
 def _document(s, document_id: int, *, lock: bool = False) -> RenderedDocument:
@@ -162,11 +208,27 @@ def _document(s, document_id: int, *, lock: bool = False) -> RenderedDocument:
     return doc
 
 
-def _current(s, doc: RenderedDocument) -> tuple[str, str]:
-    """Storage key and hash of the document as signed so far."""
-    last = s.scalars(select(SignatureRecord).filter_by(document_id=doc.id)
-                     .order_by(SignatureRecord.sequence.desc()).limit(1)).one_or_none()
-    return (last.storage_key, last.hash_after) if last else (doc.storage_key, doc.sha256)
+def _current(s, doc: RenderedDocument) -> tuple[list[str], str]:
+    """The stored pieces of the document as signed so far, in order, and its hash.
+
+    The rendered file, then the incremental update each signing action appended (records of
+    one action share their piece).
+    """
+    records = s.scalars(select(SignatureRecord).filter_by(document_id=doc.id)
+                        .order_by(SignatureRecord.sequence)).all()
+    keys = [doc.storage_key]
+    for r in records:
+        if r.storage_key != keys[-1]:
+            keys.append(r.storage_key)
+    return keys, records[-1].hash_after if records else doc.sha256
+
+
+def _assemble(archive: Archive, keys: list[str], digest: str, number: str) -> bytes:
+    data = b"".join(archive.storage.get(k) for k in keys)
+    if sha256_hex(data) != digest:
+        raise IntegrityError(f"Документ {number} изменён в хранилище: его хеш не совпадает с "
+                             "записанным при последней подписи.")
+    return data
 
 
 def chain_state(archive: Archive, document_id: int) -> ChainState:
@@ -194,78 +256,212 @@ def _state(s, doc: RenderedDocument) -> ChainState:
     return ChainState(doc.id, doc.number, fields, None if back else pending, returned)
 
 
+@dataclass(frozen=True)
+class SignOutcome:
+    """What one signing action did to one document."""
+
+    document_id: int
+    number: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """The keys a signer opened once for one action over many documents."""
+
+    root: x509.Certificate
+    person: pki.Credential | None
+    seal: pki.Credential | None
+    timestamper: object
+    validation: object
+
+
 def sign_document(archive: Archive, *, document_id: int, login: str, passphrase: str,
                   tsa_passphrase: str, actor: Actor, now: dt.datetime | None = None
                   ) -> list[str]:
     """Sign every field of the current step that belongs to this user; returns the fields."""
+    [outcome] = sign_documents(archive, document_ids=[document_id], login=login,
+                               passphrase=passphrase, tsa_passphrase=tsa_passphrase,
+                               actor=actor, now=now)
+    return list(outcome.fields)
+
+
+def signing_queue(archive: Archive, login: str) -> list[int]:
+    """Documents whose current step waits for this user (oldest first)."""
+    with archive.sessions() as s:
+        user = _user(s, login)
+        ids = s.scalars(select(RenderedDocument.id).filter_by(school_id=user.school_id)
+                        .order_by(RenderedDocument.id)).all()
+        queue = []
+        for doc_id in ids:
+            try:
+                _pending_fields(s, _document(s, doc_id), login)
+            except (ConflictError, PermissionDeniedError):
+                continue
+            queue.append(doc_id)
+        return queue
+
+
+def sign_documents(archive: Archive, *, document_ids: list[int] | None, login: str,
+                   passphrase: str, tsa_passphrase: str, actor: Actor,
+                   now: dt.datetime | None = None,
+                   progress: Callable[[SignOutcome], None] = lambda _o: None
+                   ) -> list[SignOutcome]:
+    """One signing action: open the keys once, then sign each document in its own unit of work.
+
+    ``document_ids=None`` signs the user's whole queue. Every document is checked before
+    anything is signed (order, role, not returned, not yet signed) and the passphrase is
+    checked by opening the key, so a refusal leaves everything as it was. A document whose
+    check fails under its lock (someone else acted in between) is reported in a
+    ``SigningBatchError`` after the others are signed.
+    """
     now = now or dt.datetime.now(dt.UTC)
+    if document_ids is None:
+        document_ids = signing_queue(archive, login)
+        if not document_ids:
+            return []
+    with archive.sessions() as s:
+        steps = {_pending_fields(s, _document(s, doc_id), login)[1][0].step
+                 for doc_id in document_ids}
+        user = _user(s, login)
+        keys = _open_keys(s, user, steps, passphrase, tsa_passphrase, archive.settings.tsa_url)
+    done: list[SignOutcome] = []
+    failures: list[tuple[str, ArchiveError]] = []
+    for doc_id in document_ids:
+        try:
+            outcome = _sign_one(archive, doc_id, login, keys, actor, now)
+        except ArchiveError as exc:
+            if len(document_ids) == 1:
+                raise
+            failures.append((f"документ № {doc_id}", exc))
+            continue
+        done.append(outcome)
+        progress(outcome)
+    if failures:
+        raise SigningBatchError(done, failures)
+    return done
+
+
+def _open_keys(s, user: SigningUser, steps: set[str], passphrase: str,
+               tsa_passphrase: str, tsa_url: str | None) -> _Keys:
+    pki_row = _pki(s, user.school_id)
+    root = x509.load_pem_x509_certificate(pki_row.root_cert)
+    try:
+        seal = person = None
+        if "seal" in steps:
+            seal = pki.Credential(x509.load_pem_x509_certificate(pki_row.seal_cert),
+                                  pki.decrypt_key(pki_row.seal_key, passphrase,
+                                                  owner="печать организации"))
+        if steps - {"seal"}:
+            person = pki.Credential(x509.load_pem_x509_certificate(user.cert),
+                                    pki.decrypt_key(user.key, passphrase, owner=user.full_name))
+        tsa = _tsa_credential(pki_row.tsa_cert, pki_row.tsa_key, tsa_passphrase)
+    except SigningError as exc:
+        raise SignatureRefusedError(exc.message) from None
+    return _Keys(root, person, seal, timestamper(tsa, root, tsa_url),
+                 pades.validation_context([root], crls=[x509.load_der_x509_crl(pki_row.crl)]))
+
+
+@functools.lru_cache(maxsize=64)
+def _tsa_credential(cert_pem: bytes, key_blob: bytes, passphrase: str) -> pki.Credential:
+    """The school TSA's key, opened once per process: it is the server's own key (its
+    passphrase is the server secret ``ARCHIVE_TSA_PASSPHRASE``), needed for every
+    signature, and opening it costs a quarter of a second by design."""
+    return pki.Credential(x509.load_pem_x509_certificate(cert_pem),
+                          pki.decrypt_key(key_blob, passphrase,
+                                          owner="служба штампов времени школы"))
+
+
+def timestamper(tsa: pki.Credential, root: x509.Certificate, url: str | None):  # noqa: ANN201
+    """The configured TSA: an external RFC 3161 service (``ARCHIVE_TSA_URL``) or the school's."""
+    return pades.external_timestamper(url) if url else pades.school_timestamper(tsa, [root])
+
+
+def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor: Actor,
+              now: dt.datetime) -> SignOutcome:
     with archive.unit_of_work() as uow:
         s = uow.session
         doc = _document(s, document_id, lock=True)  # one signer at a time per document
-        user, state, mine = _signer_fields(s, doc, login)
-        if state.returned:
-            raise ConflictError(
-                f"Документ {doc.number} возвращён на исправление ({state.returned}); "
-                "подписывается новая версия после исправления журнала.")
-        if not mine:
-            raise PermissionDeniedError(
-                f"{user.full_name} не может подписывать документ {doc.number}: в цепочке нет "
-                "поля для этой роли и этого класса.")
-        pending_mine = [f for f in mine if f.signed_by is None]
-        if not pending_mine:
-            raise ConflictError(f"{user.full_name} уже подписал(а) документ {doc.number}; "
-                                "повторная подпись не ставится.")
-        if state.next_step != pending_mine[0].step:
-            waiting = [f.expected_signer or STEP_TITLES[f.step] for f in state.fields
-                       if f.step == state.next_step and f.signed_by is None]
-            raise ConflictError(
-                f"Сейчас очередь шага «{STEP_TITLES[state.next_step]}», а не "
-                f"«{STEP_TITLES[pending_mine[0].step]}». Ещё не подписали: "
-                f"{', '.join(waiting)}.")
-        fields = [f for f in pending_mine if f.step == state.next_step]
-        pki_row = _pki(s, doc.school_id)
-        root = x509.load_pem_x509_certificate(pki_row.root_cert)
+        user, fields = _pending_fields(s, doc, login)
+        data = original = _assemble(archive, *_current(s, doc), doc.number)
+        sequence = s.scalar(select(func.count(SignatureRecord.id)).filter_by(
+            document_id=doc.id)) or 0
+        records = []
         try:
-            if fields[0].step == "seal":
-                cert = x509.load_pem_x509_certificate(pki_row.seal_cert)
-                key = pki.decrypt_key(pki_row.seal_key, passphrase, owner="печать организации")
-            else:
-                cert = x509.load_pem_x509_certificate(user.cert)
-                key = pki.decrypt_key(user.key, passphrase, owner=user.full_name)
-            tsa = pki.Credential(x509.load_pem_x509_certificate(pki_row.tsa_cert),
-                                 pki.decrypt_key(pki_row.tsa_key, tsa_passphrase,
-                                                 owner="служба штампов времени школы"))
-            credential = pki.Credential(cert, key)
-            key_in, hash_before = _current(s, doc)
-            data = archive.storage.get(key_in)
-            if sha256_hex(data) != hash_before:
-                raise IntegrityError(f"Документ {doc.number} изменён в хранилище: подпись не "
-                                     "ставится.")
-            timestamper = pades.school_timestamper(tsa, [root])
-            vc = pades.validation_context(
-                [root], crls=[x509.load_der_x509_crl(pki_row.crl)])
-            sequence = s.scalar(select(func.count(SignatureRecord.id)).filter_by(
-                document_id=doc.id)) or 0
             for f in fields:
+                credential = keys.seal if f.step == "seal" else keys.person
                 before = sha256_hex(data)
                 data = pades.sign(data, pades.SignRequest(
-                    f.field, pades.local_signer(credential, [root]), cert,
-                    user.position if f.step != "seal" else "Печать организации", timestamper,
-                    vc, archival=f.step == "seal"), now=now)
+                    f.field, pades.local_signer(credential, [keys.root]), credential.certificate,
+                    user.position if f.step != "seal" else "Печать организации",
+                    keys.timestamper, keys.validation, archival=f.step == "seal"), now=now)
                 sequence += 1
-                s.add(SignatureRecord(
+                records.append(SignatureRecord(
                     document_id=doc.id, sequence=sequence, step=f.step, field=f.field,
                     user_id=user.id, role=ROLE_OF_STEP[f.step], signed_at=now,
-                    cert_sha256=hashlib.sha256(pki.pem(cert)).hexdigest(), hash_before=before,
-                    hash_after=sha256_hex(data), storage_key=uow.put_blob(data),
+                    cert_sha256=hashlib.sha256(pki.pem(credential.certificate)).hexdigest(),
+                    hash_before=before, hash_after=sha256_hex(data), storage_key="",
                     note=f"подписано по команде {actor.name}"))
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
-    return [f.field for f in fields]
+        # Signing only appends (incremental updates), so what is stored per action is the
+        # appended part; the document is the rendered file plus these pieces in order.
+        if not data.startswith(original):
+            raise IntegrityError(f"Подпись документа {doc.number} изменила уже подписанную "
+                                 "часть файла; подпись не сохранена.")
+        key_out = uow.put_blob(data[len(original):])
+        for record in records:
+            record.storage_key = key_out
+            s.add(record)
+        uow.audit(actor, "document.sign", "document", doc.id, chain=doc.school_id,
+                  details={"number": doc.number, "login": login,
+                           "fields": [f.field for f in fields], "step": fields[0].step,
+                           "hash_before": records[0].hash_before,
+                           "hash_after": records[-1].hash_after})
+        return SignOutcome(doc.id, doc.number, tuple(f.field for f in fields))
+
+
+def _user(s, login: str) -> SigningUser:
+    user = s.scalars(select(SigningUser).filter_by(login=login)).one_or_none()
+    if user is None:
+        raise NotFoundError(f"Пользователь «{login}» не найден (archive user add).")
+    return user
+
+
+def _pending_fields(s, doc: RenderedDocument, login: str) -> tuple[SigningUser, list[StepState]]:
+    """The user's fields of the current step; refuses with the reason if there are none."""
+    user, state, mine = _signer_fields(s, doc, login)
+    if state.returned:
+        raise ConflictError(
+            f"Документ {doc.number} возвращён на исправление ({state.returned}); "
+            "подписывается новая версия после исправления журнала.")
+    if not mine:
+        raise PermissionDeniedError(
+            f"{user.full_name} не может подписывать документ {doc.number}: в цепочке нет "
+            "поля для этой роли и этого класса.")
+    pending_mine = [f for f in mine if f.signed_by is None]
+    if not pending_mine:
+        raise ConflictError(f"{user.full_name} уже подписал(а) документ {doc.number}; "
+                            "повторная подпись не ставится.")
+    if state.next_step != pending_mine[0].step:
+        waiting = [f.expected_signer or STEP_TITLES[f.step] for f in state.fields
+                   if f.step == state.next_step and f.signed_by is None]
+        raise ConflictError(
+            f"Сейчас очередь шага «{STEP_TITLES[state.next_step]}», а не "
+            f"«{STEP_TITLES[pending_mine[0].step]}». Ещё не подписали: "
+            f"{', '.join(waiting)}.")
+    from archive_service.register.service import AFTER_REGISTRATION, is_registered
+
+    if state.next_step in AFTER_REGISTRATION and not is_registered(s, doc.id):
+        raise ConflictError(
+            f"Документ {doc.number} ещё не зарегистрирован: секретарь принимает копию от "
+            "заместителя директора и заносит её в реестр (archive register add), затем "
+            "представляет директору.")
+    return user, [f for f in pending_mine if f.step == state.next_step]
 
 
 def return_document(archive: Archive, *, document_id: int, login: str, reason: str,
-                    now: dt.datetime | None = None) -> ChainState:
+                    now: dt.datetime | None = None, actor: Actor | None = None) -> ChainState:
     """Send a document back with a reason instead of signing it (any signer of it may).
 
     The returned version is kept as it is; after the journal is corrected, a new snapshot
@@ -289,21 +485,29 @@ def return_document(archive: Archive, *, document_id: int, login: str, reason: s
         s.add(DocumentReturn(document_id=doc.id, user_id=user.id, reason=reason.strip(),
                              returned_at=now))
         s.flush()
+        uow.audit(actor or Actor(login, "signer"), "document.return", "document", doc.id,
+                  chain=doc.school_id, details={"number": doc.number, "login": login,
+                                                "reason": reason.strip()})
         return _state(s, doc)
 
 
 def _signer_fields(s, doc: RenderedDocument, login: str
                    ) -> tuple[SigningUser, ChainState, list[StepState]]:
     """The user, the document's chain, and the fields of it this user may sign."""
-    user = s.scalars(select(SigningUser).filter_by(login=login)).one_or_none()
-    if user is None:
-        raise NotFoundError(f"Пользователь «{login}» не найден (archive user add).")
+    user = _user(s, login)
+    if user.school_id != doc.school_id:  # another school's documents do not exist for them
+        raise NotFoundError(f"Документ № {doc.id} не найден (archive document list).")
     snapshot = s.get(PeriodSnapshot, doc.snapshot_id)
     class_name = s.get(SchoolClass, snapshot.school_class_id).name
-    roles = {(r.role, r.class_name) for r in s.scalars(
-        select(SigningRole).filter_by(user_id=user.id))}
+    roles = user_roles(s, user)
     state = _state(s, doc)
     return user, state, [f for f in state.fields if _may_sign(f, user, roles, class_name)]
+
+
+def user_roles(s, user: SigningUser) -> set[tuple[str, str]]:
+    """The user's (role, class) pairs; class "" for school-wide roles."""
+    return {(r.role, r.class_name) for r in s.scalars(
+        select(SigningRole).filter_by(user_id=user.id))}
 
 
 def _may_sign(field: StepState, user: SigningUser, roles: set[tuple[str, str]],
@@ -317,19 +521,27 @@ def _may_sign(field: StepState, user: SigningUser, roles: set[tuple[str, str]],
     return (role, "") in roles
 
 
-def signed_pdf(archive: Archive, document_id: int) -> bytes:
-    """The document as signed so far (verified against its recorded hash)."""
+def signed_pdf(archive: Archive, document_id: int, *, reader: Actor | None = None) -> bytes:
+    """The document as signed so far (verified against its recorded hash).
+
+    ``reader``: the person it is given to (recorded in the audit trail); None for the
+    service's own reads.
+    """
     with archive.sessions() as s:
-        key, digest = _current(s, _document(s, document_id))
-    data = archive.storage.get(key)
-    if sha256_hex(data) != digest:
-        raise IntegrityError(f"Документ № {document_id} изменён в хранилище.")
+        doc = _document(s, document_id)
+        keys, digest = _current(s, doc)
+        number, school_id = doc.number, doc.school_id
+    data = _assemble(archive, keys, digest, number)
+    if reader is not None:
+        record(archive, reader, "document.read", "document", document_id, chain=school_id,
+               details={"number": number, "sha256": digest})
     return data
 
 
-def verify_document(archive: Archive, document_id: int) -> ChainResult:
+def verify_document(archive: Archive, document_id: int, *, reader: Actor | None = None
+                    ) -> ChainResult:
     """Verify the stored document's signatures against the school root."""
-    data = signed_pdf(archive, document_id)
+    data = signed_pdf(archive, document_id, reader=reader)
     with archive.sessions() as s:
         root = x509.load_pem_x509_certificate(_pki(s, _document(s, document_id).school_id)
                                               .root_cert)

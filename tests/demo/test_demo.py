@@ -12,6 +12,7 @@ from archive_service.demo.generator import generate_school
 from archive_service.demo.service import run_demo, write_demo_data
 from archive_service.errors import ImportRejectedError
 from archive_service.journals.service import import_files
+from archive_service.signatures.service import chain_state, verify_document
 from archive_service.snapshots.service import create_snapshots
 from tests.conftest import make_archive
 
@@ -90,4 +91,10 @@ def test_demo_runs_end_to_end(tmp_path, sqlite_template):
     docs = [d for r in summary.rendered for d in r.documents]
     assert len(docs) == 2 * classes_on_quarters
     assert {d.kind for d in docs} == {"journal", "summary"}
+    # Every document went through the whole chain with the demo users' keys.
+    assert summary.signing.documents == {d.id for d in docs}
+    assert summary.signing.registered == len(docs)
+    for d in docs:
+        assert chain_state(archive, d.id).next_step is None
+    assert verify_document(archive, docs[0].id).ok
     archive.dispose()

@@ -11,6 +11,7 @@ import pytest
 from archive_service.actors import Actor
 from archive_service.errors import (
     ConflictError,
+    IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     SignatureRefusedError,
@@ -22,6 +23,8 @@ from archive_service.signatures.service import (
     chain_state,
     init_pki,
     sign_document,
+    sign_documents,
+    signing_queue,
     verify_document,
 )
 from archive_service.snapshots.service import create_snapshots
@@ -58,6 +61,12 @@ def _setup(archive, tmp_path):
 
 
 def _sign(archive, doc_id, login, passphrase=None):
+    """Sign as ``login``; the pseudo-login "register" is the secretary registering it."""
+    if login == "register":
+        from archive_service.register.service import register_document
+
+        return register_document(archive, document_id=doc_id, login="secretary",
+                                 location="Сейф № 1", actor=ACTOR)
     return sign_document(archive, document_id=doc_id, login=login,
                          passphrase=passphrase or pw(login if login != "secretary" else "seal"),
                          tsa_passphrase=TSA, actor=ACTOR)
@@ -66,7 +75,7 @@ def _sign(archive, doc_id, login, passphrase=None):
 def test_the_full_chain_in_order_verifies(archive, tmp_path):
     doc = _setup(archive, tmp_path)
     assert chain_state(archive, doc).next_step == "teachers"
-    for login in ("belova", "smirnova", "petrova", "zam", "director", "secretary"):
+    for login in ("belova", "smirnova", "petrova", "zam", "register", "director", "secretary"):
         assert _sign(archive, doc, login)
     state = chain_state(archive, doc)
     assert state.next_step is None
@@ -86,6 +95,52 @@ def test_the_full_chain_in_order_verifies(archive, tmp_path):
         root = x509.load_pem_x509_certificate(s.query(SchoolPki).one().root_cert)
     future = future_validation(signed_pdf(archive, doc), roots=[root], years=8)
     assert future and all(future.values())
+
+
+def test_one_action_signs_the_whole_queue_and_a_bad_list_signs_nothing(archive, tmp_path):
+    journal = _setup(archive, tmp_path)
+    summary = next(d for d in signing_queue(archive, "petrova") if d != journal)
+    # The summary sheet has no teacher fields: the class leader's queue holds it at once.
+    assert signing_queue(archive, "petrova") == [summary]
+    assert signing_queue(archive, "smirnova") == [journal]
+    before = archive_state(archive)
+    with pytest.raises(ConflictError, match="Сейчас очередь шага «учителя-предметники»"):
+        sign_documents(archive, document_ids=[summary, journal], login="petrova",
+                       passphrase=pw("petrova"), tsa_passphrase=TSA, actor=ACTOR)
+    assert archive_state(archive) == before  # checked before anything was signed
+    for login in ("smirnova", "belova"):
+        _sign(archive, journal, login)
+    done = sign_documents(archive, document_ids=None, login="petrova",
+                          passphrase=pw("petrova"), tsa_passphrase=TSA, actor=ACTOR)
+    assert [o.document_id for o in done] == [journal, summary]
+    assert signing_queue(archive, "petrova") == []
+    assert signing_queue(archive, "zam") == [journal, summary]
+
+
+def test_each_action_stores_only_what_it_appended_and_a_changed_piece_is_caught(
+        archive, tmp_path):
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from archive_service.rendering.models import RenderedDocument
+    from archive_service.signatures.models import SignatureRecord
+    from archive_service.signatures.service import signed_pdf
+
+    doc = _setup(archive, tmp_path)
+    _sign(archive, doc, "smirnova")
+    with archive.sessions() as s:
+        rendered = s.get(RenderedDocument, doc)
+        [record] = s.scalars(select(SignatureRecord).filter_by(document_id=doc)).all()
+        base_key, piece_key = rendered.storage_key, record.storage_key
+    base, piece = archive.storage.get(base_key), archive.storage.get(piece_key)
+    assert len(piece) < len(base) and signed_pdf(archive, doc) == base + piece
+    blob = Path(archive.storage.root) / piece_key
+    blob.chmod(0o644)
+    blob.write_bytes(piece[:-30] + bytes([piece[-30] ^ 1]) + piece[-29:])
+    with pytest.raises(IntegrityError, match="изменён в хранилище"):
+        verify_document(archive, doc)
+    _refused(archive, doc, "belova", IntegrityError, "изменён в хранилище")
 
 
 def _refused(archive, doc, login, error, match, passphrase=None):
@@ -210,7 +265,7 @@ def test_a_sealed_document_cannot_be_returned(archive, tmp_path):
     from archive_service.signatures.service import return_document
 
     doc = _setup(archive, tmp_path)
-    for login in ("smirnova", "belova", "petrova", "zam", "director", "secretary"):
+    for login in ("smirnova", "belova", "petrova", "zam", "register", "director", "secretary"):
         _sign(archive, doc, login)
     with pytest.raises(ConflictError, match="уже заверен печатью"):
         return_document(archive, document_id=doc, login="director", reason="поздно")

@@ -35,10 +35,34 @@ def test_sign_chain_export_and_verify_offline(tmp_path):
     early = run(home, "sign", "1", "--as", "director", "--passphrase-file",
                 str(secrets["director"]))
     assert early.returncode == 5 and "Сейчас очередь шага «учителя-предметники»" in early.stderr
-    for login in ("smirnova", "belova", "petrova", "zam", "director"):
-        assert "Подписано полей: 1" in run(home, "sign", "1", "--as", login,
-                                           "--passphrase-file", str(secrets[login]),
-                                           check=True).stdout
+    for login in ("smirnova", "belova"):
+        assert "подписано полей 1" in run(home, "sign", "1", "--as", login,
+                                          "--passphrase-file", str(secrets[login]),
+                                          check=True).stdout
+    # The rest sign their whole queue; the returned summary sheet (2) is not in it.
+    for login in ("petrova", "zam"):
+        out = run(home, "sign", "--all", "--as", login, "--passphrase-file",
+                  str(secrets[login]), check=True).stdout
+        assert "подписано полей 1" in out and "Подписано документов: 1" in out
+    # The director waits for the secretary to register the certified copy.
+    assert "Нет документов, ожидающих подписи" in run(
+        home, "sign", "--all", "--as", "director", "--passphrase-file",
+        str(secrets["director"]), check=True).stdout
+    unregistered = run(home, "sign", "1", "--as", "director", "--passphrase-file",
+                       str(secrets["director"]))
+    assert unregistered.returncode == 5 and "ещё не зарегистрирован" in unregistered.stderr
+    registered = run(home, "register", "add", "1", "--as", "secretary", "--location",
+                     "Сейф № 1, папка «2025-2026, 1 четверть»", check=True).stdout
+    assert "№ 1" in registered
+    out = run(home, "sign", "--all", "--as", "director", "--passphrase-file",
+              str(secrets["director"]), check=True).stdout
+    assert "Подписано документов: 1" in out
+    assert "Нет документов, ожидающих подписи" in run(
+        home, "sign", "--all", "--as", "director", "--passphrase-file",
+        str(secrets["director"]), check=True).stdout
+    usage = run(home, "sign", "1", "--all", "--as", "director", "--passphrase-file",
+                str(secrets["director"]))
+    assert usage.returncode == 2 and "Укажите номера документов или --all" in usage.stderr
     run(home, "sign", "1", "--as", "secretary", "--passphrase-file", str(secrets["seal"]),
         check=True)
     chain = run(home, "chain", "1", check=True).stdout

@@ -1,0 +1,90 @@
+"""Dashboard, document page, page previews, download, signing and returning from the browser."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError
+from archive_service.signatures.service import STEP_TITLES, return_document, sign_documents
+from archive_service.signatures.views import dashboard as dashboard_data
+from archive_service.signatures.views import (
+    document_pdf,
+    document_view,
+    page_png,
+    require_signer,
+)
+from archive_service.web import archive, current, login_required
+
+bp = Blueprint("signatures", __name__)
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """What waits for the logged-in person."""
+    return render_template("dashboard.html", board=dashboard_data(archive(), current()),
+                           steps=STEP_TITLES)
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def document(document_id: int):
+    """The document page: preview, chain with verification, actions."""
+    return render_template("document.html", view=document_view(archive(), current(), document_id),
+                           steps=STEP_TITLES)
+
+
+@bp.get("/documents/<int:document_id>/pages/<int:page>.png")
+@login_required
+def page(document_id: int, page: int):
+    """One page image."""
+    return Response(page_png(archive(), current(), document_id, page), mimetype="image/png",
+                    headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.get("/documents/<int:document_id>/download")
+@login_required
+def download(document_id: int):
+    """The signed PDF."""
+    number, data = document_pdf(archive(), current(), document_id)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{document_id}.pdf"'})
+
+
+@bp.post("/documents/<int:document_id>/sign")
+@login_required
+def sign(document_id: int):
+    """Sign with the signer's passphrase (the key never leaves the server unencrypted)."""
+    who = current()
+    require_signer(archive(), who)
+    settings = archive().settings
+    try:
+        [outcome] = sign_documents(
+            archive(), document_ids=[document_id], login=who.login,
+            passphrase=request.form.get("passphrase", ""),
+            tsa_passphrase=settings.tsa_passphrase or "", actor=who.actor)
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except ArchiveError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Подписано полей: {len(outcome.fields)}.", "ok")
+    return redirect(url_for("signatures.document", document_id=document_id), 303)
+
+
+@bp.post("/documents/<int:document_id>/return")
+@login_required
+def return_(document_id: int):
+    """Send the document back with a reason."""
+    who = current()
+    require_signer(archive(), who)
+    try:
+        return_document(archive(), document_id=document_id, login=who.login,
+                        reason=request.form.get("reason", ""), actor=who.actor)
+    except (PermissionDeniedError, NotFoundError):
+        raise
+    except ArchiveError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Документ возвращён на исправление.", "ok")
+    return redirect(url_for("signatures.document", document_id=document_id), 303)

@@ -1,0 +1,241 @@
+"""What a person sees: their dashboard and a document page (permissions checked here).
+
+The five-day schedule of seed 000, section 4: the copy is rendered on day 2; teachers sign on
+day 3, the class leader on day 4, the deputy, the director and the seal on day 5. A step not
+done by the end of its day (counted from the rendering) is overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from archive_service.accounts.service import Principal
+from archive_service.audit.service import record
+from archive_service.db import Archive
+from archive_service.errors import NotFoundError, PermissionDeniedError
+from archive_service.journals.models import AcademicYear, Period, SchoolClass
+from archive_service.register.models import RegisterEntry
+from archive_service.register.service import AFTER_REGISTRATION
+from archive_service.rendering.models import RenderedDocument
+from archive_service.signatures.models import SigningUser
+from archive_service.signatures.service import (
+    STEP_TITLES,
+    ChainState,
+    _state,
+    signed_pdf,
+    signing_queue,
+    verify_document,
+)
+from archive_service.snapshots.models import PeriodSnapshot
+
+DAYS_AFTER_RENDER = {"teachers": 1, "class_leader": 2, "deputy": 3, "director": 3, "seal": 3}
+KIND_NAMES = {"journal": "Копия журнала", "summary": "Сводная ведомость"}
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """A document as a line of a list."""
+
+    id: int
+    number: str
+    kind: str
+    class_name: str
+    period: str
+    year: str
+    next_step: str | None
+    overdue: bool
+    registered: int | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What waits for this person."""
+
+    to_sign: list[DocumentLine]
+    to_register: list[DocumentLine]
+    overdue: list[DocumentLine]
+    recent: list[DocumentLine]
+
+
+def _line(s, doc: RenderedDocument, now: dt.datetime) -> DocumentLine:
+    snap = s.get(PeriodSnapshot, doc.snapshot_id)
+    period = s.get(Period, snap.period_id)
+    state = _state(s, doc)
+    created = doc.created_at if doc.created_at.tzinfo else doc.created_at.replace(tzinfo=dt.UTC)
+    due = created + dt.timedelta(days=DAYS_AFTER_RENDER.get(state.next_step or "", 99))
+    entry = s.scalar(select(RegisterEntry.number).filter_by(document_id=doc.id))
+    return DocumentLine(doc.id, doc.number, KIND_NAMES.get(doc.kind, doc.kind),
+                        s.get(SchoolClass, snap.school_class_id).name, period.name,
+                        s.get(AcademicYear, period.academic_year_id).label,
+                        None if state.returned else state.next_step,
+                        bool(state.next_step and not state.returned and now > due), entry)
+
+
+def dashboard(archive: Archive, who: Principal, *, now: dt.datetime | None = None) -> Dashboard:
+    """The person's queue, the secretary's registrations, overdue steps of their school."""
+    now = now or dt.datetime.now(dt.UTC)
+    if who.is_inspector or who.school_id is None:
+        return Dashboard([], [], [], [])
+    with archive.sessions() as s:
+        signer = s.scalars(select(SigningUser).filter_by(login=who.login)).one_or_none()
+    queue = signing_queue(archive, who.login) if signer else []
+    with archive.sessions() as s:
+        docs = s.scalars(select(RenderedDocument).filter_by(school_id=who.school_id)
+                         .order_by(RenderedDocument.id)).all()
+        lines = {d.id: _line(s, d, now) for d in docs}
+    to_register = []
+    if who.has("secretary"):
+        to_register = [ln for ln in lines.values() if ln.registered is None
+                       and ln.next_step in AFTER_REGISTRATION]
+    overdue = [ln for ln in lines.values() if ln.overdue] if who.has(
+        "director", "deputy", "secretary", "administrator") else []
+    return Dashboard([lines[i] for i in queue], to_register, overdue,
+                     list(lines.values())[-10:])
+
+
+@dataclass(frozen=True)
+class SignatureLine:
+    """A signature on the document page with its verification."""
+
+    field: str
+    step: str
+    signer: str
+    time: str
+    ok: bool
+    summary: str
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """Everything the document page shows."""
+
+    line: DocumentLine
+    pages: int
+    sha256: str
+    chain: ChainState
+    signatures: list[SignatureLine]
+    verified: bool
+    register: RegisterEntry | None
+    may_sign: bool
+    may_register: bool
+    may_return: bool
+
+
+def _readable(archive: Archive, who: Principal, document_id: int) -> RenderedDocument:
+    with archive.sessions() as s:
+        doc = s.get(RenderedDocument, document_id)
+        if doc is None:
+            raise NotFoundError(f"Документ № {document_id} не найден.")
+        year = _line(s, doc, dt.datetime.now(dt.UTC)).year
+        s.expunge(doc)
+    if not who.may_read_school(doc.school_id, year):
+        # The same answer as for a missing document: another school's documents do not exist
+        # for this person.
+        raise NotFoundError(f"Документ № {document_id} не найден.")
+    return doc
+
+
+def document_view(archive: Archive, who: Principal, document_id: int) -> DocumentView:
+    """The document page, with every signature verified now; the read is audited."""
+    doc = _readable(archive, who, document_id)
+    result = verify_document(archive, document_id, reader=who.actor)
+    with archive.sessions() as s:
+        fresh = s.get(RenderedDocument, document_id)
+        state = _state(s, fresh)
+        line = _line(s, fresh, dt.datetime.now(dt.UTC))
+        entry = s.scalars(select(RegisterEntry).filter_by(document_id=doc.id)).one_or_none()
+        if entry is not None:
+            s.expunge(entry)
+    steps = {f.field: f.step for f in state.fields}
+    sigs = [SignatureLine(r.field, STEP_TITLES.get(steps.get(r.field, ""), "штамп времени"),
+                          r.signer, f"{(r.timestamp_time or r.signing_time):%d.%m.%Y %H:%M}"
+                          if (r.timestamp_time or r.signing_time) else "",
+                          r not in result.broken(), r.summary) for r in result.signatures]
+    mine = {f.field for f in state.fields if f.expected_signer == who.full_name}
+    may_sign = (not who.is_inspector and state.next_step is not None and (
+        any(f.step == state.next_step and f.field in mine and not f.signed_by
+            for f in state.fields)
+        or (state.next_step == "class_leader" and who.has("class_leader"))
+        or (state.next_step in ("deputy", "director") and who.has(state.next_step))
+        or (state.next_step == "seal" and who.has("secretary"))))
+    return DocumentView(line, fresh.pages, result.signatures and fresh.sha256 or fresh.sha256,
+                        state, sigs, result.ok, entry, may_sign,
+                        who.has("secretary") and entry is None and not who.is_inspector
+                        and state.next_step in AFTER_REGISTRATION,
+                        not who.is_inspector and state.next_step is not None)
+
+
+def document_pdf(archive: Archive, who: Principal, document_id: int) -> tuple[str, bytes]:
+    """The signed file for download (the read is audited)."""
+    doc = _readable(archive, who, document_id)
+    return doc.number, signed_pdf(archive, document_id, reader=who.actor)
+
+
+# PDFium is not thread-safe, not even across different documents (pypdfium2's "Incompatibility
+# with Threading"): concurrent page requests in a threaded server crashed the process. Every
+# pdfium call happens under this lock, and rendered pages are kept in a small cache keyed by
+# the file's hash, so the lock is rarely held for long.
+_PDFIUM = threading.Lock()
+_PAGES: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+_PAGES_KEPT = 256
+
+
+def render_page(pdf: bytes, page: int, dpi: int) -> bytes:
+    """One page of a PDF as PNG bytes (serialised: pdfium allows one call at a time)."""
+    import pypdfium2
+
+    key = (hashlib.sha256(pdf).hexdigest(), page, dpi)
+    with _PDFIUM:
+        if key in _PAGES:
+            _PAGES.move_to_end(key)
+            return _PAGES[key]
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            document.init_forms()  # the signature stamps are form widgets: drawn only with forms
+            sheet = document[page - 1]
+            try:
+                bitmap = sheet.render(scale=dpi / 72)
+                try:
+                    image = bitmap.to_pil().copy()  # the PIL image must not share pdfium memory
+                finally:
+                    bitmap.close()
+            finally:
+                sheet.close()
+        finally:
+            document.close()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=False)
+        _PAGES[key] = out.getvalue()
+        while len(_PAGES) > _PAGES_KEPT:
+            _PAGES.popitem(last=False)
+        return _PAGES[key]
+
+
+def page_png(archive: Archive, who: Principal, document_id: int, page: int,
+             *, dpi: int = 80) -> bytes:
+    """One page as a PNG for the preview (pdfium; no external program)."""
+    doc = _readable(archive, who, document_id)
+    if not 1 <= page <= doc.pages:
+        raise NotFoundError(f"В документе нет листа {page}.")
+    png = render_page(signed_pdf(archive, document_id), page, dpi)
+    if page == 1:
+        record(archive, who.actor, "document.preview", "document", document_id,
+               chain=doc.school_id, details={"number": doc.number})
+    return png
+
+
+def require_signer(archive: Archive, who: Principal) -> None:
+    """Inspectors and accounts without a signing key never sign, return or register."""
+    if who.is_inspector:
+        raise PermissionDeniedError("Проверяющий только читает документы и не подписывает их.")
+    with archive.sessions() as s:
+        if s.scalars(select(SigningUser.id).filter_by(login=who.login)).first() is None:
+            raise PermissionDeniedError(f"У {who.full_name} нет ключа подписи: подписывают, "
+                                        "возвращают и регистрируют участники цепочки.")
