@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test lint bench clean system-deps
 
-# Independent PDF checkers the tests use (Debian packages).
-SYSTEM_TOOLS := pdftotext pdffonts pdfsig pdftoppm qpdf zbarimg certutil
+# Independent PDF checkers and the browser the tests use (Debian packages).
+SYSTEM_TOOLS := pdftotext pdffonts pdfsig pdftoppm qpdf zbarimg certutil chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ system-deps:
 	@for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  echo "Installing poppler-utils, qpdf, zbar-tools and libnss3-tools (independent checkers used by the tests)"; \
-	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq poppler-utils qpdf zbar-tools libnss3-tools; \
+	  echo "Installing poppler-utils, qpdf, zbar-tools, libnss3-tools (independent checkers) and chromium (browser tests)"; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq poppler-utils qpdf zbar-tools libnss3-tools chromium; \
 	fi
 
 ## test: the whole suite (SQLite, PostgreSQL, a real SeaweedFS S3 server, PDF checkers)

@@ -1,14 +1,18 @@
 """The Flask application factory: extensions, blueprints, error handlers.
 
-The web interface for each role (and accounts, sessions, CSRF) is the subject of the web
-issue; until then the service exposes only its health. No personal data is served.
+Every form carries a CSRF token (Flask-WTF's CSRFProtect checks every POST); sessions are
+signed cookies, HttpOnly, SameSite=Lax and Secure (unless ARCHIVE_INSECURE_COOKIES=1 for
+plain-HTTP development on loopback), expiring after 8 hours.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
 
 from archive_service import errors as e
@@ -23,6 +27,7 @@ HTTP_STATUSES: list[tuple[type[e.ArchiveError], int]] = [
     (e.SignatureRefusedError, 422),
     (e.SnapshotBlockedError, 409),
     (e.SnapshotBatchError, 409),
+    (e.SigningBatchError, 409),
     (e.SnapshotChangedError, 409),
     (e.ConflictError, 409),
     (e.IntegrityError, 500),
@@ -43,11 +48,61 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     archive: Archive = app.config.get("ARCHIVE") or Archive(Settings.from_env())
     app.extensions["archive"] = archive
+    settings = archive.settings
+    app.config.update(
+        SECRET_KEY=app.config.get("SECRET_KEY") or settings.secret_key or _secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        # Only a changed session is sent back: otherwise a page image finishing after a form
+        # post would put back the cookie from before it, and its message would be lost.
+        SESSION_REFRESH_EACH_REQUEST=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    csrf = CSRFProtect(app)
+
+    from archive_service.accounts.blueprint import bp as accounts_bp
+    from archive_service.api import bp as api_bp
+    from archive_service.audit.blueprint import bp as audit_bp
+    from archive_service.register.blueprint import bp as register_bp
+    from archive_service.signatures.blueprint import bp as signatures_bp
+    from archive_service.web import load_principal
+
+    for blueprint in (accounts_bp, signatures_bp, register_bp, audit_bp, api_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # JSON bodies only: see archive_service/api.py
+    app.before_request(load_principal)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+            "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+        return response
+
+    def _error(status: int, message: str):
+        if request.path.startswith("/api/") or request.path == "/health":
+            return jsonify({"error": status, "message": message}), status
+        return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(e.ArchiveError)
     def _domain_error(error: e.ArchiveError):
-        return jsonify({"error": type(error).__name__, "message": error.message}), \
-            status_for(error)
+        return _error(status_for(error), error.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error_):
+        return _error(400, "Форма устарела или отправлена не со страницы архива: обновите "
+                           "страницу и повторите.")
+
+    @app.errorhandler(404)
+    def _not_found(_error_):
+        return _error(404, "Страница не найдена.")
+
+    @app.errorhandler(405)
+    def _not_allowed(_error_):
+        return _error(405, "Такое действие для этой страницы не предусмотрено.")
 
     @app.get("/health")
     def health():
@@ -59,3 +114,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                         "storage": archive.storage.url.split("?")[0]})
 
     return app
+
+
+def _secret_key(settings: Settings) -> str:
+    """A random key kept in ARCHIVE_HOME (one per deployment unless ARCHIVE_SECRET_KEY)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    path = settings.home / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -5,6 +5,11 @@
 ``ARCHIVE_DATABASE_URL`` switches to PostgreSQL (``postgresql+psycopg://…``) and
 ``ARCHIVE_STORAGE_URL`` to S3 (``s3://bucket/prefix?endpoint=http://127.0.0.1:8333``;
 credentials come from the usual ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``).
+``ARCHIVE_SECRET_KEY`` signs the web session cookies (default: a random key kept in
+``ARCHIVE_HOME/secret_key``); cookies are ``Secure`` unless ``ARCHIVE_INSECURE_COOKIES=1``
+(plain-HTTP development on loopback). ``ARCHIVE_TSA_PASSPHRASE`` opens the school TSA key.
+``ARCHIVE_TSA_URL`` sends timestamp requests to an external RFC 3161 service instead of the
+school's own TSA (its root must then be trusted by whoever verifies).
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ class Settings:
     home: Path
     database_url: str
     storage_url: str
+    tsa_url: str | None = None
+    tsa_passphrase: str | None = None
+    secret_key: str | None = None
+    secure_cookies: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -29,7 +38,11 @@ class Settings:
         home = Path(env.get("ARCHIVE_HOME", "./var")).resolve()
         database_url = env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{home / 'archive.sqlite3'}"
         storage_url = env.get("ARCHIVE_STORAGE_URL") or f"file://{home / 'objects'}"
-        return cls(home=home, database_url=database_url, storage_url=storage_url)
+        return cls(home=home, database_url=database_url, storage_url=storage_url,
+                   tsa_url=env.get("ARCHIVE_TSA_URL") or None,
+                   tsa_passphrase=env.get("ARCHIVE_TSA_PASSPHRASE") or None,
+                   secret_key=env.get("ARCHIVE_SECRET_KEY") or None,
+                   secure_cookies=env.get("ARCHIVE_INSECURE_COOKIES") != "1")
 
     def ensure_home(self) -> None:
         """Create ARCHIVE_HOME when the embedded SQLite database lives there."""

@@ -93,6 +93,19 @@ class SignatureRefusedError(ArchiveError):
     """A signature was refused: wrong passphrase, certificate not valid, field problem."""
 
 
+class SigningBatchError(ArchiveError):
+    """Some documents of one signing action failed; the others were signed."""
+
+    def __init__(self, done: list, failures: list[tuple[str, ArchiveError]]) -> None:
+        self.done = done
+        self.failures = failures
+        lines = "\n".join(f"  - {name}: {error.message}" for name, error in failures)
+        super().__init__(
+            f"Подписаны не все документы: подписано {len(done)}, не подписано "
+            f"{len(failures)}. Остальные подписаны; для этих повторите после исправления:\n"
+            f"{lines}")
+
+
 class IntegrityError(ArchiveError):
     """Stored bytes no longer match their recorded hash (tampering or corruption)."""
 

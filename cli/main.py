@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import click
 
-from cli import check, demo, imports, render, russian, setup, signatures, snapshot
+from cli import (
+    audit,
+    check,
+    demo,
+    imports,
+    register,
+    render,
+    russian,
+    setup,
+    signatures,
+    snapshot,
+    web,
+)
 
 russian.install()
 
@@ -30,6 +42,10 @@ main.add_command(signatures.sign)
 main.add_command(signatures.chain)
 main.add_command(signatures.return_)
 main.add_command(signatures.verify)
+main.add_command(audit.audit)
+main.add_command(register.register)
+main.add_command(web.account)
+main.add_command(web.serve)
 russian.localise(main)
 
 if __name__ == "__main__":  # pragma: no cover

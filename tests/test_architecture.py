@@ -43,13 +43,19 @@ def test_every_domain_error_has_a_status_and_an_exit_code():
 def test_health_and_error_mapping(sqlite_archive):
     app = create_app({"ARCHIVE": sqlite_archive, "TESTING": True})
 
-    @app.get("/boom")
+    @app.get("/api/v1/boom")
     def boom():
         raise e.NotFoundError("Класс 9Я не найден.")
+
+    @app.get("/boom")
+    def page_boom():
+        raise e.PermissionDeniedError("Нет доступа к 9Я.")
 
     client = app.test_client()
     health = client.get("/health").get_json()
     assert health["status"] == "ok" and health["database"] == "sqlite"
-    response = client.get("/boom")
+    response = client.get("/api/v1/boom")  # the API answers JSON
     assert response.status_code == 404
     assert response.get_json()["message"] == "Класс 9Я не найден."
+    page = client.get("/boom")  # a page answers with a page in Russian
+    assert page.status_code == 403 and "Нет доступа к 9Я." in page.get_data(as_text=True)

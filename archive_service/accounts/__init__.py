@@ -1,0 +1,1 @@
+"""Named accounts, roles per school and class, inspection grants, login throttling."""

@@ -1,0 +1,58 @@
+"""Accounts (argon2 password hashes), their roles, inspection grants, login attempts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from archive_service.db import Base
+
+
+class Account(Base):
+    """A person who logs in. A signer's account shares its login with their signing user."""
+
+    __tablename__ = "account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountRole(Base):
+    """A role of an account in its school; ``class_name`` "" unless the role is per class."""
+
+    __tablename__ = "account_role"
+    __table_args__ = (UniqueConstraint("account_id", "role", "class_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    class_name: Mapped[str] = mapped_column(String(16), default="")
+
+
+class InspectionGrant(Base):
+    """Read-only access of an inspector to one school (one year or all) for a time."""
+
+    __tablename__ = "inspection_grant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    year: Mapped[str] = mapped_column(String(9), default="")  # "" = every year
+    starts: Mapped[dt.date] = mapped_column(Date)
+    ends: Mapped[dt.date] = mapped_column(Date)
+    basis: Mapped[str] = mapped_column(String(300))  # the order or letter of the inspection
+
+
+class LoginAttempt(Base):
+    """A login attempt, kept for throttling and for the audit of access."""
+
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), index=True)
+    remote: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,203 @@
+"""Accounts, authentication with throttling, and the principal every request acts as.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults). Five failed logins for one
+login within 15 minutes lock it for the rest of those 15 minutes, whatever the password.
+An inspector has no school roles: what they may read comes from inspection grants (school,
+year or every year, first and last day); after the last day the account sees nothing.
+Permission checks live here and in the domain services, never in templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from archive_service.accounts.models import Account, AccountRole, InspectionGrant, LoginAttempt
+from archive_service.actors import Actor
+from archive_service.db import Archive
+from archive_service.errors import ConflictError, NotFoundError, PermissionDeniedError
+from archive_service.journals.values import class_name as norm_class_name
+
+ROLES = ("director", "deputy", "secretary", "administrator", "teacher", "class_leader",
+         "inspector")
+ROLE_NAMES = {"director": "директор", "deputy": "заместитель директора",
+              "secretary": "секретарь", "administrator": "администратор",
+              "teacher": "учитель", "class_leader": "классный руководитель",
+              "inspector": "проверяющий"}
+MAX_FAILURES = 5
+LOCK_WINDOW = dt.timedelta(minutes=15)
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An inspector's read access."""
+
+    school_id: int
+    year: str
+    starts: dt.date
+    ends: dt.date
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The logged-in person as the services see them."""
+
+    account_id: int
+    login: str
+    full_name: str
+    school_id: int | None
+    roles: frozenset[tuple[str, str]]
+    grants: tuple[Grant, ...] = field(default=())
+
+    @property
+    def actor(self) -> Actor:
+        """For audit entries: the name and the main role."""
+        main = next((r for r in ROLES if any(role == r for role, _c in self.roles)), "user")
+        return Actor(f"{self.full_name} ({self.login})", main)
+
+    def has(self, *roles: str) -> bool:
+        """Whether the person holds any of these roles (in any class)."""
+        return any(role in roles for role, _c in self.roles)
+
+    @property
+    def is_inspector(self) -> bool:
+        return self.has("inspector")
+
+    def may_read_school(self, school_id: int, year: str | None = None,
+                        today: dt.date | None = None) -> bool:
+        """Staff read their own school; an inspector what a current grant covers."""
+        if not self.is_inspector:
+            return self.school_id == school_id
+        today = today or dt.date.today()
+        return any(g.school_id == school_id and g.starts <= today <= g.ends
+                   and (not g.year or year is None or g.year == year) for g in self.grants)
+
+    def require(self, *roles: str) -> None:
+        """Refuse unless the person holds one of the roles (inspectors never write)."""
+        if self.is_inspector or not self.has(*roles):
+            names = ", ".join(ROLE_NAMES[r] for r in roles)
+            raise PermissionDeniedError(f"Действие доступно только ролям: {names}.")
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash; refuses short passwords."""
+    if len(password) < 10:
+        raise ConflictError("Пароль должен быть не короче 10 символов.")
+    return _hasher.hash(password)
+
+
+def create_account(archive: Archive, *, school_code: str | None, login: str, full_name: str,
+                   password: str, roles: list[tuple[str, str]], actor: Actor,
+                   now: dt.datetime | None = None) -> int:
+    """A named account with roles in its school (an inspector's school comes from grants)."""
+    from archive_service.snapshots.service import find_school
+
+    now = now or dt.datetime.now(dt.UTC)
+    for role, cls in roles:
+        if role not in ROLES:
+            raise ConflictError(f"Неизвестная роль «{role}»: допустимы {', '.join(ROLES)}.")
+        if role == "class_leader" and not cls:
+            raise ConflictError("Для роли class_leader укажите класс: class_leader:7А.")
+    digest = hash_password(password)
+    with archive.unit_of_work() as uow:
+        s = uow.session
+        if s.scalars(select(Account).filter_by(login=login)).first():
+            raise ConflictError(f"Учётная запись «{login}» уже есть.")
+        inspector = any(r == "inspector" for r, _c in roles)
+        school = None if inspector else find_school(s, school_code)
+        account = Account(login=login, full_name=full_name,
+                          school_id=school.id if school else None, password_hash=digest,
+                          active=True, created_at=now)
+        s.add(account)
+        s.flush()
+        for role, cls in roles:
+            s.add(AccountRole(account_id=account.id, role=role,
+                              class_name=norm_class_name(cls) if cls else ""))
+        uow.audit(actor, "account.create", "account", login,
+                  chain=school.id if school else 0,
+                  details={"name": full_name, "roles": [f"{r}:{c}" if c else r
+                                                        for r, c in roles]})
+        return account.id
+
+
+def grant_inspection(archive: Archive, *, login: str, school_code: str, year: str,
+                     starts: dt.date, ends: dt.date, basis: str, actor: Actor) -> None:
+    """Give an inspector read access to a school (a year, or every year if "") for a time."""
+    from archive_service.snapshots.service import find_school
+
+    if ends < starts:
+        raise ConflictError("Дата окончания проверки раньше даты начала.")
+    if not basis.strip():
+        raise ConflictError("Укажите основание проверки (приказ, письмо, номер и дата).")
+    with archive.unit_of_work() as uow:
+        s = uow.session
+        account = _account(s, login)
+        if not s.scalars(select(AccountRole).filter_by(account_id=account.id,
+                                                       role="inspector")).first():
+            raise ConflictError(f"«{login}» — не учётная запись проверяющего.")
+        school = find_school(s, school_code)
+        s.add(InspectionGrant(account_id=account.id, school_id=school.id, year=year,
+                              starts=starts, ends=ends, basis=basis.strip()))
+        uow.audit(actor, "inspection.grant", "account", login, chain=school.id,
+                  details={"year": year or "все", "starts": starts.isoformat(),
+                           "ends": ends.isoformat(), "basis": basis.strip()})
+
+
+def _account(s, login: str) -> Account:
+    account = s.scalars(select(Account).filter_by(login=login)).one_or_none()
+    if account is None:
+        raise NotFoundError(f"Учётная запись «{login}» не найдена.")
+    return account
+
+
+def principal(archive: Archive, login: str) -> Principal | None:
+    """The active account's principal, or None."""
+    with archive.sessions() as s:
+        account = s.scalars(select(Account).filter_by(login=login, active=True)).one_or_none()
+        if account is None:
+            return None
+        roles = frozenset((r.role, r.class_name) for r in s.scalars(
+            select(AccountRole).filter_by(account_id=account.id)))
+        grants = tuple(Grant(g.school_id, g.year, g.starts, g.ends) for g in s.scalars(
+            select(InspectionGrant).filter_by(account_id=account.id)))
+        return Principal(account.id, account.login, account.full_name, account.school_id,
+                         roles, grants)
+
+
+def authenticate(archive: Archive, login: str, password: str, *, remote: str,
+                 now: dt.datetime | None = None) -> Principal:
+    """Check the password; throttles repeated failures; every attempt is recorded."""
+    now = now or dt.datetime.now(dt.UTC)
+    refused = PermissionDeniedError("Неверный логин или пароль.")
+    with archive.unit_of_work() as uow:
+        s = uow.session
+        since = now - LOCK_WINDOW
+        failures = s.scalar(select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.login == login, LoginAttempt.ok.is_(False),
+            LoginAttempt.at >= since)) or 0
+        if failures >= MAX_FAILURES:
+            last = s.scalar(select(func.max(LoginAttempt.at)).where(
+                LoginAttempt.login == login, LoginAttempt.ok.is_(False)))
+            last = last if last.tzinfo else last.replace(tzinfo=dt.UTC)
+            until = (last + LOCK_WINDOW).astimezone()
+            raise PermissionDeniedError(
+                f"Слишком много неудачных попыток входа: вход для «{login}» закрыт до "
+                f"{until:%H:%M}. Обратитесь к администратору, если забыли пароль.")
+        account = s.scalars(select(Account).filter_by(login=login, active=True)).one_or_none()
+        ok = False
+        if account is not None:
+            try:
+                ok = _hasher.verify(account.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+        s.add(LoginAttempt(login=login, remote=remote, at=now, ok=ok))
+    if not ok:
+        raise refused
+    found = principal(archive, login)
+    assert found is not None
+    return found

@@ -1,0 +1,156 @@
+"""The web service: a document from render to sealed and registered through the pages, the
+permission matrix, CSRF, throttling, and what the audit trail records; both databases."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from archive_service.audit.service import entries, verify
+from tests.signatures.test_chain import pw
+from tests.support.state import archive_state
+from tests.web.conftest import PASSWORD, csrf, login
+
+
+def _post(client, path, data, *, page):
+    return client.post(path, data={**data, "csrf_token": csrf(client, page)})
+
+
+def _flash(client, path) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return " ".join(re.findall(r'<div class="flash [a-z]+" role="status">([^<]*)</div>', page))
+
+
+def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web):
+    app, archive, doc, _other = web
+    page = f"/documents/{doc}"
+    for who in ("smirnova", "belova", "petrova", "zam"):
+        client = login(app, who)
+        assert f'href="/documents/{doc}"' in client.get("/").get_data(as_text=True)
+        answer = _post(client, f"{page}/sign", {"passphrase": pw(who)}, page=page)
+        assert answer.status_code == 303
+        assert "Подписано полей: 1." in _flash(client, page)
+    secretary = login(app, "secretary")
+    board = secretary.get("/").get_data(as_text=True)
+    assert "Принять от заместителя директора и зарегистрировать (1)" in board
+    _post(secretary, f"{page}/register", {"location": "Сейф № 1"}, page=page)
+    assert "Зарегистрирован под № 1 (2025-2026)." in _flash(secretary, page)
+    director = login(app, "director")
+    _post(director, f"{page}/sign", {"passphrase": "wrong passphrase"}, page=page)
+    assert "Неверный пароль ключа" in _flash(director, page)
+    _post(director, f"{page}/sign", {"passphrase": pw("director")}, page=page)
+    _post(secretary, f"{page}/sign", {"passphrase": pw("seal")}, page=page)
+    html = secretary.get(page).get_data(as_text=True)
+    assert "цепочка завершена" in html and "Все подписи верны." in html
+    assert "Зарегистрирован под № 1 (2025-2026)" in html
+    register = secretary.get("/register?year=2025-2026").get_data(as_text=True)
+    assert "заверен печатью" in register
+    pdf = secretary.get(f"{page}/download")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    _post(secretary, "/register/folder", {"year": "2025-2026", "period": "Q1",
+                                          "location": "Сейф № 1, полка 2"}, page="/register")
+    assert "Общая папка сформирована: № 2 (2025-2026)" in _flash(secretary, "/register")
+    folder = login(app, "director").get("/register/folder/T-001/2025-2026/2.pdf")
+    assert folder.status_code == 200 and folder.data.startswith(b"%PDF")
+    png = secretary.get(f"{page}/pages/1.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    actions = [e.action for e in entries(archive, limit=200)]
+    assert actions.count("document.sign") == 6 and "register.add" in actions
+    assert "register.folder" in actions and "register.folder.read" in actions
+    assert "document.read" in actions and "document.preview" in actions
+    assert verify(archive)[1] == []
+
+
+ROLES = ["anonymous", "smirnova", "petrova", "zam", "director", "secretary", "admin",
+         "inspector", "expired"]
+#: endpoint -> expected status per role, in the order of ROLES. The document is the journal
+#: at its first step (teachers); POSTs carry a wrong passphrase / an empty reason / location,
+#: so an allowed person gets the refusal as a message (303) and nothing changes.
+MATRIX = {
+    ("GET", "/"): [302, 200, 200, 200, 200, 200, 200, 200, 200],
+    ("GET", "/documents/{doc}"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
+    ("GET", "/documents/{doc}/pages/1.png"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
+    ("GET", "/documents/{doc}/download"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
+    ("GET", "/documents/{other}"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
+    ("GET", "/documents/{other}/download"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
+    ("GET", "/documents/999"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
+    ("GET", "/register"): [302, 200, 200, 200, 200, 200, 200, 200, 200],
+    ("GET", "/register/export.xlsx?year=2025-2026"): [302, 200, 200, 200, 200, 200, 200, 200,
+                                                     200],
+    ("GET", "/audit"): [302, 403, 403, 403, 200, 403, 200, 403, 403],
+    ("POST", "/documents/{doc}/sign"): [302, 303, 303, 303, 303, 303, 403, 403, 403],
+    ("POST", "/documents/{doc}/return"): [302, 303, 303, 303, 303, 303, 403, 403, 403],
+    ("POST", "/documents/{doc}/register"): [302, 403, 403, 403, 403, 303, 403, 403, 403],
+    ("POST", "/documents/{other}/sign"): [302, 404, 404, 404, 404, 404, 403, 403, 403],
+    ("POST", "/register/folder"): [302, 403, 403, 403, 403, 303, 403, 403, 403],
+    ("GET", "/register/folder/T-001/2025-2026/1.pdf"): [302, 404, 404, 404, 404, 404, 404,
+                                                        404, 404],
+}
+
+
+def test_every_endpoint_for_every_role_gets_exactly_the_expected_status(web):
+    app, archive, doc, other = web
+    clients = {who: login(app, None if who == "anonymous" else who) for who in ROLES}
+    before = archive_state(archive)
+    failures = []
+    for (method, template), expected in MATRIX.items():
+        path = template.format(doc=doc, other=other)
+        for who, status in zip(ROLES, expected, strict=True):
+            client = clients[who]
+            if method == "GET":
+                got = client.get(path).status_code
+            else:
+                got = client.post(path, data={"passphrase": "wrong passphrase", "reason": "",
+                                              "location": "",
+                                              "csrf_token": csrf(client, "/login")}).status_code
+            if got != status:
+                failures.append(f"{method} {path} as {who}: {got}, expected {status}")
+    assert failures == [], "\n".join(failures)
+    # No refused action wrote anything (reads and logins are recorded, by design).
+    logged = {"audit_entry", "audit_head", "login_attempt"}
+    after = archive_state(archive)
+    assert {k: v for k, v in after.items() if k not in logged} == {
+        k: v for k, v in before.items() if k not in logged}
+
+
+def test_a_form_without_its_csrf_token_is_refused(web):
+    app, archive, doc, _other = web
+    client = login(app, "smirnova")
+    answer = client.post(f"/documents/{doc}/sign", data={"passphrase": pw("smirnova")})
+    assert answer.status_code == 400 and "Форма устарела" in answer.get_data(as_text=True)
+
+
+def test_repeated_failed_logins_lock_the_login(web):
+    app, _archive, _doc, _other = web
+    client = app.test_client()
+    for _ in range(5):
+        answer = client.post("/login", data={"login": "director", "password": "guess",
+                                             "csrf_token": csrf(client)})
+        assert answer.status_code == 401 and "Неверный логин или пароль" in answer.get_data(
+            as_text=True)
+    locked = client.post("/login", data={"login": "director", "password": PASSWORD,
+                                         "csrf_token": csrf(client)})
+    assert locked.status_code == 401 and "Слишком много неудачных попыток" in locked.get_data(
+        as_text=True)
+
+
+def test_logout_ends_the_session_and_cookies_are_guarded(web):
+    app, _archive, _doc, _other = web
+    client = app.test_client()
+    answer = client.post("/login", data={"login": "zam", "password": PASSWORD,
+                                         "csrf_token": csrf(client)})
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/login?next=//evil.example/", "/login?next=https://x.y/"])
+def test_login_never_redirects_off_site(web, path):
+    app, _archive, _doc, _other = web
+    client = app.test_client()
+    answer = client.post(path, data={"login": "zam", "password": PASSWORD,
+                                     "csrf_token": csrf(client)})
+    assert answer.headers["Location"] == "/"
