@@ -101,12 +101,13 @@ def queue():
 @bp.get("/documents/<int:document_id>")
 @login_required
 def document(document_id: int):
-    """A document: the chain, every signature verified now, the register entry."""
+    """A document: the chain, its signatures' latest verification, the register entry."""
     view = document_view(archive(), current(), _doc(document_id))
     entry = view.register
     return jsonify({
         "document": _plain(view.line), "pages": view.pages, "sha256": view.sha256,
         "chain": _plain(view.chain), "verified": view.verified,
+        "verified_at": view.verified_at.isoformat(timespec="seconds"),
         "signatures": [_plain(s) for s in view.signatures],
         "register": None if entry is None else {
             "number": entry.number, "year": entry.year, "location": entry.location,

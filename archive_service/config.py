@@ -10,6 +10,8 @@ credentials come from the usual ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``)
 (plain-HTTP development on loopback). ``ARCHIVE_TSA_PASSPHRASE`` opens the school TSA key.
 ``ARCHIVE_TSA_URL`` sends timestamp requests to an external RFC 3161 service instead of the
 school's own TSA (its root must then be trusted by whoever verifies).
+``ARCHIVE_VERIFY_MAX_AGE_HOURS`` (default 24): the document page shows a verification of
+the document's current bytes up to this old instead of verifying again (0: every view).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Settings:
     tsa_passphrase: str | None = None
     secret_key: str | None = None
     secure_cookies: bool = True
+    verify_max_age_hours: float = 24.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,9 +45,25 @@ class Settings:
                    tsa_url=env.get("ARCHIVE_TSA_URL") or None,
                    tsa_passphrase=env.get("ARCHIVE_TSA_PASSPHRASE") or None,
                    secret_key=env.get("ARCHIVE_SECRET_KEY") or None,
-                   secure_cookies=env.get("ARCHIVE_INSECURE_COOKIES") != "1")
+                   secure_cookies=env.get("ARCHIVE_INSECURE_COOKIES") != "1",
+                   verify_max_age_hours=_hours(env, "ARCHIVE_VERIFY_MAX_AGE_HOURS", 24.0))
 
     def ensure_home(self) -> None:
         """Create ARCHIVE_HOME when the embedded SQLite database lives there."""
         if self.database_url.startswith("sqlite:///") or self.storage_url.startswith("file://"):
             self.home.mkdir(parents=True, exist_ok=True)
+
+
+def _hours(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        from archive_service.errors import ConfigError
+
+        raise ConfigError(f"{name} должно быть числом часов не меньше 0, а не «{raw}».")
+    return value

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -54,6 +55,22 @@ class ChainResult:
         """The signatures that do not hold."""
         return [s for s in self.signatures
                 if not (s.intact and s.valid and s.trusted and not s.modified_after)]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (times as ISO 8601); ``from_dict`` reads it back."""
+        return {"signatures": [{k: v.isoformat() if isinstance(v, dt.datetime) else v
+                                for k, v in asdict(sig).items()} for sig in self.signatures],
+                "document_timestamps": self.document_timestamps, "error": self.error,
+                "ok": self.ok}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChainResult:
+        """The result from its ``as_dict`` form."""
+        times = ("signing_time", "timestamp_time")
+        return cls(tuple(SignatureResult(**{k: dt.datetime.fromisoformat(v) if k in times and v
+                                            else v for k, v in sig.items()})
+                         for sig in data["signatures"]),
+                   data["document_timestamps"], data["error"])
 
 
 def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:

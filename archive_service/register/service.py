@@ -152,41 +152,92 @@ def _next_number(s: Session, school_id: int, year: str) -> int:
 
 
 def _row(s: Session, e: RegisterEntry) -> RegisterRow:
-    from archive_service.signatures.service import _state
+    entry = {c.name: getattr(e, c.name) for c in RegisterEntry.__table__.c}
+    return _rows(s, [{**entry, "document_number": None}])[0]
 
-    school = s.get(School, e.school_id)
-    doc = s.get(RenderedDocument, e.document_id) if e.document_id else None
-    status = "в папке"
-    if doc is not None:
-        state = _state(s, doc)
-        seal_done = all(f.signed_by for f in state.fields)
-        director_done = all(f.signed_by for f in state.fields if f.step == "director")
-        status = ("заверен печатью" if seal_done else
-                  "подписан директором" if director_done else "зарегистрирован")
-    received = e.received_at if e.received_at.tzinfo else e.received_at.replace(tzinfo=dt.UTC)
-    return RegisterRow(e.number, e.year, school.code, school.name,
-                       received.isoformat(timespec="seconds"),
-                       e.kind, e.title, e.class_name, e.period_code, e.sheets, e.handed_over_by,
-                       e.received_by, e.location, e.document_id,
-                       doc.number if doc else None, status)
+
+def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
+    """The mark of each registered document, in three queries whatever their number."""
+    from archive_service.signatures.models import DocumentReturn, SignatureRecord
+
+    steps, signed, returned = {}, {}, set()
+    for at in range(0, len(ids), 500):  # SQLite allows a limited number of parameters
+        chunk = ids[at:at + 500]
+        steps.update(s.execute(select(RenderedDocument.id, RenderedDocument.steps)
+                               .where(RenderedDocument.id.in_(chunk))).all())
+        for doc_id, field in s.execute(select(SignatureRecord.document_id, SignatureRecord.field)
+                                       .where(SignatureRecord.document_id.in_(chunk))):
+            signed.setdefault(doc_id, set()).add(field)
+        returned.update(s.scalars(select(DocumentReturn.document_id)
+                                  .where(DocumentReturn.document_id.in_(chunk))))
+    out = {}
+    for doc_id, doc_steps in steps.items():
+        done = signed.get(doc_id, set())
+        if doc_id in returned:
+            out[doc_id] = "возвращён на исправление"
+        elif all(st["name"] in done for st in doc_steps):
+            out[doc_id] = "заверен печатью"
+        elif all(st["name"] in done for st in doc_steps if st["step"] == "director"):
+            out[doc_id] = "подписан директором"
+        else:
+            out[doc_id] = "зарегистрирован"
+    return out
+
+
+def _rows(s: Session, found: list) -> list[RegisterRow]:
+    """Register lines from register_entry rows (mappings with ``document_number``)."""
+    schools = {sc.id: sc for sc in s.scalars(select(School).where(
+        School.id.in_({e["school_id"] for e in found})))} if found else {}
+    if any(e["document_number"] is None and e["document_id"] for e in found):
+        numbers = dict(s.execute(select(RenderedDocument.id, RenderedDocument.number).where(
+            RenderedDocument.id.in_([e["document_id"] for e in found if e["document_id"]])))
+            .all())
+        found = [{**e, "document_number": numbers.get(e["document_id"])} for e in found]
+    status = _statuses(s, [e["document_id"] for e in found if e["document_id"]])
+    rows = []
+    for e in found:
+        received = e["received_at"]
+        received = received if received.tzinfo else received.replace(tzinfo=dt.UTC)
+        school = schools[e["school_id"]]
+        rows.append(RegisterRow(
+            e["number"], e["year"], school.code, school.name,
+            received.isoformat(timespec="seconds"), e["kind"], e["title"], e["class_name"],
+            e["period_code"], e["sheets"], e["handed_over_by"], e["received_by"],
+            e["location"], e["document_id"], e["document_number"],
+            status.get(e["document_id"], "зарегистрирован") if e["document_id"]
+            else "сформирована"))
+    return rows
+
+
+_SEARCHED = ("number", "year", "received_at", "title", "class_name", "period_code",
+             "handed_over_by", "received_by", "location", "document_number")
 
 
 def register_list(archive: Archive, *, school_code: str | None = None,
                   year: str | None = None, query: str | None = None) -> list[RegisterRow]:
-    """The register in number order, optionally for one school, year, or matching text."""
+    """The register in number order, optionally for one school, year, or matching text.
+
+    The text is searched (case-insensitively, Cyrillic included, so in Python rather than by
+    the database's locale) in every field a paper register has plus the document number;
+    lines are read as plain rows and marks are computed only for the lines found.
+    """
     from archive_service.snapshots.service import find_school
 
     with archive.sessions() as s:
         school = find_school(s, school_code)
-        stmt = select(RegisterEntry).filter_by(school_id=school.id)
+        stmt = (select(*RegisterEntry.__table__.c,
+                       RenderedDocument.number.label("document_number"))
+                .outerjoin(RenderedDocument, RenderedDocument.id == RegisterEntry.document_id)
+                .where(RegisterEntry.school_id == school.id))
         if year:
-            stmt = stmt.filter_by(year=year)
-        rows = [_row(s, e) for e in s.scalars(stmt.order_by(RegisterEntry.year,
-                                                             RegisterEntry.number))]
-    if query:
-        needle = query.casefold()
-        rows = [r for r in rows if needle in " ".join(
-            str(v) for v in r.as_dict().values()).casefold()]
+            stmt = stmt.where(RegisterEntry.year == year)
+        found = s.execute(stmt.order_by(RegisterEntry.year, RegisterEntry.number)).mappings()
+        if query:
+            needle = query.casefold()
+            own = f"{school.code} {school.name}".casefold()
+            found = [e for e in found if needle in own or needle in " ".join(
+                str(e[k]) for k in _SEARCHED).casefold()]
+        rows = _rows(s, list(found))
     if year and not rows and not query:
         raise NotFoundError(f"В реестре школы {school.code} нет записей за {year} год.")
     return rows

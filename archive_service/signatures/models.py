@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_service.db import Base
@@ -91,3 +100,22 @@ class DocumentReturn(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("signing_user.id"))
     reason: Mapped[str] = mapped_column(Text)
     returned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DocumentVerification(Base):
+    """One verification of a document's signatures (append-only, immutable).
+
+    Every verification is kept: it is the document's verification history (shown to
+    inspectors, written by fixity runs). The document page shows the latest verification of
+    the document's current bytes while it is younger than ``ARCHIVE_VERIFY_MAX_AGE_HOURS``
+    instead of verifying again on every view (verifying a 21-signature copy takes ~2 s).
+    """
+
+    __tablename__ = "document_verification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("rendered_document.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # the bytes verified
+    verified_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    verified_by: Mapped[str] = mapped_column(String(300))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[str] = mapped_column(Text)  # canonical JSON of signing.verify.ChainResult

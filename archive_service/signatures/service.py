@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -36,6 +37,7 @@ from archive_service.journals.values import class_name as norm_class_name
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import (
     DocumentReturn,
+    DocumentVerification,
     SchoolPki,
     SignatureRecord,
     SigningRole,
@@ -540,9 +542,64 @@ def signed_pdf(archive: Archive, document_id: int, *, reader: Actor | None = Non
 
 def verify_document(archive: Archive, document_id: int, *, reader: Actor | None = None
                     ) -> ChainResult:
-    """Verify the stored document's signatures against the school root."""
+    """Verify the stored document's signatures against the school root, now.
+
+    The outcome is kept in the document's verification history (``DocumentVerification``).
+    """
+    return _verify_now(archive, document_id, reader=reader).result
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A verification of a document's bytes: when, and what it found."""
+
+    document_id: int
+    sha256: str
+    verified_at: dt.datetime
+    verified_by: str
+    result: ChainResult
+    reused: bool  # an earlier verification of the same bytes, young enough to show
+
+
+def _verify_now(archive: Archive, document_id: int, *, reader: Actor | None) -> Verification:
     data = signed_pdf(archive, document_id, reader=reader)
     with archive.sessions() as s:
         root = x509.load_pem_x509_certificate(_pki(s, _document(s, document_id).school_id)
                                               .root_cert)
-    return verify_pdf(data, roots=[root])
+    result = verify_pdf(data, roots=[root])
+    now, digest = dt.datetime.now(dt.UTC), sha256_hex(data)
+    by = (reader or UNNAMED).name
+    with archive.unit_of_work() as uow:
+        uow.session.add(DocumentVerification(
+            document_id=document_id, sha256=digest, verified_at=now, verified_by=by,
+            ok=result.ok, result=json.dumps(result.as_dict(), ensure_ascii=False,
+                                            sort_keys=True)))
+    return Verification(document_id, digest, now, by, result, False)
+
+
+def latest_verification(archive: Archive, document_id: int, *, reader: Actor,
+                        max_age: dt.timedelta, now: dt.datetime | None = None) -> Verification:
+    """The latest verification of the document's current bytes if it is at most ``max_age``
+    old (the view is audited as ``document.view``), else a verification made now.
+
+    A new signature changes the bytes, so it is always verified afresh; trust can only change
+    with time (a certificate expiring, a revocation), which ``max_age`` bounds.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    with archive.sessions() as s:
+        doc = _document(s, document_id)
+        _keys, digest = _current(s, doc)
+        row = s.scalars(select(DocumentVerification).filter_by(
+            document_id=document_id, sha256=digest)
+            .order_by(DocumentVerification.verified_at.desc()).limit(1)).first()
+        school_id, number = doc.school_id, doc.number
+    if row is not None:
+        _assemble(archive, _keys, digest, number)  # the stored bytes still hash as recorded
+        at = row.verified_at if row.verified_at.tzinfo else row.verified_at.replace(tzinfo=dt.UTC)
+        if now - at <= max_age:
+            record(archive, reader, "document.view", "document", document_id, chain=school_id,
+                   details={"number": number, "sha256": digest,
+                            "verified_at": at.isoformat(timespec="seconds")})
+            return Verification(document_id, digest, at, row.verified_by,
+                                ChainResult.from_dict(json.loads(row.result)), True)
+    return _verify_now(archive, document_id, reader=reader)

@@ -29,9 +29,9 @@ from archive_service.signatures.service import (
     STEP_TITLES,
     ChainState,
     _state,
+    latest_verification,
     signed_pdf,
     signing_queue,
-    verify_document,
 )
 from archive_service.snapshots.models import PeriodSnapshot
 
@@ -64,16 +64,26 @@ class Dashboard:
     recent: list[DocumentLine]
 
 
-def _line(s, doc: RenderedDocument, now: dt.datetime) -> DocumentLine:
-    snap = s.get(PeriodSnapshot, doc.snapshot_id)
-    period = s.get(Period, snap.period_id)
-    state = _state(s, doc)
+def _where(s, doc: RenderedDocument) -> tuple[str, str, str]:
+    """The document's class, period name and academic year, in one query."""
+    return tuple(s.execute(
+        select(SchoolClass.name, Period.name, AcademicYear.label)
+        .select_from(PeriodSnapshot)
+        .join(SchoolClass, SchoolClass.id == PeriodSnapshot.school_class_id)
+        .join(Period, Period.id == PeriodSnapshot.period_id)
+        .join(AcademicYear, AcademicYear.id == Period.academic_year_id)
+        .where(PeriodSnapshot.id == doc.snapshot_id)).one())
+
+
+def _line(s, doc: RenderedDocument, now: dt.datetime,
+          state: ChainState | None = None) -> DocumentLine:
+    class_name, period_name, year = _where(s, doc)
+    state = state or _state(s, doc)
     created = doc.created_at if doc.created_at.tzinfo else doc.created_at.replace(tzinfo=dt.UTC)
     due = created + dt.timedelta(days=DAYS_AFTER_RENDER.get(state.next_step or "", 99))
     entry = s.scalar(select(RegisterEntry.number).filter_by(document_id=doc.id))
     return DocumentLine(doc.id, doc.number, KIND_NAMES.get(doc.kind, doc.kind),
-                        s.get(SchoolClass, snap.school_class_id).name, period.name,
-                        s.get(AcademicYear, period.academic_year_id).label,
+                        class_name, period_name, year,
                         None if state.returned else state.next_step,
                         bool(state.next_step and not state.returned and now > due), entry)
 
@@ -122,6 +132,7 @@ class DocumentView:
     chain: ChainState
     signatures: list[SignatureLine]
     verified: bool
+    verified_at: dt.datetime
     register: RegisterEntry | None
     may_sign: bool
     may_register: bool
@@ -133,7 +144,7 @@ def _readable(archive: Archive, who: Principal, document_id: int) -> RenderedDoc
         doc = s.get(RenderedDocument, document_id)
         if doc is None:
             raise NotFoundError(f"Документ № {document_id} не найден.")
-        year = _line(s, doc, dt.datetime.now(dt.UTC)).year
+        year = _where(s, doc)[2]
         s.expunge(doc)
     if not who.may_read_school(doc.school_id, year):
         # The same answer as for a missing document: another school's documents do not exist
@@ -142,14 +153,20 @@ def _readable(archive: Archive, who: Principal, document_id: int) -> RenderedDoc
     return doc
 
 
-def document_view(archive: Archive, who: Principal, document_id: int) -> DocumentView:
-    """The document page, with every signature verified now; the read is audited."""
+def document_view(archive: Archive, who: Principal, document_id: int, *,
+                  max_age: dt.timedelta | None = None) -> DocumentView:
+    """The document page with every signature's verification (made now, or the latest one
+    of the same bytes up to ``max_age`` old, by default ``ARCHIVE_VERIFY_MAX_AGE_HOURS``);
+    the view is audited."""
+    if max_age is None:
+        max_age = dt.timedelta(hours=archive.settings.verify_max_age_hours)
     doc = _readable(archive, who, document_id)
-    result = verify_document(archive, document_id, reader=who.actor)
+    checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age)
+    result = checked.result
     with archive.sessions() as s:
         fresh = s.get(RenderedDocument, document_id)
         state = _state(s, fresh)
-        line = _line(s, fresh, dt.datetime.now(dt.UTC))
+        line = _line(s, fresh, dt.datetime.now(dt.UTC), state)
         entry = s.scalars(select(RegisterEntry).filter_by(document_id=doc.id)).one_or_none()
         if entry is not None:
             s.expunge(entry)
@@ -166,7 +183,7 @@ def document_view(archive: Archive, who: Principal, document_id: int) -> Documen
         or (state.next_step in ("deputy", "director") and who.has(state.next_step))
         or (state.next_step == "seal" and who.has("secretary"))))
     return DocumentView(line, fresh.pages, result.signatures and fresh.sha256 or fresh.sha256,
-                        state, sigs, result.ok, entry, may_sign,
+                        state, sigs, result.ok, checked.verified_at, entry, may_sign,
                         who.has("secretary") and entry is None and not who.is_inspector
                         and state.next_step in AFTER_REGISTRATION,
                         not who.is_inspector and state.next_step is not None)

@@ -173,7 +173,7 @@ def test_period_folder_bundles_the_sealed_copies_unchanged(archive, tmp_path):
 
     row = _folder(archive)
     assert (row.number, row.kind, row.period, row.document_id) == (3, "folder", "Q1", None)
-    assert row.status == "в папке" and row.location == "Сейф № 1, полка 2"
+    assert row.status == "сформирована" and row.location == "Сейф № 1, полка 2"
     _folder_refused(archive, ConflictError, "уже сформирована: № 3")
     name, data = folder_pdf(archive, school_code="T-001", year="2025-2026", number=3,
                             reader=ACTOR)

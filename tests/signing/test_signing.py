@@ -241,3 +241,15 @@ def test_the_school_tsa_answers_rfc3161_with_its_own_policy(school):
     assert info["accuracy"]["seconds"].native == 1
     assert info["message_imprint"]["hashed_message"].native == digest
     assert info["nonce"].native == 12345
+
+
+def test_a_chain_result_survives_its_json_form():
+    import json
+
+    from signing.verify import ChainResult, SignatureResult
+
+    when = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.UTC)
+    result = ChainResult((SignatureResult("f1", "Иванова", "1A", when, None, True, True, False,
+                                          0, False, "не доверена"),), 1, None)
+    back = ChainResult.from_dict(json.loads(json.dumps(result.as_dict())))
+    assert back == result and back.ok is False and back.broken() == list(result.signatures)

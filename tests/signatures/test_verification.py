@@ -1,0 +1,63 @@
+"""The verification history and the reuse of a recent verification by the document page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from archive_service.errors import IntegrityError
+from archive_service.signatures.models import DocumentVerification
+from archive_service.signatures.service import latest_verification, verify_document
+from tests.signatures.test_chain import ACTOR, _setup, _sign
+from tests.snapshots.test_snapshots import _flip_byte
+
+DAY = dt.timedelta(hours=24)
+
+
+def _history(archive, doc):
+    with archive.sessions() as s:
+        return s.scalars(sa.select(DocumentVerification).filter_by(document_id=doc)
+                         .order_by(DocumentVerification.id)).all()
+
+
+def test_a_recent_verification_of_the_same_bytes_is_reused_and_a_new_signature_is_not(
+        archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    _sign(archive, doc, "smirnova")
+    first = latest_verification(archive, doc, reader=ACTOR, max_age=DAY)
+    assert not first.reused and first.result.ok and len(first.result.signatures) == 1
+    again = latest_verification(archive, doc, reader=ACTOR, max_age=DAY)
+    assert again.reused and again.result == first.result and again.sha256 == first.sha256
+    assert again.verified_at == first.verified_at
+    later = latest_verification(archive, doc, reader=ACTOR, max_age=DAY,
+                                now=first.verified_at + DAY + dt.timedelta(seconds=1))
+    assert not later.reused  # too old: verified again
+    _sign(archive, doc, "belova")
+    signed = latest_verification(archive, doc, reader=ACTOR, max_age=DAY)
+    assert not signed.reused and len(signed.result.signatures) == 2
+    assert signed.sha256 != first.sha256
+    history = _history(archive, doc)
+    assert [(h.sha256 == first.sha256, h.ok) for h in history] == [(True, True)] * 2 + [
+        (False, True)]
+    verify_document(archive, doc)  # every verification is kept
+    assert len(_history(archive, doc)) == 4
+
+
+def test_reuse_still_checks_the_stored_bytes_and_the_history_is_immutable(archive, tmp_path):
+    doc = _setup(archive, tmp_path)
+    _sign(archive, doc, "smirnova")
+    latest_verification(archive, doc, reader=ACTOR, max_age=DAY)
+    with archive.sessions() as s:
+        from archive_service.signatures.models import SignatureRecord
+
+        key = s.scalars(sa.select(SignatureRecord.storage_key).filter_by(document_id=doc)).one()
+    _flip_byte(archive, key)
+    with pytest.raises(IntegrityError, match="изменён в хранилище"):
+        latest_verification(archive, doc, reader=ACTOR, max_age=DAY)
+    for statement in ("UPDATE document_verification SET ok = false",
+                      "DELETE FROM document_verification"):
+        with pytest.raises(sa.exc.DatabaseError, match="immutable"):
+            with archive.engine.begin() as conn:
+                conn.execute(sa.text(statement))
