@@ -288,12 +288,23 @@ def sign_document(archive: Archive, *, document_id: int, login: str, passphrase:
     return list(outcome.fields)
 
 
+def open_documents(s, school_id: int) -> list[int]:
+    """The school's documents whose chain is still open: not sealed, not returned (a school
+    keeps years of closed ones; queues and dashboards look only at these)."""
+    sealed = select(SignatureRecord.id).where(SignatureRecord.document_id == RenderedDocument.id,
+                                              SignatureRecord.step == "seal").exists()
+    returned = select(DocumentReturn.id).where(
+        DocumentReturn.document_id == RenderedDocument.id).exists()
+    return list(s.scalars(select(RenderedDocument.id).where(
+        RenderedDocument.school_id == school_id, ~sealed, ~returned)
+        .order_by(RenderedDocument.id)))
+
+
 def signing_queue(archive: Archive, login: str) -> list[int]:
     """Documents whose current step waits for this user (oldest first)."""
     with archive.sessions() as s:
         user = _user(s, login)
-        ids = s.scalars(select(RenderedDocument.id).filter_by(school_id=user.school_id)
-                        .order_by(RenderedDocument.id)).all()
+        ids = open_documents(s, user.school_id)
         queue = []
         for doc_id in ids:
             try:

@@ -30,6 +30,7 @@ from archive_service.signatures.service import (
     ChainState,
     _state,
     latest_verification,
+    open_documents,
     signed_pdf,
     signing_queue,
 )
@@ -97,17 +98,18 @@ def dashboard(archive: Archive, who: Principal, *, now: dt.datetime | None = Non
         signer = s.scalars(select(SigningUser).filter_by(login=who.login)).one_or_none()
     queue = signing_queue(archive, who.login) if signer else []
     with archive.sessions() as s:
-        docs = s.scalars(select(RenderedDocument).filter_by(school_id=who.school_id)
-                         .order_by(RenderedDocument.id)).all()
-        lines = {d.id: _line(s, d, now) for d in docs}
+        recent = s.scalars(select(RenderedDocument.id).filter_by(school_id=who.school_id)
+                           .order_by(RenderedDocument.id.desc()).limit(10)).all()
+        ids = sorted(set(open_documents(s, who.school_id)) | set(recent))
+        lines = {i: _line(s, s.get(RenderedDocument, i), now) for i in ids}
+        recent_lines = [lines[i] for i in sorted(recent)]
     to_register = []
     if who.has("secretary"):
         to_register = [ln for ln in lines.values() if ln.registered is None
                        and ln.next_step in AFTER_REGISTRATION]
     overdue = [ln for ln in lines.values() if ln.overdue] if who.has(
         "director", "deputy", "secretary", "administrator") else []
-    return Dashboard([lines[i] for i in queue], to_register, overdue,
-                     list(lines.values())[-10:])
+    return Dashboard([lines[i] for i in queue], to_register, overdue, recent_lines)
 
 
 @dataclass(frozen=True)
