@@ -61,3 +61,17 @@ def test_reuse_still_checks_the_stored_bytes_and_the_history_is_immutable(archiv
         with pytest.raises(sa.exc.DatabaseError, match="immutable"):
             with archive.engine.begin() as conn:
                 conn.execute(sa.text(statement))
+
+
+def test_open_documents_leave_out_sealed_and_returned_ones(archive, tmp_path):
+    from archive_service.signatures.service import open_documents, return_document
+
+    journal = _setup(archive, tmp_path)
+    summary = journal + 1
+    with archive.sessions() as s:
+        assert open_documents(s, 1) == [journal, summary]
+    for login in ("belova", "smirnova", "petrova", "zam", "register", "director", "secretary"):
+        _sign(archive, journal, login)
+    return_document(archive, document_id=summary, login="petrova", reason="Нет отметки")
+    with archive.sessions() as s:
+        assert open_documents(s, 1) == []
