@@ -286,11 +286,7 @@ def _open_loop(base, sessions, request, rate, seconds):
             status = http.get(base + path).status_code
             results.append((kind, time.perf_counter() - due, status))
 
-    threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _run(client, sessions)
     return results
 
 
@@ -306,12 +302,17 @@ def _closed_loop(base, sessions, request, seconds):
             status = http.get(base + path).status_code
             results.append((kind, time.perf_counter() - t0, status))
 
+    _run(client, sessions)
+    return results
+
+
+def _run(client, sessions) -> None:
+    """One thread per client session, until each is done."""
     threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return results
 
 
 def _report(results, seconds) -> None:
