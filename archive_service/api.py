@@ -11,12 +11,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, session
+from flask import Blueprint, jsonify, request, session
 
 from archive_service.accounts.service import authenticate
 from archive_service.audit.service import verify
 from archive_service.errors import ArchiveError, NotFoundError
-from archive_service.journals.models import School
 from archive_service.register.service import (
     folder_pdf,
     form_period_folder,
@@ -25,7 +24,7 @@ from archive_service.register.service import (
 )
 from archive_service.signatures.service import return_document, sign_documents
 from archive_service.signatures.views import dashboard, document_view, require_signer
-from archive_service.web import archive, current, login_required
+from archive_service.web import archive, attachment, current, login_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_ID = 2**31 - 1
@@ -179,9 +178,7 @@ def folder_form():
     who = current()
     data = _body("year", "period", "location")
     require_signer(archive(), who)
-    with archive().sessions() as s:
-        code = s.get(School, who.school_id).code if who.school_id else None
-    row = form_period_folder(archive(), school_code=code, year=_year(data["year"]),
+    row = form_period_folder(archive(), school_code=None, year=_year(data["year"]),
                              period_code=data["period"], login=who.login,
                              location=data["location"], actor=who.actor)
     return jsonify(row.as_dict()), 201
@@ -194,8 +191,7 @@ def folder_file(school: str, year: str, number: int):
     who = current()
     name, data = folder_pdf(archive(), school_code=school, year=_year(year),
                             number=min(number, MAX_ID), reader=who.actor, who=who)
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(data, "application/pdf", name)
 
 
 @bp.get("/audit/verify")

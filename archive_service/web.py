@@ -8,13 +8,15 @@ on every request, so a disabled account or an expired inspection takes effect at
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import Response, current_app, flash, g, redirect, request, send_file, session, url_for
 
 from archive_service.accounts.service import Principal, principal
 from archive_service.db import Archive
+from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError
 
 
 def archive() -> Archive:
@@ -47,3 +49,29 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def current() -> Principal:
     """The logged-in principal (inside a login_required view)."""
     return g.principal
+
+
+def attempt(action: Callable[[], str], *,
+            refuse: tuple[type[ArchiveError], ...] = (PermissionDeniedError, NotFoundError)
+            ) -> None:
+    """Run a form's action and flash its outcome for the page it redirects to.
+
+    A refusal the person can act on (wrong passphrase, a step not reached, a missing field)
+    becomes an error message on the page; a permission refusal or a missing object is not a
+    message but the 403/404 page (another school's documents do not exist for this person).
+    ``refuse``: the errors that become such pages.
+    """
+    try:
+        message = action()
+    except refuse:
+        raise
+    except ArchiveError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(message, "ok")
+
+
+def attachment(data: bytes, mimetype: str, name: str) -> Response:
+    """A download; Flask encodes a Cyrillic file name for the browser (RFC 6266)."""
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=name)

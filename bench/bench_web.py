@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import os
 import random
 import socket
@@ -332,5 +331,4 @@ def _report(results, seconds) -> None:
 
 
 if __name__ == "__main__":
-    io.DEFAULT_BUFFER_SIZE = 1 << 16
     main()

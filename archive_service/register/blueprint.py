@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError
-from archive_service.journals.models import School
+from archive_service.errors import PermissionDeniedError
 from archive_service.register import export
 from archive_service.register.service import (
     folder_pdf,
@@ -14,7 +13,7 @@ from archive_service.register.service import (
     register_list_for,
 )
 from archive_service.signatures.views import require_signer
-from archive_service.web import archive, current, login_required
+from archive_service.web import archive, attachment, attempt, current, login_required
 
 bp = Blueprint("register", __name__)
 
@@ -39,23 +38,19 @@ PERIODS = [("Q1", "1 четверть"), ("Q2", "2 четверть"), ("Q3", "3
 @bp.post("/register/folder")
 @login_required
 def folder_form():
-    """The secretary forms the period folder."""
+    """The secretary forms the period folder (a period or year that does not exist is a
+    message on the page, not a 404)."""
     who = current()
     require_signer(archive(), who)
     year = request.form.get("year", "").strip()
-    try:
-        with archive().sessions() as s:
-            code = s.get(School, who.school_id).code if who.school_id else None
-        row = form_period_folder(archive(), school_code=code, year=year,
+
+    def form() -> str:
+        row = form_period_folder(archive(), school_code=None, year=year,
                                  period_code=request.form.get("period", ""), login=who.login,
                                  location=request.form.get("location", ""), actor=who.actor)
-    except PermissionDeniedError:
-        raise
-    except ArchiveError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"Общая папка сформирована: № {row.number} ({row.year}), листов {row.sheets}.",
-              "ok")
+        return f"Общая папка сформирована: № {row.number} ({row.year}), листов {row.sheets}."
+
+    attempt(form, refuse=(PermissionDeniedError,))
     return redirect(url_for("register.register_page", year=year), 303)
 
 
@@ -66,8 +61,7 @@ def folder_download(school: str, year: str, number: int):
     who = current()
     name, data = folder_pdf(archive(), school_code=school, year=year, number=number,
                             reader=who.actor, who=who)
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(data, "application/pdf", name)
 
 
 @bp.get("/register/export.<fmt>")
@@ -84,8 +78,7 @@ def register_export(fmt: str):
         data, mime = export.to_pdf(rows, school=school, year=year), "application/pdf"
     else:
         return Response("Неизвестный формат", status=404)
-    return Response(data, mimetype=mime, headers={
-        "Content-Disposition": f'attachment; filename="register-{year or "all"}.{fmt}"'})
+    return attachment(data, mime, f"реестр-{year or 'все-годы'}.{fmt}")
 
 
 @bp.post("/documents/<int:document_id>/register")
@@ -94,13 +87,11 @@ def register_add(document_id: int):
     """The secretary registers the certified copy."""
     who = current()
     require_signer(archive(), who)
-    try:
+
+    def register() -> str:
         row = register_document(archive(), document_id=document_id, login=who.login,
                                 location=request.form.get("location", ""), actor=who.actor)
-    except (PermissionDeniedError, NotFoundError):
-        raise
-    except ArchiveError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"Зарегистрирован под № {row.number} ({row.year}).", "ok")
+        return f"Зарегистрирован под № {row.number} ({row.year})."
+
+    attempt(register)
     return redirect(url_for("signatures.document", document_id=document_id), 303)

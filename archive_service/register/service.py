@@ -273,7 +273,7 @@ def register_list_for(archive: Archive, who, *, year: str | None = None,
         return []
 
 
-def form_period_folder(archive: Archive, *, school_code: str, year: str, period_code: str,
+def form_period_folder(archive: Archive, *, school_code: str | None, year: str, period_code: str,
                        login: str, location: str, actor: Actor,
                        now: dt.datetime | None = None) -> RegisterRow:
     """Form the general folder of a period (seed 000, 4.5) and give it its register number.
@@ -282,7 +282,8 @@ def form_period_folder(archive: Archive, *, school_code: str, year: str, period_
     returned for correction is left out: its new version is registered on its own). It is
     formed once per school, year and period, and only when no registered copy of the period
     still waits for the director or the seal, so the folder is the period's complete set.
-    Its register entry keeps the folder's SHA-256 in ``handover_hash`` and its file in
+    ``school_code`` None: the secretary's own school. Its register entry keeps the folder's
+    SHA-256 in ``handover_hash`` and its file in
     ``storage_key``; ``sheets`` counts the contents pages plus the copies' sheets.
     """
     from archive_service.register.folder import FolderItem, build
@@ -293,8 +294,8 @@ def form_period_folder(archive: Archive, *, school_code: str, year: str, period_
     now = now or dt.datetime.now(dt.UTC)
     with archive.unit_of_work() as uow:
         s = uow.session
-        school = find_school(s, school_code)
         user = _user(s, login)
+        school = find_school(s, school_code) if school_code else s.get(School, user.school_id)
         if user.school_id != school.id or ("secretary", "") not in user_roles(s, user):
             raise PermissionDeniedError(
                 f"{user.full_name} не может формировать общую папку школы {school.code}: её "

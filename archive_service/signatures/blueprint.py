@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError
 from archive_service.signatures.service import STEP_TITLES, return_document, sign_documents
 from archive_service.signatures.views import dashboard as dashboard_data
 from archive_service.signatures.views import (
@@ -13,7 +12,7 @@ from archive_service.signatures.views import (
     page_png,
     require_signer,
 )
-from archive_service.web import archive, current, login_required
+from archive_service.web import archive, attachment, attempt, current, login_required
 
 bp = Blueprint("signatures", __name__)
 
@@ -47,8 +46,7 @@ def page(document_id: int, page: int):
 def download(document_id: int):
     """The signed PDF."""
     number, data = document_pdf(archive(), current(), document_id)
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{document_id}.pdf"'})
+    return attachment(data, "application/pdf", f"{number}.pdf")
 
 
 @bp.post("/documents/<int:document_id>/sign")
@@ -58,17 +56,15 @@ def sign(document_id: int):
     who = current()
     require_signer(archive(), who)
     settings = archive().settings
-    try:
+
+    def sign_it() -> str:
         [outcome] = sign_documents(
             archive(), document_ids=[document_id], login=who.login,
             passphrase=request.form.get("passphrase", ""),
             tsa_passphrase=settings.tsa_passphrase or "", actor=who.actor)
-    except (PermissionDeniedError, NotFoundError):
-        raise
-    except ArchiveError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"Подписано полей: {len(outcome.fields)}.", "ok")
+        return f"Подписано полей: {len(outcome.fields)}."
+
+    attempt(sign_it)
     return redirect(url_for("signatures.document", document_id=document_id), 303)
 
 
@@ -78,13 +74,11 @@ def return_(document_id: int):
     """Send the document back with a reason."""
     who = current()
     require_signer(archive(), who)
-    try:
+
+    def return_it() -> str:
         return_document(archive(), document_id=document_id, login=who.login,
                         reason=request.form.get("reason", ""), actor=who.actor)
-    except (PermissionDeniedError, NotFoundError):
-        raise
-    except ArchiveError as exc:
-        flash(exc.message, "error")
-    else:
-        flash("Документ возвращён на исправление.", "ok")
+        return "Документ возвращён на исправление."
+
+    attempt(return_it)
     return redirect(url_for("signatures.document", document_id=document_id), 303)

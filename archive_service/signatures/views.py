@@ -184,7 +184,7 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
         or (state.next_step == "class_leader" and who.has("class_leader"))
         or (state.next_step in ("deputy", "director") and who.has(state.next_step))
         or (state.next_step == "seal" and who.has("secretary"))))
-    return DocumentView(line, fresh.pages, result.signatures and fresh.sha256 or fresh.sha256,
+    return DocumentView(line, fresh.pages, fresh.sha256,
                         state, sigs, result.ok, checked.verified_at, entry, may_sign,
                         who.has("secretary") and entry is None and not who.is_inspector
                         and state.next_step in AFTER_REGISTRATION,

@@ -75,3 +75,13 @@ def test_open_documents_leave_out_sealed_and_returned_ones(archive, tmp_path):
     return_document(archive, document_id=summary, login="petrova", reason="Нет отметки")
     with archive.sessions() as s:
         assert open_documents(s, 1) == []
+
+
+@pytest.mark.parametrize("raw", ["сутки", "-1"])
+def test_a_bad_verification_age_setting_is_a_clear_error(raw):
+    from archive_service.config import Settings
+    from archive_service.errors import ConfigError
+
+    assert Settings.from_env({"ARCHIVE_VERIFY_MAX_AGE_HOURS": "0.5"}).verify_max_age_hours == 0.5
+    with pytest.raises(ConfigError, match=f"ARCHIVE_VERIFY_MAX_AGE_HOURS .* не «{raw}»"):
+        Settings.from_env({"ARCHIVE_VERIFY_MAX_AGE_HOURS": raw})

@@ -4,6 +4,7 @@ permission matrix, CSRF, throttling, and what the audit trail records; both data
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -48,6 +49,11 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
     assert "заверен печатью" in register
     pdf = secretary.get(f"{page}/download")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    number = archive_document_number(archive, doc)
+    assert quote(f"{number}.pdf") in pdf.headers["Content-Disposition"]
+    _post(secretary, "/register/folder", {"year": "2025-2026", "period": "Q3",
+                                          "location": "Сейф № 1"}, page="/register")
+    assert "нет периода Q3 в 2025-2026" in _flash(secretary, "/register")
     _post(secretary, "/register/folder", {"year": "2025-2026", "period": "Q1",
                                           "location": "Сейф № 1, полка 2"}, page="/register")
     assert "Общая папка сформирована: № 2 (2025-2026)" in _flash(secretary, "/register")
@@ -155,3 +161,10 @@ def test_login_never_redirects_off_site(web, path):
     answer = client.post(path, data={"login": "zam", "password": PASSWORD,
                                      "csrf_token": csrf(client)})
     assert answer.headers["Location"] == "/"
+
+
+def archive_document_number(archive, doc):
+    from archive_service.rendering.models import RenderedDocument
+
+    with archive.sessions() as s:
+        return s.get(RenderedDocument, doc).number
