@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 
 import pytest
@@ -17,6 +16,7 @@ from archive_service.signatures.service import return_document, signed_pdf
 from archive_service.snapshots.service import show_snapshot
 from tests.cli.test_cli import run
 from tests.signatures.test_chain import ACTOR, _setup, _sign
+from tests.support.processes import run_together
 
 READER = Actor("Инспектор Проверкин", "inspector")
 
@@ -132,13 +132,7 @@ def test_concurrent_appends_keep_one_unbroken_chain_on_postgres(tmp_path, pg_url
     from tests.conftest import make_archive
 
     archive = make_archive(tmp_path, pg_url)
-    env = {"ARCHIVE_HOME": str(tmp_path), "ARCHIVE_DATABASE_URL": pg_url,
-           "ARCHIVE_STORAGE_URL": f"file://{tmp_path / 'objects'}"}
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager:
-        barrier = manager.Barrier(4)
-        with ctx.Pool(4) as pool:
-            pool.starmap(_append_in_process, [(env, 25, barrier)] * 4)
+    run_together(_append_in_process, [(25,)] * 4, tmp_path=tmp_path, pg_url=pg_url)
     checked, problems = verify(archive)
     assert (checked, problems) == (100, [])
     seqs = sorted(e.seq for e in entries(archive, chain=7, limit=1000))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import subprocess
 
@@ -16,6 +15,7 @@ from archive_service.register import export
 from archive_service.register.models import RegisterEntry
 from archive_service.register.service import _next_number, register_document, register_list
 from tests.signatures.test_chain import ACTOR, _setup, _sign
+from tests.support.processes import run_together
 from tests.support.state import archive_state
 
 
@@ -119,13 +119,8 @@ def test_concurrent_registrations_neither_repeat_nor_skip_a_number(tmp_path, pg_
 
     archive = make_archive(tmp_path, pg_url)
     _setup(archive, tmp_path)
-    env = {"ARCHIVE_HOME": str(tmp_path), "ARCHIVE_DATABASE_URL": pg_url,
-           "ARCHIVE_STORAGE_URL": f"file://{tmp_path / 'objects'}"}
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager:
-        barrier = manager.Barrier(4)
-        with ctx.Pool(4) as pool:
-            results = pool.starmap(_number_in_process, [(env, 1, 20, barrier)] * 4)
+    results = run_together(_number_in_process, [(1, 20)] * 4, tmp_path=tmp_path,
+                           pg_url=pg_url)
     numbers = sorted(n for r in results for n in r)
     assert numbers == list(range(1, 65))  # 4 x 16 committed, the 16 failed gave theirs back
     assert [r.number for r in register_list(archive, year="2025-2026")] == numbers

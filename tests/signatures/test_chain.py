@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 
 import pytest
@@ -29,6 +28,7 @@ from archive_service.signatures.service import (
 )
 from archive_service.snapshots.service import create_snapshots
 from tests.support.journal import tiny, write_json
+from tests.support.processes import run_together
 from tests.support.state import archive_state
 
 ACTOR = Actor("test")
@@ -212,14 +212,8 @@ def test_two_teachers_at_once_lose_nothing_on_postgres(tmp_path, pg_url):
 
     archive = make_archive(tmp_path, pg_url)
     doc = _setup(archive, tmp_path)
-    env = {"ARCHIVE_HOME": str(tmp_path), "ARCHIVE_DATABASE_URL": pg_url,
-           "ARCHIVE_STORAGE_URL": f"file://{tmp_path / 'objects'}"}
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager:
-        barrier = manager.Barrier(2)
-        with ctx.Pool(2) as pool:
-            results = pool.starmap(_sign_in_process, [(env, doc, "smirnova", barrier),
-                                                      (env, doc, "belova", barrier)])
+    results = run_together(_sign_in_process, [(doc, "smirnova"), (doc, "belova")],
+                           tmp_path=tmp_path, pg_url=pg_url)
     assert sorted(f for r in results for f in r) == ["teacher_1", "teacher_2"]
     state = chain_state(archive, doc)
     assert state.next_step == "class_leader"
