@@ -122,15 +122,22 @@ class HolderKey:
                                           serialization.PrivateFormat.Raw,
                                           serialization.NoEncryption())
 
-    def lock(self, passphrase: str, *, n: int = SCRYPT_N) -> dict[str, Any]:
-        """The private key encrypted under a passphrase (scrypt + AES-256-GCM)."""
+    def lock(self, passphrase: str, *, n: int = SCRYPT_N, context: bytes = b"") -> dict[str, Any]:
+        """The private key encrypted under a passphrase (scrypt + AES-256-GCM).
+
+        ``context`` is authenticated with it (stored in clear): the backups bind the school's
+        manifest key here, so opening the director's key with the right code also proves
+        which manifest key is genuine.
+        """
         if len(passphrase) < 8:
             raise BackupCryptoError("Код директора слишком короткий: нужно не меньше 8 знаков.")
         salt, nonce = os.urandom(16), os.urandom(NONCE)
         kek = Scrypt(salt=salt, length=32, n=n, r=8, p=1).derive(passphrase.encode())
         return {"kdf": "scrypt", "n": n, "r": 8, "p": 1, "salt": _b64(salt),
                 "nonce": _b64(nonce), "public": _b64(self.public_bytes),
-                "key": _b64(AESGCM(kek).encrypt(nonce, self.private_bytes, b"holder-key"))}
+                "context": _b64(context),
+                "key": _b64(AESGCM(kek).encrypt(nonce, self.private_bytes,
+                                                b"holder-key" + context))}
 
     @classmethod
     def unlock(cls, locked: dict[str, Any], passphrase: str) -> HolderKey:
@@ -139,7 +146,7 @@ class HolderKey:
                      p=locked["p"]).derive(passphrase.encode())
         try:
             raw = AESGCM(kek).decrypt(_unb64(locked["nonce"]), _unb64(locked["key"]),
-                                      b"holder-key")
+                                      b"holder-key" + _unb64(locked.get("context", "")))
         except InvalidTag:
             raise BackupCryptoError("Неверный код директора: ключ резервных копий не "
                                     "открывается.") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -29,8 +30,25 @@ class Storage(ABC):
             self._write_new(key, data)
         return key
 
+    def write(self, key: str, data: bytes, *, retain_until: dt.datetime | None = None) -> None:
+        """Store bytes under a chosen key (backups), never replacing an existing object.
+
+        ``retain_until``: on S3 the object gets an Object Lock (COMPLIANCE) retention until
+        then, so the server itself refuses to delete or overwrite it earlier; a local disk
+        has no such lock (its files are written read-only).
+        """
+        from archive_service.errors import StorageReadOnlyError
+
+        if self.exists(key):
+            raise StorageReadOnlyError(f"Объект {key} уже есть в {self.url}: он не заменяется.")
+        self._write_new(key, data, retain_until=retain_until)
+
+    def extend_retention(self, key: str, until: dt.datetime) -> None:  # noqa: B027 (optional)
+        """Keep an object locked at least until then (S3 Object Lock; nothing on a disk)."""
+
     @abstractmethod
-    def _write_new(self, key: str, data: bytes) -> None:
+    def _write_new(self, key: str, data: bytes, *, retain_until: dt.datetime | None = None
+                   ) -> None:
         """Write a blob that is not yet stored."""
 
     @abstractmethod
@@ -50,5 +68,5 @@ class Storage(ABC):
         """Remove an object (used only to undo a failed unit of work, and by disposal)."""
 
     @abstractmethod
-    def keys(self) -> Iterator[str]:
-        """Every stored key."""
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored key (starting with ``prefix``)."""

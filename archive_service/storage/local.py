@@ -24,7 +24,7 @@ class LocalStorage(Storage):
             raise StorageError(f"Недопустимый ключ объекта: {key!r}")
         return self.root / key
 
-    def _write_new(self, key: str, data: bytes) -> None:
+    def _write_new(self, key: str, data: bytes, *, retain_until=None) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -61,9 +61,12 @@ class LocalStorage(Storage):
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def keys(self) -> Iterator[str]:
-        if not self.root.exists():
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
+        if not base.exists():
             return
-        for path in sorted(self.root.rglob("*")):
+        for path in sorted(base.rglob("*")):
             if path.is_file() and not path.name.startswith(".tmp-"):
-                yield path.relative_to(self.root).as_posix()
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key

@@ -38,9 +38,11 @@ class S3Storage(Storage):
     def _missing(self, key: str) -> StorageObjectMissingError:
         return StorageObjectMissingError(f"Объект {key} отсутствует в хранилище {self.url}.")
 
-    def _write_new(self, key: str, data: bytes) -> None:
+    def _write_new(self, key: str, data: bytes, *, retain_until=None) -> None:
+        lock = ({"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": retain_until}
+                if retain_until is not None else {})
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **lock)
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"Не удалось записать {key} в {self.url}: {exc}") from exc
 
@@ -72,9 +74,31 @@ class S3Storage(Storage):
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
-    def keys(self) -> Iterator[str]:
+    def extend_retention(self, key: str, until) -> None:
+        try:
+            self.client.put_object_retention(
+                Bucket=self.bucket, Key=self._key(key),
+                Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"Не удалось продлить блокировку {key} в {self.url}: {exc}"
+                               ) from exc
+
+    def ensure_bucket(self, *, object_lock: bool) -> None:
+        """Create the bucket when it does not exist (with Object Lock enabled if asked)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError:
+            pass
+        try:
+            self.client.create_bucket(Bucket=self.bucket, ObjectLockEnabledForBucket=object_lock)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"Не удалось создать корзину {self.bucket} в {self.url}: {exc}"
+                               ) from exc
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
         start = f"{self.prefix}/" if self.prefix else ""
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=start + prefix):
             for obj in page.get("Contents", []):
                 yield obj["Key"][len(start):]

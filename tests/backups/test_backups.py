@@ -1,0 +1,346 @@
+"""Backups end to end on real databases and storage: create, verify at three levels, restore,
+every refusal, key changes, the usage log."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from archive_service.actors import Actor
+from archive_service.backups import service as backups
+from archive_service.backups.service import BackupError, EscrowKey, Opener
+from archive_service.errors import ConflictError
+from tests.conftest import make_archive
+from tests.signatures.test_chain import _setup, _sign
+from tests.support.state import archive_state
+
+ACTOR = Actor("Попов Игорь Олегович", "administrator")
+CODE = "код-директора-2026"
+FAST = 2**12  # scrypt cost for tests (the default is 2**17)
+
+
+def _signed_archive(archive, tmp_path) -> int:
+    doc = _setup(archive, tmp_path)
+    for login in ("belova", "smirnova", "petrova", "zam", "register", "director", "secretary"):
+        _sign(archive, doc, login)
+    return doc
+
+
+def _keys(archive) -> EscrowKey:
+    sheet = backups.init_keys(archive, director_code=CODE, actor=ACTOR, school="Школа № 1",
+                              scrypt_n=FAST)
+    return EscrowKey.parse(sheet)
+
+
+@pytest.fixture
+def signed(archive, tmp_path):
+    """An archive with one fully signed journal and its backup keys."""
+    doc = _signed_archive(archive, tmp_path)
+    return archive, doc, _keys(archive)
+
+
+def _fresh(tmp_path: Path, name: str, database_url: str | None = None):
+    home = tmp_path / name
+    home.mkdir()
+    return make_archive(home, database_url or f"sqlite:///{home / 'restored.sqlite3'}")
+
+
+def _rows(archive) -> dict:
+    state = archive_state(archive)
+    # Rows written by the backup itself are not in it (it records itself after its dump).
+    for table in ("backup", "backup_event", "audit_entry", "audit_head"):
+        state.pop(table, None)
+    return state
+
+
+def test_round_trip_restores_every_row_and_object(signed, tmp_path, database_url):
+    archive, doc, escrow = signed
+    before = archive_state(archive)
+    summary = backups.create_backup(archive, target_url=str(tmp_path / "disk"), actor=ACTOR)
+    assert summary.files == len(before["objects"]) and summary.reused == 0
+    # Restore into an empty database of the same kind (SQLite or PostgreSQL).
+    if database_url.startswith("sqlite"):
+        into = _fresh(tmp_path, "restored")
+    else:
+        into = _fresh(tmp_path, "restored", _new_pg_database(database_url))
+    report = backups.restore_backup(archive, target_url=str(tmp_path / "disk"),
+                                    backup_id=summary.id, opener=Opener(director_code=CODE),
+                                    into=into, actor=ACTOR)
+    assert report.ok, report.problems
+    assert report.files == summary.files and report.audit_entries > 0
+    after = archive_state(into)
+    for table, rows in before.items():
+        if table in ("backup_event", "audit_entry", "audit_head", "backup"):
+            continue
+        assert after[table] == rows, table
+    # The audit trail as it was at the dump (the backup's own entries come after it).
+    assert after["audit_entry"] == before["audit_entry"]
+    from archive_service.signatures.service import verify_document
+
+    assert verify_document(into, doc).ok
+    into.dispose()
+    log = [(e.action, e.outcome) for e in backups.usage_log(archive)]
+    assert log == [("keys.init", "ok"), ("create", "ok"), ("restore", "ok")]
+
+
+def _new_pg_database(url: str) -> str:
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"archive_r_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(sa.make_url(url).set(database="postgres"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def test_cross_database_restore_sqlite_to_postgres(sqlite_archive, tmp_path, pg_url):
+    archive = sqlite_archive
+    _signed_archive(archive, tmp_path)
+    escrow = _keys(archive)
+    summary = backups.create_backup(archive, target_url=str(tmp_path / "disk"), actor=ACTOR)
+    into = _fresh(tmp_path, "pg", _new_pg_database(pg_url))
+    # A fresh machine: no live archive, the escrow sheet vouches for the manifest and opens it.
+    report = backups.restore_backup(None, target_url=str(tmp_path / "disk"),
+                                    backup_id=summary.id, opener=Opener(escrow=escrow),
+                                    into=into, actor=ACTOR)
+    assert report.ok, report.problems
+    assert backups.verify_backup(None, target_url=str(tmp_path / "disk"), backup_id=summary.id,
+                                 level=3, actor=ACTOR, opener=Opener(escrow=escrow)).ok
+    into.dispose()
+
+
+@pytest.fixture(scope="module")
+def signed_home(tmp_path_factory, sqlite_template):
+    """One signed SQLite archive with backup keys, built once and copied for each test."""
+    home = tmp_path_factory.mktemp("signed")
+    shutil.copy(sqlite_template, home / "archive.sqlite3")
+    archive = make_archive(home, f"sqlite:///{home / 'archive.sqlite3'}")
+    _signed_archive(archive, home)
+    sheet = backups.init_keys(archive, director_code=CODE, actor=ACTOR, school="Школа № 1",
+                              scrypt_n=FAST)
+    with archive.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    archive.dispose()
+    return home, EscrowKey.parse(sheet)
+
+
+@pytest.fixture
+def backed_up(signed_home, tmp_path):
+    """A copy of the signed archive with one backup on a local disk."""
+    source, escrow = signed_home
+    home = tmp_path / "home"
+    shutil.copytree(source, home)
+    archive = make_archive(home, f"sqlite:///{home / 'archive.sqlite3'}")
+    disk = tmp_path / "disk"
+    summary = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    yield archive, escrow, disk, summary.id
+    archive.dispose()
+
+
+def _verify(archive, disk, backup_id, level, opener=None):
+    return backups.verify_backup(archive, target_url=str(disk), backup_id=backup_id,
+                                 level=level, actor=ACTOR, opener=opener)
+
+
+def _writable(path: Path) -> Path:
+    path.chmod(0o644)
+    return path
+
+
+def _data_objects(disk: Path) -> list[Path]:
+    return sorted(p for p in (disk / "data").rglob("*") if p.is_file())
+
+
+def test_all_levels_pass_on_an_intact_backup_and_the_log_shows_them(backed_up):
+    archive, escrow, disk, bid = backed_up
+    assert _verify(archive, disk, bid, 1).ok
+    assert _verify(archive, disk, bid, 2).ok
+    report = _verify(archive, disk, bid, 3, Opener(director_code=CODE))
+    assert report.ok, report.problems
+    assert report.details["documents"] == 1 and report.details["signatures_ok"] == 1
+    share = backups.verify_backup(archive, target_url=str(disk), backup_id=bid, level=2,
+                                  actor=ACTOR, share=0.3, seed=1)
+    objects = len(json.loads((disk / f"backups/{bid}/manifest.json").read_text())
+                  ["manifest"]["objects"])
+    assert share.ok and share.objects_checked == max(1, round(objects * 0.3)) < objects
+    levels = [json.loads(e.details)["level"] for e in backups.usage_log(archive)
+              if e.action == "verify"]
+    assert [e.action for e in backups.usage_log(archive)][:2] == ["keys.init", "create"]
+    assert levels == [1, 2, 3, 2]
+
+
+def test_a_flipped_byte_passes_level_1_and_is_refused_at_levels_2_and_3(backed_up):
+    archive, escrow, disk, bid = backed_up
+    victim = _writable(_data_objects(disk)[0])
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    victim.write_bytes(bytes(data))
+    assert _verify(archive, disk, bid, 1).ok  # sizes only: a flipped byte keeps the size
+    level2 = _verify(archive, disk, bid, 2)
+    assert not level2.ok and victim.name in level2.problems[0]
+    assert "изменён" in level2.problems[0]
+    level3 = _verify(archive, disk, bid, 3, Opener(director_code=CODE))
+    assert not level3.ok and victim.name in level3.problems[0]
+    assert [e.outcome for e in backups.usage_log(archive) if e.action == "verify"] == \
+        ["ok", "failed", "failed"]
+
+
+def test_swapped_objects_are_refused_at_level_2(backed_up):
+    archive, escrow, disk, bid = backed_up
+    a, b = (_writable(p) for p in _data_objects(disk)[:2])
+    da, db = a.read_bytes(), b.read_bytes()
+    a.write_bytes(db)
+    b.write_bytes(da)
+    report = _verify(archive, disk, bid, 2)
+    assert not report.ok and len(report.problems) == 2
+
+
+def test_a_deleted_or_truncated_object_is_refused_at_level_1(backed_up):
+    archive, escrow, disk, bid = backed_up
+    first, second = _data_objects(disk)[:2]
+    first.unlink()
+    _writable(second).write_bytes(second.read_bytes()[:-10])
+    report = _verify(archive, disk, bid, 1)
+    assert not report.ok
+    assert any("нет объекта" in p and first.name in p for p in report.problems)
+    assert any("размер" in p and second.name in p for p in report.problems)
+
+
+def test_a_forged_manifest_is_refused(backed_up, tmp_path):
+    archive, escrow, disk, bid = backed_up
+    path = _writable(disk / f"backups/{bid}/manifest.json")
+    signed = json.loads(path.read_text())
+    signed["manifest"]["retain_until"] = "2099-01-01T00:00:00+00:00"
+    path.write_text(json.dumps(signed))
+    report = _verify(archive, disk, bid, 1)
+    assert not report.ok and "изменена после подписи" in report.problems[0]
+    # A manifest re-signed with another school's key is not trusted here either.
+    from archive_service.backups import crypto
+    from archive_service.backups.service import _b64
+
+    other = crypto.new_signing_key()
+    signed["manifest"]["keys"]["signing_public"] = _b64(
+        other.public_key().public_bytes_raw())
+    path.write_bytes(crypto.canonical(crypto.sign_manifest(signed["manifest"], other)))
+    report = _verify(archive, disk, bid, 2)
+    assert not report.ok and "не ключом этого архива" in report.problems[0]
+
+
+def test_wrong_code_is_refused_and_restores_nothing(backed_up, tmp_path):
+    archive, escrow, disk, bid = backed_up
+    into = _fresh(tmp_path, "restored")
+    with pytest.raises(BackupError, match="Неверный код директора"):
+        backups.restore_backup(archive, target_url=str(disk), backup_id=bid,
+                               opener=Opener(director_code="не тот код"), into=into,
+                               actor=ACTOR)
+    assert list(into.storage.keys()) == []
+    report = _verify(archive, disk, bid, 3, Opener(director_code="не тот код"))
+    assert not report.ok and "Неверный код директора" in report.problems[0]
+    into.dispose()
+
+
+def test_a_bad_chunk_met_during_restore_leaves_the_target_empty(backed_up, tmp_path):
+    archive, escrow, disk, bid = backed_up
+    victim = _writable(_data_objects(disk)[-1])
+    data = bytearray(victim.read_bytes())
+    data[-1] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    into = _fresh(tmp_path, "restored")
+    with pytest.raises(BackupError, match="изменён"):
+        backups.restore_backup(archive, target_url=str(disk), backup_id=bid,
+                               opener=Opener(escrow=escrow), into=into, actor=ACTOR)
+    assert list(into.storage.keys()) == []
+    from archive_service.backups.dump import is_empty
+
+    assert is_empty(into.engine)
+    into.dispose()
+
+
+def test_restore_never_merges_into_a_live_archive(backed_up, tmp_path):
+    archive, escrow, disk, bid = backed_up
+    before = archive_state(archive)
+    with pytest.raises(ConflictError, match="уже есть данные"):
+        backups.restore_backup(archive, target_url=str(disk), backup_id=bid,
+                               opener=Opener(director_code=CODE), into=archive, actor=ACTOR)
+    after = archive_state(archive)
+    assert {k: v for k, v in after.items() if k not in ("backup_event", "audit_entry",
+                                                         "audit_head")} == \
+        {k: v for k, v in before.items() if k not in ("backup_event", "audit_entry",
+                                                      "audit_head")}
+
+
+def test_an_unchanged_second_run_writes_only_the_database(backed_up, tmp_path):
+    archive, escrow, disk, bid = backed_up
+    second = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    assert second.reused == second.files > 0
+    first = next(b for b in backups.list_backups(archive) if b.id == bid)
+    assert second.bytes_written < first.bytes_written / 2
+    assert _verify(archive, disk, second.id, 3, Opener(escrow=escrow)).ok
+    assert backups.backups_on_target(str(disk)) == sorted([bid, second.id])
+
+
+def test_a_code_change_interrupted_halfway_leaves_the_old_code_working(backed_up):
+    archive, escrow, disk, bid = backed_up
+
+    def power_cut():
+        raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        backups.rotate_keys(archive, director_code=CODE, new_director_code="новый-код-2027",
+                            actor=ACTOR, scrypt_n=FAST, _before_switch=power_cut)
+    assert _verify(archive, disk, bid, 3, Opener(director_code=CODE)).ok
+    assert not _verify(archive, disk, bid, 3, Opener(director_code="новый-код-2027")).ok
+    # The change done properly: the new code opens old and new backups, the old one no more
+    # through the keyring (the old backup's own header still holds the old lock).
+    with pytest.raises(BackupError, match="Неверный код"):
+        backups.rotate_keys(archive, director_code="не тот", new_director_code="x" * 10,
+                            actor=ACTOR, scrypt_n=FAST)
+    backups.rotate_keys(archive, director_code=CODE, new_director_code="новый-код-2027",
+                        actor=ACTOR, scrypt_n=FAST)
+    second = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    assert _verify(archive, disk, bid, 3, Opener(director_code="новый-код-2027")).ok
+    assert _verify(archive, disk, second.id, 3, Opener(director_code="новый-код-2027")).ok
+    assert not _verify(archive, disk, second.id, 3, Opener(director_code=CODE)).ok
+
+
+def test_a_new_escrow_key_opens_new_backups_and_the_old_sheet_the_old_ones(backed_up):
+    archive, escrow, disk, bid = backed_up
+    sheet = backups.rotate_keys(archive, director_code=CODE, new_escrow=True, actor=ACTOR,
+                                scrypt_n=FAST)
+    new_escrow = EscrowKey.parse(sheet)
+    second = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    assert _verify(archive, disk, second.id, 3, Opener(escrow=new_escrow)).ok
+    assert _verify(archive, disk, bid, 3, Opener(escrow=escrow)).ok
+    refused = _verify(archive, disk, second.id, 3, Opener(escrow=escrow))
+    assert not refused.ok and "не подходит" in refused.problems[0]
+
+
+def test_keys_are_made_once_and_a_bad_escrow_sheet_is_named(backed_up):
+    with pytest.raises(ConflictError, match="уже созданы"):
+        _keys(backed_up[0])
+    with pytest.raises(BackupError, match="не лист ключа восстановления"):
+        EscrowKey.parse("просто текст", source="ключ.txt")
+    with pytest.raises(BackupError, match="переписан полностью"):
+        EscrowKey.parse("Ключ: ABCD\nКлюч подписи описи: AAAA", source="ключ.txt")
+
+
+def test_the_usage_log_records_a_handover_to_a_medium(backed_up):
+    archive, escrow, disk, bid = backed_up
+    backups.record_copy(archive, backup_id=bid, medium="Внешний диск № 2 (сейф)",
+                        handed_by="Попов И. О.", received_by="Иванова Н. Л.", actor=ACTOR)
+    with pytest.raises(ConflictError, match="кто принял"):
+        backups.record_copy(archive, backup_id=bid, medium="Диск", handed_by="Попов",
+                            received_by=" ", actor=ACTOR)
+    copy = [e for e in backups.usage_log(archive, backup_id=bid) if e.action == "copy"]
+    assert [(e.medium, e.handed_by, e.received_by) for e in copy] == [
+        ("Внешний диск № 2 (сейф)", "Попов И. О.", "Иванова Н. Л.")]
+    from archive_service.audit.service import entries
+
+    assert any(e.action == "backup.copy" for e in entries(archive, chain=0))
