@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from archive_service.checks.service import KINDS
-from archive_service.demo.service import run_demo, write_demo_data
+from archive_service.demo.service import DEMO_DIRECTOR_CODE, run_demo, write_demo_data
 from archive_service.demo.signers import DEMO_PASSPHRASE, DEMO_PASSWORD, DEMO_TSA_PASSPHRASE
 from cli.context import actor, echo_json, open_archive
 from cli.errors import handle_errors
@@ -58,7 +58,11 @@ def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, as_json: boo
                                          "registered": signed.registered,
                                          "documents": len(signed.documents),
                                          "signatures": signed.signatures},
-                   "documents": [d.as_dict() for r in summary.rendered for d in r.documents]})
+                   "documents": [d.as_dict() for r in summary.rendered for d in r.documents],
+                   "backup": summary.backup and {"id": summary.backup.id,
+                                                 "files": summary.backup.files,
+                                                 "bytes": summary.backup.bytes_total,
+                                                 "verified": summary.backup_verified}})
     else:
         click.echo("")
         click.echo(f"Демо-школа: {out}")
@@ -91,6 +95,16 @@ def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, as_json: boo
             click.echo(f"Веб-интерфейс: archive serve, затем http://127.0.0.1:8000/ — вход "
                        f"admin, inspector или логин любого демо-пользователя (archive audit "
                        f"list), пароль «{DEMO_PASSWORD}»")
+        if summary.backup:
+            b = summary.backup
+            click.echo(f"Резервная копия {b.id}: файлов {b.files}, "
+                       f"{b.bytes_total / 2**20:.1f} МиБ, записано {b.bytes_written / 2**20:.1f}"
+                       f" МиБ в {b.target}; проверка уровня 2: "
+                       + ("нарушений нет" if summary.backup_verified else "НАРУШЕНИЯ")
+                       + f" (код директора «{DEMO_DIRECTOR_CODE}», лист ключа восстановления "
+                       "backup-escrow-key.txt; archive backup verify КОПИЯ --level 3 "
+                       "--escrow-key var/backup-escrow-key.txt)")
         click.echo("Время, с: " + ", ".join(f"{k} {v}" for k, v in summary.timings.items()))
-    if summary.changed_by_xlsx or summary.verified != len(summary.snapshots):
+    if summary.changed_by_xlsx or summary.verified != len(summary.snapshots) or (
+            summary.backup and not summary.backup_verified):
         sys.exit(1)

@@ -6,6 +6,7 @@ import click
 
 from cli import (
     audit,
+    backup,
     check,
     demo,
     imports,
@@ -43,6 +44,7 @@ main.add_command(signatures.chain)
 main.add_command(signatures.return_)
 main.add_command(signatures.verify)
 main.add_command(audit.audit)
+main.add_command(backup.backup)
 main.add_command(register.register)
 main.add_command(web.account)
 main.add_command(web.serve)

@@ -20,17 +20,10 @@ from archive_service.signatures.service import (
     sign_documents,
     verify_document,
 )
-from cli.context import actor, echo_json, open_archive
+from cli.context import actor, echo_json, open_archive, secret_from_file
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
 from signing.pki import pem
 from signing.verify import ChainResult, verify_pdf
-
-
-def _secret(path: Path, what: str) -> str:
-    try:
-        return path.read_text("utf-8").splitlines()[0].strip()
-    except (OSError, IndexError):
-        raise ConfigError(f"Не удалось прочитать {what} из файла {path}.") from None
 
 
 def _tsa_passphrase() -> str:
@@ -56,8 +49,8 @@ def pki() -> None:
 def pki_init(school_code, ca_passphrase_file, seal_passphrase_file, root_out) -> None:
     """Create the school PKI."""
     root = init_pki(open_archive(), school_code=school_code,
-                    ca_passphrase=_secret(ca_passphrase_file, "пароль корневого ключа"),
-                    seal_passphrase=_secret(seal_passphrase_file, "пароль ключа печати"),
+                    ca_passphrase=secret_from_file(ca_passphrase_file, "пароль корневого ключа"),
+                    seal_passphrase=secret_from_file(seal_passphrase_file, "пароль ключа печати"),
                     tsa_passphrase=_tsa_passphrase(), actor=actor())
     if root_out:
         root_out.write_bytes(pem(root))
@@ -86,8 +79,8 @@ def user_add(login, name, position, roles, passphrase_file, ca_passphrase_file,
     parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else "") for r in roles]
     cert = add_user(open_archive(), school_code=school_code, login=login, full_name=name,
                     position=position, roles=parsed,
-                    passphrase=_secret(passphrase_file, "пароль ключа"),
-                    ca_passphrase=_secret(ca_passphrase_file, "пароль корневого ключа"),
+                    passphrase=secret_from_file(passphrase_file, "пароль ключа"),
+                    ca_passphrase=secret_from_file(ca_passphrase_file, "пароль корневого ключа"),
                     actor=actor())
     click.echo(f"{name}: сертификат {format(cert.serial_number, 'X')} до "
                f"{cert.not_valid_after_utc:%d.%m.%Y}")
@@ -109,7 +102,7 @@ def sign(document_ids: tuple[int, ...], all_waiting: bool, login: str,
         raise click.UsageError("Укажите номера документов или --all (но не то и другое).")
     outcomes = sign_documents(
         open_archive(), document_ids=list(document_ids) or None, login=login,
-        passphrase=_secret(passphrase_file, "пароль ключа"),
+        passphrase=secret_from_file(passphrase_file, "пароль ключа"),
         tsa_passphrase=_tsa_passphrase(), actor=actor(),
         progress=lambda o: click.echo(f"{o.number}: подписано полей {len(o.fields)} "
                                       f"({', '.join(o.fields)})"))

@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 
 from archive_service.accounts.service import create_account, grant_inspection
-from cli.context import actor, open_archive
+from cli.context import actor, open_archive, secret_from_file
 from cli.errors import handle_errors
-from cli.signatures import _secret
 
 
 @click.group(help="Учётные записи для входа в веб-интерфейс.")
@@ -31,7 +30,7 @@ def account_add(login, name, roles, password_file, school_code) -> None:
     """Create an account."""
     parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else "") for r in roles]
     create_account(open_archive(), school_code=school_code, login=login, full_name=name,
-                   password=_secret(password_file, "пароль"), roles=parsed, actor=actor())
+                   password=secret_from_file(password_file, "пароль"), roles=parsed, actor=actor())
     click.echo(f"Учётная запись «{login}» создана.")
 
 

@@ -3,8 +3,11 @@
 Generates the demo school, imports it (JSON, then the spreadsheets of the same school, which
 must change nothing), runs the completeness check, snapshots a period for every class and
 renders each snapshot's journal copy and summary sheet as PDF/A, then signs every document
-through the whole chain with the demo users' keys (``demo/signers.py``). Later issues extend
-it with registering, backups and retention.
+through the whole chain with the demo users' keys (``demo/signers.py``), registers the
+copies, and makes an encrypted backup of the whole archive to ``ARCHIVE_HOME/backups``
+(backup keys made on the first run under the demo director's code ``DEMO_DIRECTOR_CODE``,
+the escrow sheet written to ``ARCHIVE_HOME/backup-escrow-key.txt``) and verifies it at
+level 2.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive_service.actors import Actor
+from archive_service.backups.service import BackupSummary
 from archive_service.checks.service import check_class, summarise
 from archive_service.db import Archive, upgrade
 from archive_service.demo.generator import YEAR, generate_school
@@ -47,6 +51,8 @@ class DemoSummary:
     verified: int = 0
     rendered: list[RenderOutcome] = field(default_factory=list)
     signing: DemoSigning | None = None
+    backup: BackupSummary | None = None
+    backup_verified: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -58,7 +64,7 @@ def write_demo_data(out: Path, seed: int, *, xlsx: bool = True) -> tuple[list[Pa
 
 def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor: Actor,
              with_xlsx: bool = True, sign: bool = True,
-             tsa_passphrase: str = DEMO_TSA_PASSPHRASE,
+             tsa_passphrase: str = DEMO_TSA_PASSPHRASE, backup: bool = True,
              progress: Callable[[str], None] = lambda _msg: None) -> DemoSummary:
     """Run the main job end to end and return what it did."""
     summary = DemoSummary(out)
@@ -114,4 +120,28 @@ def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor:
         summary.signing = sign_demo_school(archive, tsa_passphrase=tsa_passphrase, actor=actor,
                                            progress=progress)
         lap("sign")
+    if backup:
+        progress("Делаю зашифрованную резервную копию архива…")
+        summary.backup, summary.backup_verified = _demo_backup(archive, actor)
+        lap("backup")
     return summary
+
+
+DEMO_DIRECTOR_CODE = "демо-код-директора"
+
+
+def _demo_backup(archive: Archive, actor: Actor) -> tuple[BackupSummary, bool]:
+    from archive_service.backups import service as backups
+    from archive_service.errors import NotFoundError
+
+    home = archive.settings.home
+    try:
+        backups.active_keyring(archive)
+    except NotFoundError:
+        sheet = backups.init_keys(archive, director_code=DEMO_DIRECTOR_CODE, actor=actor,
+                                  school="Демонстрационная школа")
+        (home / "backup-escrow-key.txt").write_text(sheet, "utf-8")
+    made = backups.create_backup(archive, target_url=str(home / "backups"), actor=actor)
+    report = backups.verify_backup(archive, target_url=made.target, backup_id=made.id, level=2,
+                                   actor=actor)
+    return made, report.ok

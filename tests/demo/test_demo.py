@@ -97,4 +97,7 @@ def test_demo_runs_end_to_end(tmp_path, sqlite_template):
     for d in docs:
         assert chain_state(archive, d.id).next_step is None
     assert verify_document(archive, docs[0].id).ok
+    # The whole archive went into an encrypted backup that verified.
+    assert summary.backup.files == len(list(archive.storage.keys())) and summary.backup_verified
+    assert "Ключ:" in (tmp_path / "backup-escrow-key.txt").read_text("utf-8")
     archive.dispose()
