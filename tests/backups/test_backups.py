@@ -3,6 +3,7 @@ every refusal, key changes, the usage log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -344,3 +345,51 @@ def test_the_usage_log_records_a_handover_to_a_medium(backed_up):
     from archive_service.audit.service import entries
 
     assert any(e.action == "backup.copy" for e in entries(archive, chain=0))
+
+
+@pytest.mark.s3
+def test_s3_target_locks_every_object_and_restores_into_s3(backed_up, seaweed, tmp_path):
+    import uuid
+
+    from botocore.exceptions import ClientError
+
+    archive, escrow, disk, bid = backed_up
+    bucket = f"backups-{uuid.uuid4().hex[:10]}"
+    url = f"s3://{bucket}/school-1?endpoint={seaweed.endpoint}"
+    made = backups.create_backup(archive, target_url=url, actor=ACTOR, retain_days=30)
+    assert _verify(archive, url, made.id, 2).ok
+    target = backups.open_target(url)
+    client = target.client
+    names = list(target.keys())
+    assert any(n.startswith("data/") for n in names) and f"backups/{made.id}/manifest.json" \
+        in names
+    row = next(b for b in backups.list_backups(archive) if b.id == made.id)
+    retain_until = row.retain_until.replace(tzinfo=row.retain_until.tzinfo or dt.UTC)
+    for name in names:
+        head = client.head_object(Bucket=bucket, Key=f"school-1/{name}")
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        assert head["ObjectLockRetainUntilDate"] >= retain_until
+    # Nobody can delete a locked version before its date, nor shorten the lock.
+    key = f"school-1/backups/{made.id}/manifest.json"
+    version = client.head_object(Bucket=bucket, Key=key)["VersionId"]
+    with pytest.raises(ClientError):
+        client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+    with pytest.raises(ClientError):
+        client.put_object_retention(Bucket=bucket, Key=key, VersionId=version, Retention={
+            "Mode": "COMPLIANCE", "RetainUntilDate": dt.datetime.now(dt.UTC)
+            + dt.timedelta(days=1)})
+    assert client.head_object(Bucket=bucket, Key=key)["VersionId"] == version
+    # A second backup reuses the locked objects; restore into S3 object storage.
+    second = backups.create_backup(archive, target_url=url, actor=ACTOR, retain_days=30)
+    assert second.reused == second.files
+    into_url = f"s3://restored-{uuid.uuid4().hex[:8]}/objects?endpoint={seaweed.endpoint}"
+    backups.open_target(into_url).ensure_bucket(object_lock=False)
+    home = tmp_path / "s3-restore"
+    home.mkdir()
+    into = make_archive(home, f"sqlite:///{home / 'r.sqlite3'}", into_url)
+    report = backups.restore_backup(archive, target_url=url, backup_id=second.id,
+                                    opener=Opener(director_code=CODE), into=into, actor=ACTOR)
+    assert report.ok, report.problems
+    assert sorted(into.storage.keys()) == sorted(archive.storage.keys())
+    into.dispose()
+
