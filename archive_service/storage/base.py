@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def sha256_hex(data: bytes) -> str:
@@ -42,6 +43,12 @@ class Storage(ABC):
         if self.exists(key):
             raise StorageReadOnlyError(f"Объект {key} уже есть в {self.url}: он не заменяется.")
         self._write_new(key, data, retain_until=retain_until)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes in a row (a restore): a backend may make them durable once at the end
+        instead of one by one. Nothing written inside is durable before the block ends."""
+        yield
 
     def extend_retention(self, key: str, until: dt.datetime) -> None:  # noqa: B027 (optional)
         """Keep an object locked at least until then (S3 Object Lock; nothing on a disk)."""

@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from archive_service.errors import StorageError, StorageObjectMissingError
@@ -18,6 +19,17 @@ class LocalStorage(Storage):
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.url = f"file://{self.root}"
+        self._sync_each = True
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Write without an fsync per file, then flush everything once (os.sync)."""
+        self._sync_each = False
+        try:
+            yield
+        finally:
+            self._sync_each = True
+            os.sync()
 
     def _path(self, key: str) -> Path:
         if ".." in key.split("/") or key.startswith("/"):
@@ -32,7 +44,8 @@ class LocalStorage(Storage):
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if self._sync_each:
+                    os.fsync(fh.fileno())
             os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             os.replace(tmp, path)
         except BaseException:

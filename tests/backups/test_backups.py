@@ -393,3 +393,19 @@ def test_s3_target_locks_every_object_and_restores_into_s3(backed_up, seaweed, t
     assert sorted(into.storage.keys()) == sorted(archive.storage.keys())
     into.dispose()
 
+
+
+def test_cross_database_restore_postgres_to_sqlite(tmp_path, pg_url):
+    archive = make_archive(tmp_path, pg_url)
+    _signed_archive(archive, tmp_path)
+    escrow = _keys(archive)
+    summary = backups.create_backup(archive, target_url=str(tmp_path / "disk"), actor=ACTOR)
+    into = _fresh(tmp_path, "sqlite")
+    report = backups.restore_backup(None, target_url=str(tmp_path / "disk"),
+                                    backup_id=summary.id, opener=Opener(escrow=escrow),
+                                    into=into, actor=ACTOR, verify_signatures=True)
+    assert report.ok, report.problems
+    assert report.documents == report.signatures_ok == 1
+    assert report.tables["audit_entry"] > 0
+    into.dispose()
+    archive.dispose()
