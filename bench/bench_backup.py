@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="first backups and restores repeated into fresh places; medians")
     args = parser.parse_args()
     restic = shutil.which("restic")
     if restic is None:
@@ -110,13 +113,25 @@ def main() -> None:
             subprocess.run([restic, "-q", *a], env=env, check=True,
                            stdout=subprocess.DEVNULL)
 
-        run_restic("init")
         ids: list[str] = []
         sources = [str(home / "objects"), str(home / "archive.sqlite3")]
-        first = timed(lambda: ids.append(backups.create_backup(
-            archive, target_url=str(ours_disk), actor=ACTOR).id))
-        r_first = timed(lambda: run_restic("backup", *sources))
-        rows.append(("backup, first run", first, r_first, data))
+        firsts, r_firsts = [], []
+        for i in range(args.rounds):  # alternating, each into a fresh place; round 0 is kept
+            disk = ours_disk if i == 0 else work / f"ours-{i}"
+            firsts.append(timed(lambda disk=disk: ids.append(backups.create_backup(
+                archive, target_url=str(disk), actor=ACTOR).id)))
+            repo = restic_repo if i == 0 else work / f"restic-{i}"
+            subprocess.run([restic, "-q", "init"], env={**env, "RESTIC_REPOSITORY": str(repo)},
+                           check=True, stdout=subprocess.DEVNULL)
+            r_firsts.append(timed(lambda repo=repo: subprocess.run(
+                [restic, "-q", "backup", *sources], env={**env, "RESTIC_REPOSITORY": str(repo)},
+                check=True, stdout=subprocess.DEVNULL)))
+            if i:
+                shutil.rmtree(disk)
+                shutil.rmtree(repo)
+        rows.append(("backup, first run", statistics.median(firsts),
+                     statistics.median(r_firsts), data))
+        ids = ids[:1]
         second = timed(lambda: ids.append(backups.create_backup(
             archive, target_url=str(ours_disk), actor=ACTOR).id))
         r_second = timed(lambda: run_restic("backup", *sources))
@@ -129,21 +144,28 @@ def main() -> None:
             archive, target_url=str(ours_disk), backup_id=ids[0], level=3, actor=ACTOR,
             opener=Opener(director_code=CODE), workdir=work)))
         rows.append(("verify: level 3 (decrypt + trial restore)", v3, float("nan"), data))
-        into_home = work / "restored"
-        into_home.mkdir()
-        into = Archive(Settings(home=into_home,
-                                database_url=f"sqlite:///{into_home / 'archive.sqlite3'}",
-                                storage_url=f"file://{into_home / 'objects'}"))
-        restore = timed(lambda: _ok(backups.restore_backup(
-            archive, target_url=str(ours_disk), backup_id=ids[0],
-            opener=Opener(director_code=CODE), into=into, actor=ACTOR)))
-        into.dispose()
-        # Ours ends with the restored files on disk (one sync at the end); restic's restore
-        # does not sync, so its time includes the same final sync to compare like with like.
-        r_restore = timed(lambda: (run_restic("restore", "latest", "--target",
-                                              str(work / "restic-restored")), os.sync()))
-        rows.append(("restore", restore, r_restore, data))
-        print(f"\nstored: ours {du(ours_disk) / 2**20:.0f} MiB, restic "
+        restores, r_restores = [], []
+        for i in range(args.rounds):
+            into_home = work / f"restored-{i}"
+            into_home.mkdir()
+            into = Archive(Settings(home=into_home,
+                                    database_url=f"sqlite:///{into_home / 'archive.sqlite3'}",
+                                    storage_url=f"file://{into_home / 'objects'}"))
+            restores.append(timed(lambda into=into: _ok(backups.restore_backup(
+                archive, target_url=str(ours_disk), backup_id=ids[0],
+                opener=Opener(director_code=CODE), into=into, actor=ACTOR))))
+            into.dispose()
+            shutil.rmtree(into_home)
+            # Ours ends with the restored files on disk (one sync at the end); restic's
+            # restore does not sync, so its time includes the same final sync.
+            r_restores.append(timed(lambda i=i: (run_restic(
+                "restore", "latest", "--target", str(work / f"restic-restored-{i}")),
+                os.sync())))
+            shutil.rmtree(work / f"restic-restored-{i}")
+        rows.append(("restore", statistics.median(restores), statistics.median(r_restores),
+                     data))
+        print(f"\nfirst runs and restores: median of {args.rounds}, alternating ours and restic")
+        print(f"stored: ours {du(ours_disk) / 2**20:.0f} MiB, restic "
               f"{du(restic_repo) / 2**20:.0f} MiB (2 backups each)")
         print(f"{'operation':44} {'ours s':>8} {'MB/s':>7} {'restic s':>9} {'MB/s':>7} "
               f"{'ratio':>6}")

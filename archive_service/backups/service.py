@@ -466,8 +466,9 @@ def create_backup(archive: Archive, *, target_url: str, actor: Actor,
     target.write(f"{prefix}started", dump._line({"backup": backup_id, "by": actor.name,
                                                   "at": started.isoformat()}),
                  retain_until=lock_until if locking else None)
-    # Objects are made durable together before the index and the manifest are written.
-    with tempfile.TemporaryDirectory() as tmp, target.batch():
+    # Each object is made durable by the worker that wrote it (a disk's fsync overlaps the
+    # other workers' encryption), all of them before the index and the manifest.
+    with tempfile.TemporaryDirectory() as tmp:
         # 1. The database. SQLite: a consistent page copy (SQLite's online backup), cut into
         # 4 MiB pieces that are deduplicated like files, so an unchanged database costs
         # nothing to store again. PostgreSQL: the portable logical dump, sealed with this
