@@ -12,6 +12,9 @@ credentials come from the usual ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``)
 school's own TSA (its root must then be trusted by whoever verifies).
 ``ARCHIVE_VERIFY_MAX_AGE_HOURS`` (default 24): the document page shows a verification of
 the document's current bytes up to this old instead of verifying again (0: every view).
+``ARCHIVE_RETENTION_JOURNAL_YEARS`` (default 5) and ``ARCHIVE_RETENTION_SUMMARY_YEARS``
+(default 75): the school's terms for full journal copies and summary sheets (seed 004, 4.2;
+other schools' regulations give e.g. 25 years for the summary sheets).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class Settings:
     secret_key: str | None = None
     secure_cookies: bool = True
     verify_max_age_hours: float = 24.0
+    retention_journal_years: int = 5
+    retention_summary_years: int = 75
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -46,7 +51,9 @@ class Settings:
                    tsa_passphrase=env.get("ARCHIVE_TSA_PASSPHRASE") or None,
                    secret_key=env.get("ARCHIVE_SECRET_KEY") or None,
                    secure_cookies=env.get("ARCHIVE_INSECURE_COOKIES") != "1",
-                   verify_max_age_hours=_hours(env, "ARCHIVE_VERIFY_MAX_AGE_HOURS", 24.0))
+                   verify_max_age_hours=_hours(env, "ARCHIVE_VERIFY_MAX_AGE_HOURS", 24.0),
+                   retention_journal_years=_years(env, "ARCHIVE_RETENTION_JOURNAL_YEARS", 5),
+                   retention_summary_years=_years(env, "ARCHIVE_RETENTION_SUMMARY_YEARS", 75))
 
     def ensure_home(self) -> None:
         """Create ARCHIVE_HOME when the embedded SQLite database lives there."""
@@ -67,3 +74,14 @@ def _hours(env: dict[str, str], name: str, default: float) -> float:
 
         raise ConfigError(f"{name} должно быть числом часов не меньше 0, а не «{raw}».")
     return value
+
+
+def _years(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        from archive_service.errors import ConfigError
+
+        raise ConfigError(f"{name}={raw!r}: ожидается целое число лет (например 5).")
+    return int(raw)

@@ -12,6 +12,7 @@ from cli import (
     imports,
     register,
     render,
+    retention,
     russian,
     setup,
     signatures,
@@ -45,6 +46,7 @@ main.add_command(signatures.return_)
 main.add_command(signatures.verify)
 main.add_command(audit.audit)
 main.add_command(backup.backup)
+main.add_command(retention.retention)
 main.add_command(register.register)
 main.add_command(web.account)
 main.add_command(web.serve)

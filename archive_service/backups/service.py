@@ -293,6 +293,32 @@ def open_target(url: str, *, create: bool = False) -> Storage:
     return target
 
 
+def seal_disposal(session, record: dict[str, Any]) -> bytes:  # noqa: ANN001 - a Session
+    """A disposal record signed with the backup manifest key (``record_disposal``)."""
+    row = session.scalars(select(BackupKeyring).filter_by(active=True)).first()
+    if row is None:
+        raise NotFoundError("Ключи резервных копий не созданы («archive backup keys init»).")
+    keys = _keyring(row)
+    public = keys.signing.public_key().public_bytes_raw()
+    return json.dumps(crypto.sign_manifest({**record, "keys": {"signing_public": _b64(public)}},
+                                           keys.signing), ensure_ascii=False).encode()
+
+
+def disposals_on(target: Storage, trusted: set[bytes]) -> list[dict[str, Any]]:
+    """The executed acts recorded on a target, each checked against our signing keys.
+
+    A record that does not verify is refused loudly: ignoring it would bring destroyed
+    documents back."""
+    out = []
+    for name in sorted(target.keys("disposals/")):
+        out.append(_check_manifest(json.loads(target.get(name)), trusted, name))
+    return out
+
+
+def _destroyed_keys(disposals: list[dict[str, Any]]) -> set[str]:
+    return {k for d in disposals for t in d["tombstones"] for k in t["object_keys"]}
+
+
 def _object_name(dedup_secret: bytes, sha256: str) -> str:
     oid = hmac.new(dedup_secret, b"object-id:" + sha256.encode(), hashlib.sha256).hexdigest()
     return f"data/{oid[:2]}/{oid}"
@@ -926,6 +952,8 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
     database's rows must still be gone: an existing archive is never merged into).
     """
     opened = open_backup(target_url, backup_id, opener, archive=archive)
+    disposals = disposals_on(opened.target, _trust(archive, opener))
+    destroyed = _destroyed_keys(disposals)
     if not overwrite:
         if not dump.is_empty(into.engine) or any(True for _ in into.storage.keys()):
             raise ConflictError(
@@ -941,7 +969,7 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
     written: list[str] = []
     expected: dict[str, dict[str, Any]] | None = database.get("tables")
     try:
-        files, size = _restore_files(opened, into, written)
+        files, size = _restore_files(opened, into, written, destroyed)
         with tempfile.TemporaryDirectory() as tmp:
             if database["kind"] == "sqlite":
                 image = Path(tmp) / "image.sqlite3"
@@ -963,7 +991,12 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
         raise
     _migrate(into, "head")
     counts = _counts(into)
-    report = _check_restored(opened, into, counts, files, size, verify_signatures, expected)
+    report = _check_restored(opened, into, counts, files, size, verify_signatures, expected,
+                             destroyed)
+    if disposals:
+        from archive_service.disposition.restore import apply_disposals
+
+        apply_disposals(into, disposals)
     if archive is not None and log:
         log_event(archive, backup_id=backup_id, action="restore", actor=actor,
                   medium=opened.target.url, outcome="ok" if report.ok else "failed",
@@ -1040,9 +1073,10 @@ def _migrate(into: Archive, revision: str | None) -> None:
         command.upgrade(cfg, revision or "head")
 
 
-def _restore_files(opened: OpenedBackup, into: Archive, written: list[str]
-                   ) -> tuple[int, int]:
-    entries = opened.index["files"]
+def _restore_files(opened: OpenedBackup, into: Archive, written: list[str],
+                   destroyed: set[str]) -> tuple[int, int]:
+    """Every file of the backup except those destroyed under an executed act."""
+    entries = [e for e in opened.index["files"] if e["key"] not in destroyed]
 
     def one(entry: dict[str, Any]) -> int:
         data = opened.file(entry)
@@ -1060,7 +1094,8 @@ def _restore_files(opened: OpenedBackup, into: Archive, written: list[str]
 
 def _check_restored(opened: OpenedBackup, into: Archive, counts: dict[str, int], files: int,
                     size: int, verify_signatures: bool,
-                    expected: dict[str, dict[str, Any]] | None) -> RestoreReport:
+                    expected: dict[str, dict[str, Any]] | None,
+                    destroyed: set[str]) -> RestoreReport:
     """Compare what was restored with the backup. A database restored through the dump is
     compared row by row (per-table digests); a SQLite image was already compared byte for
     byte with the image's hash in the signed index."""
@@ -1080,6 +1115,8 @@ def _check_restored(opened: OpenedBackup, into: Archive, counts: dict[str, int],
     # the key derived from it; here: every file is in the storage with its size.
     for entry in opened.index["files"]:
         key = entry["key"]
+        if key in destroyed:  # destroyed under an act: left out on purpose
+            continue
         try:
             if into.storage.size(key) != entry["size"]:
                 problems.append(f"файл {key} восстановлен не полностью")
@@ -1092,20 +1129,24 @@ def _check_restored(opened: OpenedBackup, into: Archive, counts: dict[str, int],
     if verify_signatures:
         _checked, audit_problems = verify_audit(into)
         problems.extend(f"журнал аудита: {p.message}" for p in audit_problems)
-        documents, signatures_ok, sig_problems = _verify_documents(into)
+        documents, signatures_ok, sig_problems = _verify_documents(into, destroyed)
         problems.extend(sig_problems)
     return RestoreReport(opened.manifest["backup"], files, size, counts, documents, audited,
                          signatures_ok, problems)
 
 
-def _verify_documents(into: Archive) -> tuple[int, int, list[str]]:
-    """Re-verify the signatures of every signed document of a restored archive."""
+def _verify_documents(into: Archive, destroyed: set[str] = frozenset()
+                      ) -> tuple[int, int, list[str]]:
+    """Re-verify the signatures of every signed document of a restored archive (except those
+    destroyed under an executed act, whose files were left out)."""
     from archive_service.rendering.models import RenderedDocument
     from archive_service.signatures.models import SignatureRecord
     from archive_service.signatures.service import verify_document
 
     with into.sessions() as s:
-        signed = sorted(set(s.scalars(select(SignatureRecord.document_id))))
+        gone = set(s.scalars(select(RenderedDocument.id).where(
+            RenderedDocument.storage_key.in_(destroyed)))) if destroyed else set()
+        signed = sorted(set(s.scalars(select(SignatureRecord.document_id))) - gone)
         numbers = dict(s.execute(select(RenderedDocument.id, RenderedDocument.number)).all())
     problems, ok = [], 0
     for doc_id in signed:

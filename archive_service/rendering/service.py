@@ -234,6 +234,13 @@ def export_document(archive: Archive, document_id: int) -> tuple[DocumentInfo, b
     """A document's verified bytes."""
     from archive_service.errors import IntegrityError
 
+    from archive_service.disposition.service import destroyed_message, tombstone_of
+    from archive_service.errors import NotFoundError
+
+    with archive.sessions() as s:
+        stone = tombstone_of(s, document_id)
+        if stone is not None:
+            raise NotFoundError(destroyed_message(s, stone))
     info = document_info(archive, document_id)
     data = archive.storage.get(info.storage_key)
     if sha256_hex(data) != info.sha256:

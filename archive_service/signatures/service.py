@@ -375,6 +375,12 @@ def _open_keys(s, user: SigningUser, steps: set[str], passphrase: str,
                  pades.validation_context([root], crls=[x509.load_der_x509_crl(pki_row.crl)]))
 
 
+def open_signing_keys(s, user: SigningUser, step: str, passphrase: str, tsa_passphrase: str,
+                      tsa_url: str | None = None) -> _Keys:
+    """The keys one signer needs for a step (a wrong passphrase is refused clearly)."""
+    return _open_keys(s, user, {step}, passphrase, tsa_passphrase, tsa_url)
+
+
 @functools.lru_cache(maxsize=64)
 def _tsa_credential(cert_pem: bytes, key_blob: bytes, passphrase: str) -> pki.Credential:
     """The school TSA's key, opened once per process: it is the server's own key (its
@@ -540,8 +546,13 @@ def signed_pdf(archive: Archive, document_id: int, *, reader: Actor | None = Non
     ``reader``: the person it is given to (recorded in the audit trail); None for the
     service's own reads.
     """
+    from archive_service.disposition.service import destroyed_message, tombstone_of
+
     with archive.sessions() as s:
         doc = _document(s, document_id)
+        stone = tombstone_of(s, document_id)
+        if stone is not None:
+            raise NotFoundError(destroyed_message(s, stone))
         keys, digest = _current(s, doc)
         number, school_id = doc.number, doc.school_id
     data = _assemble(archive, keys, digest, number)

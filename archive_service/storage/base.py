@@ -51,7 +51,12 @@ class Storage(ABC):
         yield
 
     def extend_retention(self, key: str, until: dt.datetime) -> None:  # noqa: B027 (optional)
-        """Keep an object locked at least until then (S3 Object Lock; nothing on a disk)."""
+        """Keep an object locked at least until then (S3 Object Lock COMPLIANCE; on a local
+        disk a lock file this application honours)."""
+
+    def retained_until(self, key: str) -> dt.datetime | None:
+        """The lock date of an object, if any."""
+        return None
 
     @abstractmethod
     def _write_new(self, key: str, data: bytes, *, retain_until: dt.datetime | None = None
@@ -71,8 +76,9 @@ class Storage(ABC):
         """Stored size in bytes; StorageObjectMissingError when absent."""
 
     @abstractmethod
-    def delete(self, key: str) -> None:
-        """Remove an object (used only to undo a failed unit of work, and by disposal)."""
+    def delete(self, key: str, *, now: dt.datetime | None = None) -> None:
+        """Remove an object (used only to undo a failed unit of work, and by disposal);
+        StorageReadOnlyError while a retention lock holds."""
 
     @abstractmethod
     def keys(self, prefix: str = "") -> Iterator[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 import tempfile
@@ -9,7 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from archive_service.errors import StorageError, StorageObjectMissingError
+from archive_service.errors import (StorageError, StorageObjectMissingError,
+                                    StorageReadOnlyError)
 from archive_service.storage.base import Storage
 
 
@@ -71,8 +73,44 @@ class LocalStorage(Storage):
                 f"Объект {key} отсутствует в хранилище {self.url}."
             ) from None
 
-    def delete(self, key: str) -> None:
+    #: Retention locks live beside the objects, one small file per locked key holding the
+    #: retain-until date (ISO 8601); ``keys()`` does not list them.
+    LOCKS = ".locks"
+
+    def _lock_path(self, key: str) -> Path:
+        return self.root / self.LOCKS / key
+
+    def retained_until(self, key: str) -> dt.datetime | None:
+        """The retain-until date set on an object, if any."""
+        try:
+            return dt.datetime.fromisoformat(self._lock_path(key).read_text().strip())
+        except FileNotFoundError:
+            return None
+
+    def extend_retention(self, key: str, until: dt.datetime) -> None:
+        """Lock an object until then (never shortens an existing lock).
+
+        The disk has no lock of its own: this application refuses to delete the object
+        before the date (``delete``); whoever has the disk can still remove files, which is
+        why a region stores on S3 with Object Lock.
+        """
+        current = self.retained_until(key)
+        if current is not None and current >= until:
+            return
+        path = self._lock_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".tmp-{path.name}")
+        tmp.write_text(until.isoformat())
+        os.replace(tmp, path)
+
+    def delete(self, key: str, *, now: dt.datetime | None = None) -> None:
+        until = self.retained_until(key)
+        if until is not None and until > (now or dt.datetime.now(dt.UTC)):
+            raise StorageReadOnlyError(
+                f"Объект {key} заблокирован до {until:%d.%m.%Y}: удаление до истечения срока "
+                "хранения запрещено.")
         self._path(key).unlink(missing_ok=True)
+        self._lock_path(key).unlink(missing_ok=True)
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
@@ -81,5 +119,5 @@ class LocalStorage(Storage):
         for path in sorted(base.rglob("*")):
             if path.is_file() and not path.name.startswith(".tmp-"):
                 key = path.relative_to(self.root).as_posix()
-                if key.startswith(prefix):
+                if key.startswith(prefix) and not key.startswith(self.LOCKS + "/"):
                     yield key

@@ -8,7 +8,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from archive_service.errors import StorageError, StorageObjectMissingError
+from archive_service.errors import StorageError, StorageObjectMissingError, StorageReadOnlyError
 from archive_service.storage.base import Storage
 
 
@@ -71,8 +71,35 @@ class S3Storage(Storage):
             raise self._missing(key)
         return int(head["ContentLength"])
 
-    def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+    def delete(self, key: str, *, now=None) -> None:  # noqa: ARG002 (the server's clock rules)
+        """Remove every version of the object (a plain DELETE on a bucket with Object Lock
+        only adds a delete marker and keeps the bytes). The server refuses while a
+        COMPLIANCE retention holds; that refusal becomes StorageReadOnlyError."""
+        name = self._key(key)
+        try:
+            listing = self.client.list_object_versions(Bucket=self.bucket, Prefix=name)
+            versions = [v["VersionId"] for v in listing.get("Versions", []) +
+                        listing.get("DeleteMarkers", []) if v["Key"] == name]
+            for version in versions or [None]:
+                extra = {"VersionId": version} if version else {}
+                self.client.delete_object(Bucket=self.bucket, Key=name, **extra)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("AccessDenied", "ObjectLocked", "InvalidRequest"):
+                raise StorageReadOnlyError(
+                    f"Хранилище {self.url} отказало в удалении {key}: объект заблокирован "
+                    f"до истечения срока хранения ({code}).") from exc
+            raise StorageError(f"Не удалось удалить {key} в {self.url}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"Не удалось удалить {key} в {self.url}: {exc}") from exc
+
+    def retained_until(self, key: str):  # noqa: ANN201
+        """The object's COMPLIANCE retain-until date, if any."""
+        try:
+            got = self.client.get_object_retention(Bucket=self.bucket, Key=self._key(key))
+        except ClientError:
+            return None
+        return got.get("Retention", {}).get("RetainUntilDate")
 
     def extend_retention(self, key: str, until) -> None:
         try:

@@ -1,0 +1,188 @@
+"""Retention in the archive: plan over 80 years, holds, acts from draft to execution,
+tombstones, older backups, storage locks (local disk and SeaweedFS Object Lock)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from archive_service.audit.service import verify as verify_audit
+from archive_service.disposition import service
+from archive_service.disposition.models import Tombstone
+from archive_service.errors import (ConflictError, NotFoundError, SignatureRefusedError,
+                                    StorageReadOnlyError)
+from archive_service.journals.models import Lesson, Mark
+from archive_service.rendering.service import render_snapshots
+from archive_service.signatures.service import signed_pdf, verify_document
+from archive_service.snapshots.service import create_snapshots
+from tests.signatures.test_chain import ACTOR, TSA, _setup, _sign, pw
+from tests.support.state import archive_state
+
+JOURNAL_DUE = dt.date(2032, 1, 1)  # the 2025-2026 year closes in 2026: 2026 + 5 < 2032
+SUMMARY_DUE = dt.date(2102, 1, 1)
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(10, 0), tzinfo=dt.UTC)
+
+
+def _year_archive(archive, tmp_path, *, sign_summary=True):
+    """The Q1 journal copy signed and registered, the year (Y) documents rendered, the year
+    summary sheet signed to the seal and verified."""
+    q1 = _setup(archive, tmp_path)
+    for login in ("belova", "smirnova", "petrova", "zam", "register", "director", "secretary"):
+        _sign(archive, q1, login)
+    [snap] = create_snapshots(archive, period="2025-2026/Y", class_name=None, school_code=None,
+                              actor=ACTOR)
+    [outcome] = render_snapshots(archive, [snap.snapshot.id], actor=ACTOR, workers=1)
+    summary = next(d.id for d in outcome.documents if d.kind == "summary")
+    if sign_summary:
+        for login in ("petrova", "zam", "register", "director", "secretary"):
+            _sign(archive, summary, login)
+        assert verify_document(archive, summary).ok
+    return q1, summary
+
+
+def _plan(archive, day):
+    return {(r.source, r.ref): r for r in service.retention_plan(archive, as_of=day)}
+
+
+def _approved_act(archive, day=JOURNAL_DUE):
+    act = service.create_act(archive, actor=ACTOR, as_of=day, now=_at(day))
+    service.review_act(archive, actor=ACTOR, number=act.number, agree=True, protocol="3",
+                       members="Орлова В. П., Кузьмина Е. П., Иванова Н. Л.", now=_at(day))
+    service.approve_act(archive, actor=ACTOR, number=act.number, login="director",
+                        passphrase=pw("director"), tsa_passphrase=TSA)  # signed today
+    return act
+
+
+def test_plan_over_80_years_then_an_act_from_draft_to_execution(archive, tmp_path):
+    q1, summary = _year_archive(archive, tmp_path)
+    statuses = {}
+    for year in range(2026, 2107):
+        for day in (dt.date(year, 1, 1) - dt.timedelta(days=1), dt.date(year, 1, 1)):
+            plan = _plan(archive, day)
+            statuses[day] = (plan[("document", q1)].status, plan[("document", summary)].status)
+    assert statuses[JOURNAL_DUE - dt.timedelta(days=1)][0] == "not_yet_due"
+    assert min(d for d, s in statuses.items() if s[0] == "due") == JOURNAL_DUE
+    assert min(d for d, s in statuses.items() if s[1] == "due") == SUMMARY_DUE
+    assert _plan(archive, SUMMARY_DUE)[("document", summary)].action == "review"
+
+    # Nothing is destroyed without an approved act.
+    before = archive_state(archive)
+    with pytest.raises(ConflictError, match="нет документов с истёкшим сроком"):
+        service.create_act(archive, actor=ACTOR, as_of=JOURNAL_DUE - dt.timedelta(days=1))
+    act = service.create_act(archive, actor=ACTOR, as_of=JOURNAL_DUE, now=_at(JOURNAL_DUE))
+    listed = {r.ref for r in service.retention_plan(archive, as_of=JOURNAL_DUE)
+              if r.in_act == act.number}
+    assert q1 in listed and summary not in listed
+    with pytest.raises(ConflictError, match="только акт, утверждённый"):
+        service.execute_act(archive, actor=ACTOR, number=act.number, now=_at(JOURNAL_DUE))
+    with pytest.raises(ConflictError, match="согласованный экспертной комиссией"):
+        service.approve_act(archive, actor=ACTOR, number=act.number, login="director",
+                            passphrase=pw("director"), tsa_passphrase=TSA)
+    service.review_act(archive, actor=ACTOR, number=act.number, agree=True, protocol="3",
+                       members="Орлова В. П., Кузьмина Е. П.", now=_at(JOURNAL_DUE))
+    state = archive_state(archive)
+    with pytest.raises(SignatureRefusedError):
+        service.approve_act(archive, actor=ACTOR, number=act.number, login="director",
+                            passphrase="wrong", tsa_passphrase=TSA)
+    with pytest.raises(Exception, match="не директор"):
+        service.approve_act(archive, actor=ACTOR, number=act.number, login="zam",
+                            passphrase=pw("zam"), tsa_passphrase=TSA)
+    assert archive_state(archive) == state
+    service.approve_act(archive, actor=ACTOR, number=act.number, login="director",
+                        passphrase=pw("director"), tsa_passphrase=TSA)
+    keys = [k for r in _items(archive, act.number) for k in r]
+    assert keys and all(archive.storage.exists(k) for k in keys)
+    assert archive_state(archive) != before
+
+    done = service.execute_act(archive, actor=ACTOR, number=act.number,
+                               now=_at(JOURNAL_DUE + dt.timedelta(days=1)))
+    assert done.items == act.items and done.objects_deleted == len(set(keys))
+    assert not any(archive.storage.exists(k) for k in keys)
+    with pytest.raises(NotFoundError, match=f"уничтожен .* по акту № {act.number}"):
+        signed_pdf(archive, q1)
+    assert _plan(archive, JOURNAL_DUE)[("document", q1)].status == "destroyed"
+    # The summary sheet stays and verifies; the act stays, signed by the director.
+    assert verify_document(archive, summary).ok
+    info, pdf = service.act_file(archive, number=act.number)
+    assert info.status == "executed" and pdf.startswith(b"%PDF")
+    from archive_service.signatures.service import _pki
+    from cryptography import x509
+    from signing.verify import verify_pdf
+
+    with archive.sessions() as s:
+        root = x509.load_pem_x509_certificate(_pki(s, 1).root_cert)
+        assert s.query(Tombstone).count() == act.items
+        assert s.query(Lesson).count() == 0 and s.query(Mark).count() == 0
+    result = verify_pdf(pdf, roots=[root])
+    assert result.ok and result.signatures[0].signer == "Орлова Вера Павловна"
+    checked, problems = verify_audit(archive)
+    assert not problems
+    with pytest.raises(ConflictError, match="уже исполнен"):
+        service.execute_act(archive, actor=ACTOR, number=act.number)
+
+
+def _items(archive, number):
+    from archive_service.disposition.models import DisposalAct, DisposalItem
+
+    with archive.sessions() as s:
+        act = s.query(DisposalAct).filter_by(number=number).one()
+        return [i.object_keys for i in s.query(DisposalItem).filter_by(act_id=act.id)]
+
+
+def test_holds_block_plan_act_and_execution_and_are_audited(sqlite_archive, tmp_path):
+    archive = sqlite_archive
+    q1, _summary = _year_archive(archive, tmp_path)
+    hold = service.place_hold(archive, actor=ACTOR, reason="проверка Рособрнадзора",
+                              year="2025-2026", class_name="7А")
+    for year in range(2026, 2107, 5):
+        assert _plan(archive, dt.date(year, 6, 1))[("document", q1)].status == "held"
+    with pytest.raises(ConflictError, match="нет документов"):
+        service.create_act(archive, actor=ACTOR, as_of=JOURNAL_DUE)
+    service.lift_hold(archive, actor=ACTOR, hold_id=hold.id, reason="проверка завершена")
+    act = _approved_act(archive)
+    late = service.place_hold(archive, actor=ACTOR, reason="спор о годовой отметке",
+                              document_id=q1)
+    before = archive_state(archive)
+    with pytest.raises(ConflictError, match="на удержании .*спор о годовой отметке"):
+        service.execute_act(archive, actor=ACTOR, number=act.number, now=_at(JOURNAL_DUE))
+    assert archive_state(archive) == before
+    service.lift_hold(archive, actor=ACTOR, hold_id=late.id, reason="спор разрешён")
+    with pytest.raises(ConflictError, match="уже снято"):
+        service.lift_hold(archive, actor=ACTOR, hold_id=late.id, reason="ещё раз")
+    service.execute_act(archive, actor=ACTOR, number=act.number, now=_at(JOURNAL_DUE))
+    from archive_service.audit.service import entries
+
+    actions = [e.action for e in entries(archive, limit=1000)]
+    assert actions.count("retention.hold.place") == 2
+    assert actions.count("retention.hold.lift") == 2
+
+
+def test_a_journal_copy_waits_for_a_signed_summary(sqlite_archive, tmp_path):
+    archive = sqlite_archive
+    q1, _summary = _year_archive(archive, tmp_path, sign_summary=False)
+    row = _plan(archive, dt.date(2090, 1, 1))[("document", q1)]
+    assert row.status == "summary_missing" and "подписана не всеми" in row.reason
+    with pytest.raises(ConflictError, match="нет документов"):
+        service.create_act(archive, actor=ACTOR, as_of=dt.date(2090, 1, 1))
+
+
+def test_local_storage_refuses_deleting_locked_objects(sqlite_archive, tmp_path):
+    archive = sqlite_archive
+    q1, _summary = _year_archive(archive, tmp_path)
+    assert service.lock_objects(archive) > 0
+    key = _plan(archive, JOURNAL_DUE) and __import__(
+        "archive_service.rendering.models", fromlist=["RenderedDocument"])
+    with archive.sessions() as s:
+        from archive_service.rendering.models import RenderedDocument
+
+        key = s.get(RenderedDocument, q1).storage_key
+    assert archive.storage.retained_until(key) == _at(JOURNAL_DUE).replace(hour=0)
+    with pytest.raises(StorageReadOnlyError, match="заблокирован до 01.01.2032"):
+        archive.storage.delete(key)
+    assert archive.storage.exists(key)
+    archive.storage.extend_retention(key, _at(dt.date(2030, 1, 1)))  # never shortened
+    assert archive.storage.retained_until(key) == _at(JOURNAL_DUE).replace(hour=0)
