@@ -39,7 +39,7 @@ from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.disposition import act_pdf
 from archive_service.disposition.models import DisposalAct, DisposalItem, RetentionHold, Tombstone
-from archive_service.disposition.plan import PlanRow, active_holds, plan, rules, summary_states
+from archive_service.disposition.plan import PlanRow, active_holds, plan, rules
 from archive_service.errors import (
     ConflictError,
     IntegrityError,
@@ -573,7 +573,7 @@ def execute_act(archive: Archive, *, actor: Actor, number: int,
             raise ConflictError("Нет сводной ведомости за год у классов "
                                 f"{', '.join(names)}: копии журналов не уничтожаются.")
     # The summary sheets are verified now, for real, before anything is destroyed.
-    for class_id, doc_id in sorted(summaries.items()):
+    for _class_id, doc_id in sorted(summaries.items()):
         with archive.sessions() as s:
             sealed = s.scalar(select(SignatureRecord.id).filter_by(document_id=doc_id,
                                                                     step="seal").limit(1))

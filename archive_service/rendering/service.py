@@ -232,10 +232,8 @@ def document_info(archive: Archive, document_id: int) -> DocumentInfo:
 
 def export_document(archive: Archive, document_id: int) -> tuple[DocumentInfo, bytes]:
     """A document's verified bytes."""
-    from archive_service.errors import IntegrityError
-
     from archive_service.disposition.service import destroyed_message, tombstone_of
-    from archive_service.errors import NotFoundError
+    from archive_service.errors import IntegrityError, NotFoundError
 
     with archive.sessions() as s:
         stone = tombstone_of(s, document_id)

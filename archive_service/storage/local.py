@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from archive_service.errors import (StorageError, StorageObjectMissingError,
-                                    StorageReadOnlyError)
+from archive_service.errors import StorageError, StorageObjectMissingError, StorageReadOnlyError
 from archive_service.storage.base import Storage
 
 

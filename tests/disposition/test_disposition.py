@@ -10,8 +10,7 @@ import pytest
 from archive_service.audit.service import verify as verify_audit
 from archive_service.disposition import service
 from archive_service.disposition.models import Tombstone
-from archive_service.errors import (ConflictError, NotFoundError, SignatureRefusedError,
-                                    StorageReadOnlyError)
+from archive_service.errors import ConflictError, NotFoundError, SignatureRefusedError, StorageReadOnlyError
 from archive_service.journals.models import Lesson, Mark
 from archive_service.rendering.service import render_snapshots
 from archive_service.signatures.service import signed_pdf, verify_document
@@ -109,8 +108,9 @@ def test_plan_over_80_years_then_an_act_from_draft_to_execution(archive, tmp_pat
     assert verify_document(archive, summary).ok
     info, pdf = service.act_file(archive, number=act.number)
     assert info.status == "executed" and pdf.startswith(b"%PDF")
-    from archive_service.signatures.service import _pki
     from cryptography import x509
+
+    from archive_service.signatures.service import _pki
     from signing.verify import verify_pdf
 
     with archive.sessions() as s:
@@ -186,3 +186,86 @@ def test_local_storage_refuses_deleting_locked_objects(sqlite_archive, tmp_path)
     assert archive.storage.exists(key)
     archive.storage.extend_retention(key, _at(dt.date(2030, 1, 1)))  # never shortened
     assert archive.storage.retained_until(key) == _at(JOURNAL_DUE).replace(hour=0)
+
+
+def test_an_older_backup_does_not_bring_a_destroyed_copy_back(sqlite_archive, tmp_path):
+    from archive_service.backups import service as backups
+    from archive_service.backups.service import Opener
+    from archive_service.disposition.models import DisposalAct
+    from tests.conftest import make_archive
+
+    archive = sqlite_archive
+    q1, summary = _year_archive(archive, tmp_path)
+    backups.init_keys(archive, director_code="код-директора-2026", actor=ACTOR, scrypt_n=2**12)
+    disk = str(tmp_path / "disk")
+    older = backups.create_backup(archive, target_url=disk, actor=ACTOR)
+    act = _approved_act(archive)
+    service.execute_act(archive, actor=ACTOR, number=act.number, now=_at(JOURNAL_DUE))
+    keys = {k for r in _items(archive, act.number) for k in r}
+    home = tmp_path / "restored"
+    home.mkdir()
+    into = make_archive(home, f"sqlite:///{home / 'r.sqlite3'}")
+    report = backups.restore_backup(archive, target_url=disk, backup_id=older.id,
+                                    opener=Opener(director_code="код-директора-2026"), into=into, actor=ACTOR,
+                                    verify_signatures=True)
+    assert report.ok, report.problems
+    assert not any(into.storage.exists(k) for k in keys)
+    with pytest.raises(NotFoundError, match=f"по акту № {act.number}"):
+        signed_pdf(into, q1)
+    assert verify_document(into, summary).ok
+    with into.sessions() as s:
+        assert s.query(DisposalAct).one().status == "executed"
+        assert s.query(Tombstone).count() == act.items
+        assert s.query(Mark).count() == 0
+    assert _plan(into, JOURNAL_DUE)[("document", q1)].status == "destroyed"
+    # A forged disposal record on the disk is refused, not obeyed.
+    forged = tmp_path / "disk" / "disposals" / "1-99.json"
+    forged.write_text('{"manifest": {"keys": {"signing_public": "AAAA"}}, "signature": "x"}')
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(Exception, match="не ключом этого архива"):
+        backups.restore_backup(archive, target_url=disk, backup_id=older.id,
+                               opener=Opener(director_code="код-директора-2026"),
+                               into=make_archive(other, f"sqlite:///{other / 'r.sqlite3'}"),
+                               actor=ACTOR)
+
+
+def test_object_lock_on_seaweedfs_refuses_early_deletion(tmp_path, seaweed, sqlite_template):
+    import shutil
+    import uuid
+
+    from botocore.exceptions import ClientError
+
+    from archive_service.backups.service import open_target
+    from archive_service.rendering.models import RenderedDocument
+    from tests.conftest import make_archive
+
+    url = f"s3://archive-{uuid.uuid4().hex[:8]}/objects?endpoint={seaweed.endpoint}"
+    open_target(url).ensure_bucket(object_lock=True)
+    shutil.copy(sqlite_template, tmp_path / "a.sqlite3")
+    archive = make_archive(tmp_path, f"sqlite:///{tmp_path / 'a.sqlite3'}", url)
+    q1, _summary = _year_archive(archive, tmp_path)
+    assert service.lock_objects(archive) > 0
+    with archive.sessions() as s:
+        key = s.get(RenderedDocument, q1).storage_key
+    storage = archive.storage
+    head = storage.client.head_object(Bucket=storage.bucket, Key=storage._key(key))
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert head["ObjectLockRetainUntilDate"].date() == JOURNAL_DUE
+    with pytest.raises(StorageReadOnlyError, match="заблокирован"):
+        storage.delete(key)
+    with pytest.raises(ClientError):
+        storage.client.put_object_retention(
+            Bucket=storage.bucket, Key=storage._key(key), VersionId=head["VersionId"],
+            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": _at(dt.date(2027, 1, 1))})
+    assert storage.exists(key)
+    # The server keeps its own time: an act executed with the application's clock moved to
+    # the due date is still refused by SeaweedFS, and nothing is recorded as destroyed.
+    act = _approved_act(archive)
+    before = archive_state(archive)
+    with pytest.raises(StorageReadOnlyError, match="отказало в удалении"):
+        service.execute_act(archive, actor=ACTOR, number=act.number, now=_at(JOURNAL_DUE))
+    after = archive_state(archive)
+    for table in ("document_verification", "audit_entry", "audit_head"):  # the summary check
+        before.pop(table), after.pop(table)
+    assert after == before and storage.exists(key)

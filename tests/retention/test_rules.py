@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from retention import (Action, Item, Status, SummaryState, classes, closed_year, decide,
-                       first_allowed)
+from retention import Action, Item, Status, SummaryState, classes, closed_year, decide, first_allowed
 
 RULES = classes()
 YEAR_END = dt.date(2025, 5, 31)  # the 2024-2025 academic year closes in 2025
