@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-backup clean system-deps
+.PHONY: demo test lint bench bench-backup bench-retention clean system-deps
 
 # Independent PDF checkers and the browser the tests use (Debian packages).
 SYSTEM_TOOLS := pdftotext pdffonts pdfsig pdftoppm qpdf zbarimg certutil chromium
@@ -51,6 +51,10 @@ bench-backup: $(VENV)/.installed
 	@command -v restic >/dev/null || { sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq restic; }
 	$(BIN)/python bench/bench_backup.py
+
+## bench-retention: retention plan over 1,000,000 archived items on PostgreSQL (seconds, peak memory)
+bench-retention: $(VENV)/.installed
+	$(BIN)/python bench/bench_retention.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache *.egg-info

@@ -62,7 +62,7 @@ def plan_cmd(as_of, school_code, show_all, as_json) -> None:
     for row in service.retention_plan(open_archive(), as_of=day, school_code=school_code):
         counts[row.status] += 1
         if as_json:
-            click.echo(json.dumps(dataclasses.asdict(row), ensure_ascii=False, default=str))
+            click.echo(json.dumps(row.as_dict(), ensure_ascii=False, default=str))
             continue
         if not show_all and row.status in (Status.NOT_YET_DUE, Status.DESTROYED,
                                            Status.PERMANENT):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 import retention
 from archive_service.config import Settings
@@ -43,9 +44,8 @@ def rules(settings: Settings) -> dict[str, retention.RetentionClass]:
                              summary_years=settings.retention_summary_years)
 
 
-@dataclass(frozen=True)
-class PlanRow:
-    """One archived item and its decision."""
+class PlanRow(NamedTuple):
+    """One archived item and its decision (a named tuple: a plan has a million of them)."""
 
     source: str  # "document" or "folder" (a register entry)
     ref: int  # the document id or the folder's register entry id
@@ -62,6 +62,10 @@ class PlanRow:
     due_on: dt.date | None
     reason: str
     in_act: int | None  # the number of an open act that already lists it
+
+    def as_dict(self) -> dict:
+        """The row as a plain dict (JSON output)."""
+        return self._asdict()
 
 
 @dataclass(frozen=True)
@@ -103,31 +107,32 @@ def summary_states(s: Session, school_ids: set[int] | None = None
     period Y. It is OK when sealed (the chain's last step) and the latest verification of
     its sealed bytes succeeded.
     """
-    query = (select(RenderedDocument.id, PeriodSnapshot.school_class_id, PeriodSnapshot.version)
+    # One pass: every year summary with its seal (if any) and the verifications of the
+    # sealed bytes, oldest first so that the latest verification wins.
+    seal = aliased(SignatureRecord)
+    check = aliased(DocumentVerification)
+    query = (select(RenderedDocument.id, PeriodSnapshot.school_class_id, PeriodSnapshot.version,
+                    seal.hash_after, check.ok)
              .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
              .join(Period, Period.id == PeriodSnapshot.period_id)
+             .outerjoin(seal, (seal.document_id == RenderedDocument.id) & (seal.step == "seal"))
+             .outerjoin(check, (check.document_id == RenderedDocument.id)
+                        & (check.sha256 == seal.hash_after))
              .where(RenderedDocument.kind == "summary", Period.code == "Y")
-             .where(~RenderedDocument.id.in_(select(DocumentReturn.document_id))))
+             .where(~RenderedDocument.id.in_(select(DocumentReturn.document_id)))
+             .order_by(check.id.nulls_first()))
     if school_ids is not None:
         query = query.where(RenderedDocument.school_id.in_(school_ids))
     latest: dict[int, tuple[int, int]] = {}
-    for doc_id, class_id, version in s.execute(query):
-        if class_id not in latest or latest[class_id][1] < version:
-            latest[class_id] = (doc_id, version)
-    doc_ids = [d for d, _v in latest.values()]
     sealed: dict[int, str] = {}
     verified: dict[tuple[int, str], bool] = {}
-    for at in range(0, len(doc_ids), 500):
-        chunk = doc_ids[at:at + 500]
-        sealed.update(s.execute(select(SignatureRecord.document_id, SignatureRecord.hash_after)
-                                .where(SignatureRecord.document_id.in_(chunk),
-                                       SignatureRecord.step == "seal")).all())
-        for doc_id, sha, ok in s.execute(
-                select(DocumentVerification.document_id, DocumentVerification.sha256,
-                       DocumentVerification.ok)
-                .where(DocumentVerification.document_id.in_(chunk))
-                .order_by(DocumentVerification.id)):
-            verified[(doc_id, sha)] = ok  # the latest verification of those bytes wins
+    for doc_id, class_id, version, sealed_hash, ok in s.execute(query):
+        if class_id not in latest or latest[class_id][1] < version:
+            latest[class_id] = (doc_id, version)
+        if sealed_hash is not None:
+            sealed[doc_id] = sealed_hash
+            if ok is not None:
+                verified[(doc_id, sealed_hash)] = ok
     out = {}
     for class_id, (doc_id, _v) in latest.items():
         if doc_id not in sealed:
@@ -166,51 +171,78 @@ def plan(session: Session, settings: Settings, *, as_of: dt.date,
     destroyed_folders = set(session.scalars(select(Tombstone.register_entry_id)
                                             .where(Tombstone.register_entry_id.is_not(None))))
     in_act_docs, in_act_folders = _open_acts(session)
-    memo: dict[tuple, retention.Decision] = {}
+    memo: dict[tuple, tuple[str, str, dt.date | None, str]] = {}
 
     def decision(code: str, year_closed: int, held: tuple[str, ...],
-                 summary: retention.SummaryState | None, destroyed: bool) -> retention.Decision:
+                 summary: retention.SummaryState | None, destroyed: bool
+                 ) -> tuple[str, str, dt.date | None, str]:
+        """(status, action, due_on, reason), memoised: most items share their inputs."""
         key = (code, year_closed, held, summary, destroyed)
         found = memo.get(key)
         if found is None:
-            found = memo[key] = retention.decide(
-                retention.Item(year_closed, held, summary, destroyed), classes[code], as_of)
+            d = retention.decide(retention.Item(year_closed, held, summary, destroyed),
+                                 classes[code], as_of)
+            found = memo[key] = (d.status.value, d.action.value, d.due_on, d.reason)
         return found
 
     def held_by(sid: int, year: str, class_name: str | None, doc_id: int | None,
                 folder: bool = False) -> tuple[str, ...]:
-        return tuple(h.reason for h in holds.get(sid, ())
+        school_holds = holds.get(sid)
+        if not school_holds:
+            return ()
+        return tuple(h.reason for h in school_holds
                      if h.covers(year, class_name, doc_id, folder=folder))
 
-    # Documents: journal copies and summary sheets, with their register numbers.
-    query = (select(RenderedDocument.id, RenderedDocument.school_id, RenderedDocument.kind,
-                    RenderedDocument.sheets, AcademicYear.label, AcademicYear.end_date,
-                    SchoolClass.id, SchoolClass.name, Period.code, RegisterEntry.number)
-             .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
-             .join(Period, Period.id == PeriodSnapshot.period_id)
-             .join(AcademicYear, AcademicYear.id == Period.academic_year_id)
-             .join(SchoolClass, SchoolClass.id == PeriodSnapshot.school_class_id)
-             .outerjoin(RegisterEntry, RegisterEntry.document_id == RenderedDocument.id)
-             .order_by(RenderedDocument.id))
-    if school_id is not None:
-        query = query.where(RenderedDocument.school_id == school_id)
+    # Documents: journal copies and summary sheets. The big query joins nothing it can look
+    # up in a small table (years, periods, classes, register numbers) and is read through
+    # the driver's own cursor: a million rows of five integers and a word.
+    where = "" if school_id is None else f" WHERE d.school_id = {int(school_id)}"
+    years = {i: (label, end) for i, label, end in session.execute(
+        select(AcademicYear.id, AcademicYear.label, AcademicYear.end_date)
+        .where(True if school_id is None else AcademicYear.school_id == school_id))}
+    period_of = {i: (code, years[ay]) for i, code, ay in session.execute(
+        select(Period.id, Period.code, Period.academic_year_id)) if ay in years}
+    class_names = dict(session.execute(
+        select(SchoolClass.id, SchoolClass.name)
+        .where(True if school_id is None else SchoolClass.school_id == school_id)).all())
+    numbers = dict(session.execute(select(RegisterEntry.document_id, RegisterEntry.number)
+                                   .where(RegisterEntry.document_id.is_not(None))).all())
+    needs_summary = {code: c.needs_summary for code, c in classes.items()}
+    titles = {code: f"{KIND_TITLES[code]} " for code in KIND_TITLES}
     classes_of_year: dict[tuple[int, str], set[int]] = {}
     year_ends: dict[tuple[int, str], dt.date] = {}
-    result = session.execute(query.execution_options(stream_results=True, yield_per=20000))
-    for (doc_id, sid, kind, sheets, year, year_end, class_id, class_name, period,
-         number) in result:
-        year_ends[(sid, year)] = year_end
-        classes_of_year.setdefault((sid, year), set()).add(class_id)
-        rule = classes[kind]
-        d = decision(kind, year_end.year, held_by(sid, year, class_name, doc_id),
-                     summaries.get(class_id) if rule.needs_summary else None,
-                     doc_id in destroyed_docs)
-        yield PlanRow("document", doc_id, schools[sid], year, class_name, period, kind,
-                      f"{KIND_TITLES[kind]} {class_name} класса, "
-                      f"{PERIOD_NAMES.get(period, period)} {year}",
-                      f"{year}/{number}" if number is not None else None, sheets,
-                      d.status.value, d.action.value, d.due_on, d.reason,
-                      in_act_docs.get(doc_id))
+    raw = session.connection().connection
+    # PostgreSQL: a server-side cursor, so memory stays flat however many rows there are
+    # (SQLite's cursor already streams).
+    cursor = (raw.driver_connection.cursor(name="retention_plan")
+              if session.bind.dialect.name == "postgresql" else raw.cursor())
+    try:
+        cursor.execute("SELECT d.id, d.school_id, d.kind, d.sheets, s.period_id, "
+                       "s.school_class_id FROM rendered_document d JOIN period_snapshot s "
+                       "ON s.id = d.snapshot_id" + where)
+        while batch := cursor.fetchmany(20000):
+            for doc_id, sid, kind, sheets, period_id, class_id in batch:
+                period, (year, year_end) = period_of[period_id]
+                if isinstance(year_end, str):  # SQLite's driver gives dates as text
+                    year_end = dt.date.fromisoformat(year_end)
+                class_name = class_names[class_id]
+                key = (sid, year)
+                if key not in year_ends:
+                    year_ends[key] = year_end
+                    classes_of_year[key] = set()
+                classes_of_year[key].add(class_id)
+                status, action, due_on, reason = decision(
+                    kind, year_end.year, held_by(sid, year, class_name, doc_id),
+                    summaries.get(class_id) if needs_summary[kind] else None,
+                    doc_id in destroyed_docs)
+                number = numbers.get(doc_id)
+                yield PlanRow("document", doc_id, schools[sid], year, class_name, period, kind,
+                              f"{titles[kind]}{class_name} класса, "
+                              f"{PERIOD_NAMES.get(period, period)} {year}",
+                              None if number is None else f"{year}/{number}", sheets,
+                              status, action, due_on, reason, in_act_docs.get(doc_id))
+    finally:
+        cursor.close()
     # Period folders: they bundle the full journal copies, so they follow the copies' rule
     # and wait for the summary sheets of every class of their year.
     query = select(RegisterEntry).where(RegisterEntry.kind == "folder").order_by(RegisterEntry.id)
@@ -222,8 +254,9 @@ def plan(session: Session, settings: Settings, *, as_of: dt.date,
         states = {summaries.get(c) for c in classes_of_year.get((e.school_id, e.year), ())}
         state = (retention.SummaryState.OK if states == {retention.SummaryState.OK} else
                  next((st for st in states if st is not retention.SummaryState.OK), None))
-        d = decision("folder", end.year, held_by(e.school_id, e.year, None, None, True), state,
-                     e.id in destroyed_folders)
+        status, action, due_on, reason = decision(
+            "folder", end.year, held_by(e.school_id, e.year, None, None, True), state,
+            e.id in destroyed_folders)
         yield PlanRow("folder", e.id, schools[e.school_id], e.year, None, e.period_code,
-                      "folder", e.title, f"{e.year}/{e.number}", e.sheets, d.status.value,
-                      d.action.value, d.due_on, d.reason, in_act_folders.get(e.id))
+                      "folder", e.title, f"{e.year}/{e.number}", e.sheets, status, action,
+                      due_on, reason, in_act_folders.get(e.id))
