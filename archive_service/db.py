@@ -104,6 +104,8 @@ class Archive:
             raise
         finally:
             uow.session.close()
+        for hook in uow.committed:
+            hook()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -123,6 +125,9 @@ class UnitOfWork:
         self.storage = storage
         self._created: list[str] = []
         self._audit: list = []
+        #: Run after a successful commit (storage retention locks: a lock set before the
+        #: commit could not be undone if the unit of work failed).
+        self.committed: list = []
 
     def audit(self, actor, action: str, object_type: str, object_id, *, chain: int,
               details: dict | None = None) -> None:

@@ -180,14 +180,14 @@ def main() -> None:
         print(f"median: {best['seconds']:.2f} s, peak RSS {best['peak_rss_mib']:.0f} MiB; "
               f"decisions: {dict(best['counts'])} (target: <= 5 s for 1,000,000 items)")
     finally:
+        admin.dispose()
         if args.keep:
             print("kept", url)
-            return
-        admin.dispose()
-        admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
-        admin.dispose()
+        else:
+            admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -997,6 +997,13 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
         from archive_service.disposition.restore import apply_disposals
 
         apply_disposals(into, disposals)
+    # The retention locks are the storage's, not the backup's: set them again.
+    from archive_service.disposition.service import lock_new_objects
+
+    with into.sessions() as s:
+        from archive_service.rendering.models import RenderedDocument
+
+        lock_new_objects(into, document_ids=list(s.scalars(select(RenderedDocument.id))))
     if archive is not None and log:
         log_event(archive, backup_id=backup_id, action="restore", actor=actor,
                   medium=opened.target.url, outcome="ok" if report.ok else "failed",

@@ -166,6 +166,57 @@ def lock_objects(archive: Archive, *, document_ids: list[int] | None = None,
     return len(locks)
 
 
+def _document_locks(s: Session, settings, doc_ids: list[int]  # noqa: ANN001 - Settings
+                    ) -> dict[int, dt.datetime]:
+    """The retain-until date of each document (its class's first destruction date)."""
+    from retention import first_allowed
+
+    classes = rules(settings)
+    out = {}
+    for doc_id, kind, end in s.execute(
+            select(RenderedDocument.id, RenderedDocument.kind, AcademicYear.end_date)
+            .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
+            .join(Period, Period.id == PeriodSnapshot.period_id)
+            .join(AcademicYear, AcademicYear.id == Period.academic_year_id)
+            .where(RenderedDocument.id.in_(doc_ids))):
+        out[doc_id] = _midnight(first_allowed(classes[kind], end.year))
+    return out
+
+
+def lock_new_objects(archive: Archive, *, document_ids: list[int] = (),
+                     folder_ids: list[int] = ()) -> None:
+    """Lock the objects of just-written documents or folders (called after their unit of
+    work commits). A failure does not undo the committed work: it is logged, and
+    ``archive retention lock`` (which fails loudly) sets every missing lock."""
+    import logging
+
+    try:
+        with archive.sessions() as s:
+            until = _document_locks(s, archive.settings, list(document_ids))
+            locks = [(k, until[d]) for d, keys in _document_keys(s, list(until)).items()
+                     for k in keys]
+            for d, key in s.execute(
+                    select(RenderedDocument.id, PeriodSnapshot.storage_key)
+                    .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
+                    .where(RenderedDocument.id.in_(list(until)),
+                           RenderedDocument.kind == "journal")):
+                locks.append((key, until[d]))
+            for entry_id in folder_ids:
+                entry = s.get(RegisterEntry, entry_id)
+                end = s.scalar(select(AcademicYear.end_date).filter_by(
+                    school_id=entry.school_id, label=entry.year))
+                from retention import first_allowed
+
+                if entry.storage_key and end is not None:
+                    locks.append((entry.storage_key, _midnight(first_allowed(
+                        rules(archive.settings)["folder"], end.year))))
+        for key, when in locks:
+            archive.storage.extend_retention(key, when)
+    except Exception as exc:  # noqa: BLE001 - the work is committed; the sweep repairs
+        logging.getLogger("archive.retention").warning(
+            "Блокировка хранения не установлена (%s); выполните archive retention lock.", exc)
+
+
 # --- holds --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -354,6 +354,10 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
                   details={"period": period_code, "sha256": entry.handover_hash,
                            "items": [i.register_number for i in items],
                            "location": entry.location})
+        from archive_service.disposition.service import lock_new_objects
+
+        entry_id = entry.id
+        uow.committed.append(lambda: lock_new_objects(archive, folder_ids=[entry_id]))
         return _row(s, entry)
 
 

@@ -183,6 +183,7 @@ def _store(archive: Archive, info: SnapshotInfo, metas: dict[str, DocumentMeta],
         have = {d.kind for d in s.scalars(select(RenderedDocument).filter_by(
             snapshot_id=info.id, renderer_version=RENDERER_VERSION))}
         now = dt.datetime.now(dt.UTC)
+        created: list[int] = []
         for kind, (pdf, pages, steps) in sorted(rendered.items()):
             if kind in have:
                 continue
@@ -198,6 +199,11 @@ def _store(archive: Archive, info: SnapshotInfo, metas: dict[str, DocumentMeta],
             uow.audit(actor, "document.create", "document", doc.id, chain=school_id,
                       details={"number": doc.number, "kind": kind, "snapshot": info.id,
                                "sha256": doc.sha256, "pages": pages})
+            created.append(doc.id)
+        if created:
+            from archive_service.disposition.service import lock_new_objects
+
+            uow.committed.append(lambda: lock_new_objects(archive, document_ids=created))
     return RenderOutcome(info, _existing(archive, info.id), True)
 
 

@@ -429,6 +429,9 @@ def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor
             raise IntegrityError(f"Подпись документа {doc.number} изменила уже подписанную "
                                  "часть файла; подпись не сохранена.")
         key_out = uow.put_blob(data[len(original):])
+        from archive_service.disposition.service import lock_new_objects
+
+        uow.committed.append(lambda: lock_new_objects(archive, document_ids=[document_id]))
         for record in records:
             record.storage_key = key_out
             s.add(record)

@@ -172,15 +172,21 @@ def test_a_journal_copy_waits_for_a_signed_summary(sqlite_archive, tmp_path):
 
 def test_local_storage_refuses_deleting_locked_objects(sqlite_archive, tmp_path):
     archive = sqlite_archive
-    q1, _summary = _year_archive(archive, tmp_path)
-    assert service.lock_objects(archive) > 0
-    key = _plan(archive, JOURNAL_DUE) and __import__(
-        "archive_service.rendering.models", fromlist=["RenderedDocument"])
-    with archive.sessions() as s:
-        from archive_service.rendering.models import RenderedDocument
+    q1, summary = _year_archive(archive, tmp_path)
+    from archive_service.disposition.service import _document_keys
+    from archive_service.rendering.models import RenderedDocument
+    from archive_service.snapshots.models import PeriodSnapshot
 
+    with archive.sessions() as s:
         key = s.get(RenderedDocument, q1).storage_key
+        snapshot_key = s.get(PeriodSnapshot, s.get(RenderedDocument, q1).snapshot_id).storage_key
+        summary_keys = _document_keys(s, [summary])[summary]
+    # Rendering and every signature lock their objects as soon as they commit.
     assert archive.storage.retained_until(key) == _at(JOURNAL_DUE).replace(hour=0)
+    assert archive.storage.retained_until(snapshot_key) == _at(JOURNAL_DUE).replace(hour=0)
+    assert len(summary_keys) > 1 and all(archive.storage.retained_until(k) == _at(
+        SUMMARY_DUE).replace(hour=0) for k in summary_keys)
+    assert service.lock_objects(archive) > 0  # the sweep finds nothing to shorten
     with pytest.raises(StorageReadOnlyError, match="заблокирован до 01.01.2032"):
         archive.storage.delete(key)
     assert archive.storage.exists(key)
@@ -244,8 +250,7 @@ def test_object_lock_on_seaweedfs_refuses_early_deletion(tmp_path, seaweed, sqli
     open_target(url).ensure_bucket(object_lock=True)
     shutil.copy(sqlite_template, tmp_path / "a.sqlite3")
     archive = make_archive(tmp_path, f"sqlite:///{tmp_path / 'a.sqlite3'}", url)
-    q1, _summary = _year_archive(archive, tmp_path)
-    assert service.lock_objects(archive) > 0
+    q1, _summary = _year_archive(archive, tmp_path)  # locked as they are written
     with archive.sessions() as s:
         key = s.get(RenderedDocument, q1).storage_key
     storage = archive.storage
