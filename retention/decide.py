@@ -77,5 +77,5 @@ def decide(item: Item, rule: RetentionClass, as_of: dt.date) -> Decision:
         return Decision(Status.SUMMARY_MISSING, rule.action, due,
                         _SUMMARY_REASON[state] + ": копию уничтожать нельзя")
     return Decision(Status.DUE, rule.action, due,
-                    f"срок истёк {due - dt.timedelta(days=1):%d.%m.%Y}: "
+                    f"хранился до {due - dt.timedelta(days=1):%d.%m.%Y} включительно; далее: "
                     f"{ACTION_TEXT[rule.action]}")

@@ -36,6 +36,7 @@ ACTION_TEXT = {Action.DESTROY: "уничтожить по акту", Action.REVI
                Action.TRANSFER: "передать в муниципальный архив",
                Action.KEEP: "хранить постоянно"}
 
+REF_004 = "Положение о ведении ЭКЖ, п. 4.2"
 BASIS_004 = ("Положение о ведении электронного классного журнала, п. 4.2: «хранятся в "
              "образовательной организации в течение 5 лет, затем сохраняются страницы с "
              "отметками четвертными, полугодовыми, годовыми, архивируются и хранятся в "
@@ -56,25 +57,29 @@ class RetentionClass:
     years: int | None
     trigger: Trigger
     action: Action
-    basis: str
+    basis: str  # the legal basis, quoted
+    reference: str  # the same, short (regulation and article), for tables
     needs_summary: bool = False
 
 
 DEFAULT_CLASSES: tuple[RetentionClass, ...] = (
     RetentionClass("journal", "Копия классного журнала (полная)", 5, Trigger.ACADEMIC_YEAR_END,
-                   Action.DESTROY, BASIS_004, needs_summary=True),
+                   Action.DESTROY, BASIS_004, REF_004, needs_summary=True),
     RetentionClass("folder", "Общая папка за период (содержит полные копии журналов)", 5,
-                   Trigger.ACADEMIC_YEAR_END, Action.DESTROY, BASIS_004, needs_summary=True),
+                   Trigger.ACADEMIC_YEAR_END, Action.DESTROY, BASIS_004, REF_004,
+                   needs_summary=True),
     RetentionClass("summary", "Сводная ведомость учёта успеваемости", 75,
-                   Trigger.ACADEMIC_YEAR_END, Action.REVIEW, BASIS_004),
+                   Trigger.ACADEMIC_YEAR_END, Action.REVIEW, BASIS_004, REF_004),
     RetentionClass("act", "Акт о выделении к уничтожению документов", None, Trigger.CLOSED,
                    Action.KEEP, "Акты о выделении к уничтожению хранятся постоянно "
-                   "(практика делопроизводства; DOMAIN.md, «Retention»)"),
+                   "(практика делопроизводства; DOMAIN.md, «Retention»)",
+                   "практика делопроизводства"),
 )
 
 
 def classes(*, journal_years: int | None = None, summary_years: int | None = None,
-            basis: str | None = None) -> dict[str, RetentionClass]:
+            basis: str | None = None, reference: str | None = None
+            ) -> dict[str, RetentionClass]:
     """The retention classes by code, with this deployment's terms (5 and 75 by default;
     other schools' regulations give e.g. 25 years for the summary sheets)."""
     out = {}
@@ -84,7 +89,7 @@ def classes(*, journal_years: int | None = None, summary_years: int | None = Non
         if c.code == "summary" and summary_years is not None:
             c = replace(c, years=summary_years)
         if basis and c.basis == BASIS_004:
-            c = replace(c, basis=basis)
+            c = replace(c, basis=basis, reference=reference or basis)
         out[c.code] = c
     return out
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from archive_service.rendering.layout import DocumentMeta, FieldSpec, Rendered
 from archive_service.rendering.pdfa import finish
 
-#: Where the director's signature goes on page 1 (under «УТВЕРЖДАЮ», top right), in points.
-FIELD_RECT = (330.0, 705.0, 565.0, 770.0)
+#: Where the director's signature goes on page 1: the space reserved under «УТВЕРЖДАЮ»
+#: (top right), in points on A4, clear of any text.
+FIELD_RECT = (303.0, 684.0, 565.0, 748.0)
 FIELD_NAME = "director_approval"
 
 
@@ -44,6 +45,7 @@ class ActText:
     drawn_by: str
     drawn_at: dt.datetime
     review: str | None  # the commission's decision, once recorded
+    bases: tuple[str, ...]  # the legal bases of the listed items, quoted once
 
 
 def render(act: ActText, lines: list[ActLine], *, with_field: bool) -> bytes:
@@ -66,28 +68,26 @@ def render(act: ActText, lines: list[ActLine], *, with_field: bool) -> bytes:
                            alignment=1, spaceBefore=4 * mm, spaceAfter=3 * mm)
     story = [
         Paragraph(act.school, body),
-        Paragraph("УТВЕРЖДАЮ<br/>Директор<br/>______________ " + act.director
-                  + "<br/>«___» __________ 20__ г.", right),
-        Spacer(1, 14 * mm),
+        Paragraph("УТВЕРЖДАЮ<br/>Директор<br/>" + act.director, right),
+        Spacer(1, 27 * mm),  # the director's electronic signature stamp goes here
         Paragraph(f"АКТ № {act.number} от {act.drawn_at:%d.%m.%Y}<br/>о выделении к уничтожению "
                   "документов, не подлежащих хранению", title),
-        Paragraph("На основании Положения о ведении электронного классного журнала (п. 4.2) "
-                  "отобраны к уничтожению как не имеющие научно-исторической ценности и "
-                  "утратившие практическое значение электронные документы архива, срок "
-                  f"хранения которых истёк по состоянию на {act.as_of:%d.%m.%Y}. Сводные "
-                  "ведомости учёта успеваемости соответствующих классов и лет сохраняются.",
-                  body),
+        Paragraph("На основании: " + "; ".join(act.bases) + " — отобраны к уничтожению "
+                  "как не имеющие научно-исторической ценности и утратившие практическое "
+                  "значение электронные документы архива, срок хранения которых истёк по "
+                  f"состоянию на {act.as_of:%d.%m.%Y}. Сводные ведомости учёта успеваемости "
+                  "соответствующих классов и лет сохраняются.", body),
         Spacer(1, 3 * mm),
     ]
     rows = [[Paragraph(h, head) for h in ("№ п/п", "Заголовок дела", "Годы", "№ по реестру",
                                           "Листов", "Срок хранения и основание",
                                           "Примечание")]]
     rows += [[Paragraph(str(i), cell), Paragraph(x.title, cell), Paragraph(x.year, cell),
-              Paragraph(x.register_number or "не зарегистрирован", cell),
+              Paragraph((x.register_number or "не зарег.").split("/")[-1], cell),
               Paragraph(str(x.sheets), cell), Paragraph(x.rule, cell), Paragraph(x.note, cell)]
              for i, x in enumerate(lines, 1)]
-    table = Table(rows, colWidths=[10 * mm, 48 * mm, 16 * mm, 20 * mm, 12 * mm, 48 * mm,
-                                   32 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[10 * mm, 56 * mm, 20 * mm, 16 * mm, 13 * mm, 45 * mm,
+                                   26 * mm], repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black),
                                ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [table, Spacer(1, 4 * mm),

@@ -341,7 +341,7 @@ def _review_text(act: DisposalAct) -> str | None:
         return None
     verdict = "СОГЛАСОВАНО" if act.review_decision == "agree" else "ОТКЛОНЕНО"
     text = (f"{verdict} экспертной комиссией, протокол от {act.reviewed_at:%d.%m.%Y} "
-            f"№ {act.review_protocol}. Члены комиссии: {act.review_members}.")
+            f"№ {act.review_protocol}. Члены комиссии: {act.review_members.rstrip('.')}.")
     return text + (f" {act.review_note}" if act.review_note else "")
 
 
@@ -365,14 +365,16 @@ def _director_name(s: Session, school_id: int) -> str:
     return name or "____________"
 
 
-def _render(s: Session, act: DisposalAct, *, with_field: bool) -> bytes:
+def _render(s: Session, act: DisposalAct, classes: dict, *, with_field: bool) -> bytes:
     items = s.scalars(select(DisposalItem).filter_by(act_id=act.id)
                       .order_by(DisposalItem.position)).all()
     school = s.get(School, act.school_id)
     lines = [act_pdf.ActLine(i.title, i.year, i.register_number, i.sheets, i.rule,
                              f"SHA-256 {i.sha256[:16]}…") for i in items]
+    bases = tuple(dict.fromkeys(classes[i.retention_class].basis for i in items
+                                if i.retention_class in classes))
     text = act_pdf.ActText(act.number, school.name, _director_name(s, act.school_id),
-                           act.as_of, act.created_by, act.created_at, _review_text(act))
+                           act.as_of, act.created_by, act.created_at, _review_text(act), bases)
     return act_pdf.render(text, lines, with_field=with_field)
 
 
@@ -400,8 +402,8 @@ def create_act(archive: Archive, *, actor: Actor, as_of: dt.date,
         doc_keys = _document_keys(s, [r.ref for r in due if r.source == "document"])
         for position, r in enumerate(due, 1):
             rule = classes[r.retention_class]
-            text = (f"{rule.years} лет, с 01.01 года после закрытия; уничтожение не ранее "
-                    f"{r.due_on:%d.%m.%Y}. Основание: {rule.basis}")
+            text = (f"{rule.years} лет ({rule.reference}); уничтожение не ранее "
+                    f"{r.due_on:%d.%m.%Y}")
             if r.source == "document":
                 doc = s.get(RenderedDocument, r.ref)
                 keys = list(doc_keys[r.ref])
@@ -423,7 +425,7 @@ def create_act(archive: Archive, *, actor: Actor, as_of: dt.date,
                 register_number=r.register_number, year=r.year, sheets=r.sheets,
                 due_on=r.due_on, rule=text, sha256=sha, object_keys=keys))
         s.flush()
-        act.draft_key = uow.put_blob(_render(s, act, with_field=False))
+        act.draft_key = uow.put_blob(_render(s, act, classes, with_field=False))
         uow.audit(actor, "retention.act.create", "act", act.id, chain=school.id,
                   details={"number": number, "as_of": as_of.isoformat(), "items": len(due)})
         return _act_info(s, act)
@@ -478,7 +480,7 @@ def approve_act(archive: Archive, *, actor: Actor, number: int, login: str, pass
         keys = open_signing_keys(s, user, "director", passphrase,
                                  tsa_passphrase or archive.settings.tsa_passphrase or "",
                                  archive.settings.tsa_url)
-        unsigned = _render(s, act, with_field=True)
+        unsigned = _render(s, act, rules(archive.settings), with_field=True)
     from archive_service.errors import SignatureRefusedError
     from signing.errors import SigningError
 
@@ -672,8 +674,8 @@ def _check_items(archive: Archive, s: Session, act: DisposalAct, items: list[Dis
     keys: list[str] = []
     for i in items:
         if now.date() < i.due_on:
-            raise ConflictError(f"«{i.title}»: срок хранения истекает {i.due_on:%d.%m.%Y};"
-                                " до этой даты акт не исполняется.")
+            raise ConflictError(f"«{i.title}»: уничтожать можно с {i.due_on:%d.%m.%Y}; до "
+                                "этой даты акт не исполняется, ничего не уничтожено.")
         class_name = None
         if i.document_id is not None:
             class_name = s.scalar(select(SchoolClass.name).join(
