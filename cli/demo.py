@@ -11,9 +11,13 @@ import click
 from archive_service.checks.service import KINDS
 from archive_service.demo.service import DEMO_DIRECTOR_CODE, run_demo, write_demo_data
 from archive_service.demo.signers import DEMO_PASSPHRASE, DEMO_PASSWORD, DEMO_TSA_PASSPHRASE
+from archive_service.disposition.plan import STATUS_TEXT, rules
 from cli.context import actor, echo_json, open_archive
 from cli.errors import handle_errors
+from retention import ACTION_TEXT, Status
 
+CLASS_NAMES = {"journal": "копии журналов", "summary": "сводные ведомости",
+               "folder": "общие папки"}
 
 @click.command("demo-data", help="Записать демонстрационную школу (JSON и книги Excel).")
 @click.option("--seed", default=1, show_default=True, help="Зерно генератора (одно зерно — "
@@ -59,6 +63,9 @@ def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, as_json: boo
                                          "documents": len(signed.documents),
                                          "signatures": signed.signatures},
                    "documents": [d.as_dict() for r in summary.rendered for d in r.documents],
+                   "retention": {day.isoformat(): {f"{c}:{st}": n for (c, st), n in
+                                                   counts.items()}
+                                 for day, counts in summary.retention.items()},
                    "backup": summary.backup and {"id": summary.backup.id,
                                                  "files": summary.backup.files,
                                                  "bytes": summary.backup.bytes_total,
@@ -104,6 +111,13 @@ def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, as_json: boo
                        + f" (код директора «{DEMO_DIRECTOR_CODE}», лист ключа восстановления "
                        "backup-escrow-key.txt; archive backup verify КОПИЯ --level 3 "
                        "--escrow-key var/backup-escrow-key.txt)")
+        classes = rules(archive.settings)
+        for day, counts in summary.retention.items():
+            click.echo(f"План хранения на {day:%d.%m.%Y} (archive retention plan --as-of "
+                       f"{day:%Y-%m-%d}): " + "; ".join(
+                           f"{CLASS_NAMES.get(c, c)} — {STATUS_TEXT[Status(st)]}"
+                           + (f" ({ACTION_TEXT[classes[c].action]})" if st == "due" else "")
+                           + f": {n}" for (c, st), n in sorted(counts.items())))
         click.echo("Время, с: " + ", ".join(f"{k} {v}" for k, v in summary.timings.items()))
     if summary.changed_by_xlsx or summary.verified != len(summary.snapshots) or (
             summary.backup and not summary.backup_verified):

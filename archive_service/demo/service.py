@@ -12,6 +12,7 @@ level 2.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ class DemoSummary:
     signing: DemoSigning | None = None
     backup: BackupSummary | None = None
     backup_verified: bool = False
+    #: The retention plan on the first day each rule allows something: {date: {(class,
+    #: status): count}}.
+    retention: dict[dt.date, dict[tuple[str, str], int]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -124,7 +128,49 @@ def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor:
         progress("Делаю зашифрованную резервную копию архива…")
         summary.backup, summary.backup_verified = _demo_backup(archive, actor)
         lap("backup")
+    if sign:
+        progress("Проверяю подписи сводных ведомостей за год и строю план хранения…")
+        summary.retention = _demo_retention(archive, actor)
+        lap("retention")
     return summary
+
+
+def _demo_retention(archive: Archive, actor: Actor) -> dict[dt.date, dict[tuple[str, str], int]]:
+    """Verify the sealed year summary sheets (a journal copy may only be destroyed once its
+    summary verifies), then plan retention on the first day of each rule: the journal copies
+    become due after 5 years, the summary sheets after 75."""
+    import collections
+
+    from sqlalchemy import select
+
+    import retention
+    from archive_service.disposition.plan import rules
+    from archive_service.disposition.service import retention_plan
+    from archive_service.journals.models import Period
+    from archive_service.rendering.models import RenderedDocument
+    from archive_service.signatures.models import SignatureRecord
+    from archive_service.signatures.service import verify_document
+    from archive_service.snapshots.models import PeriodSnapshot
+
+    with archive.sessions() as s:
+        sealed = list(s.scalars(
+            select(RenderedDocument.id)
+            .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
+            .join(Period, Period.id == PeriodSnapshot.period_id)
+            .join(SignatureRecord, SignatureRecord.document_id == RenderedDocument.id)
+            .where(RenderedDocument.kind == "summary", Period.code == "Y",
+                   SignatureRecord.step == "seal")))
+    for doc_id in sealed:
+        verify_document(archive, doc_id, reader=actor)
+    closed = int(YEAR[-4:])
+    classes = rules(archive.settings)
+    out = {}
+    for code in ("journal", "summary"):
+        day = retention.first_allowed(classes[code], closed)
+        counts = collections.Counter((r.retention_class, r.status)
+                                     for r in retention_plan(archive, as_of=day))
+        out[day] = dict(counts)
+    return out
 
 
 DEMO_DIRECTOR_CODE = "демо-код-директора"

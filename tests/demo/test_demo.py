@@ -100,4 +100,12 @@ def test_demo_runs_end_to_end(tmp_path, sqlite_template):
     # The whole archive went into an encrypted backup that verified.
     assert summary.backup.files == len(list(archive.storage.keys())) and summary.backup_verified
     assert "Ключ:" in (tmp_path / "backup-escrow-key.txt").read_text("utf-8")
+    # The retention plan on the first day of each rule (the year closes in 2026). A quarter's
+    # copies wait for the year summary sheet, which this run (Q1) did not make.
+    import datetime as dt
+
+    copies_due, summaries_due = dt.date(2032, 1, 1), dt.date(2102, 1, 1)
+    assert summary.retention[copies_due] == {("journal", "summary_missing"): 21,
+                                             ("summary", "not_yet_due"): 21}
+    assert summary.retention[summaries_due][("summary", "due")] == 21
     archive.dispose()
