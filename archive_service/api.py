@@ -206,6 +206,169 @@ def audit_verify():
                     "problems": [{"seq": p.seq, "message": p.message} for p in mine]})
 
 
+# --- retention: the plan, holds and acts (the same service calls as the page) --------------
+
+def _retention_school() -> str:
+    from archive_service.disposition.blueprint import MANAGERS
+    from archive_service.disposition.service import school_code_of
+
+    who = current()
+    who.require(*MANAGERS)
+    return school_code_of(archive(), who.school_id)
+
+
+def _optional(data: dict, name: str, kind: type) -> Any:
+    value = data.get(name)
+    if value is not None and not isinstance(value, kind) or isinstance(value, bool):
+        raise ArchiveError(f"Поле «{name}» должно быть {'числом' if kind is int else 'строкой'}.")
+    return value
+
+
+@bp.get("/retention/plan")
+@login_required
+def retention_plan():
+    """The plan as of a date: counts, and the items that are not simply kept."""
+    from archive_service.disposition.blueprint import parse_day
+    from archive_service.disposition.service import retention_plan as plan
+
+    school = _retention_school()
+    day = parse_day(request.args.get("as_of"))
+    counts: dict[str, int] = {}
+    rows = []
+    for row in plan(archive(), as_of=day, school_code=school):
+        counts[row.status] = counts.get(row.status, 0) + 1
+        if row.status not in ("not_yet_due", "destroyed") and len(rows) < 10000:
+            rows.append({**row.as_dict(), "due_on": row.due_on and row.due_on.isoformat()})
+    return jsonify({"as_of": day.isoformat(), "counts": counts, "rows": rows})
+
+
+def _hold(h) -> dict[str, Any]:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v
+            for k, v in dataclasses.asdict(h).items()}
+
+
+@bp.get("/retention/holds")
+@login_required
+def retention_holds():
+    """Holds of the school, lifted ones too."""
+    from archive_service.disposition.service import list_holds
+
+    return jsonify({"holds": [_hold(h) for h in list_holds(
+        archive(), include_lifted=True, school_code=_retention_school())]})
+
+
+@bp.post("/retention/holds")
+@login_required
+def retention_hold_add():
+    """Place a hold (reason; optionally year, class_name, document_id)."""
+    from archive_service.disposition.service import place_hold
+
+    school = _retention_school()
+    data = _body("reason")
+    raw = request.get_json()
+    hold = place_hold(archive(), actor=current().actor, school_code=school,
+                      reason=data["reason"], year=_optional(raw, "year", str),
+                      class_name=_optional(raw, "class_name", str),
+                      document_id=_optional(raw, "document_id", int))
+    return jsonify(_hold(hold)), 201
+
+
+@bp.post("/retention/holds/<int:hold_id>/lift")
+@login_required
+def retention_hold_lift(hold_id: int):
+    """Lift a hold with a reason."""
+    from archive_service.disposition.service import lift_hold
+
+    school = _retention_school()
+    data = _body("reason")
+    return jsonify(_hold(lift_hold(archive(), actor=current().actor, hold_id=hold_id,
+                                   school_code=school, reason=data["reason"])))
+
+
+def _act(info) -> dict[str, Any]:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v
+            for k, v in dataclasses.asdict(info).items()}
+
+
+@bp.get("/retention/acts")
+@login_required
+def retention_acts():
+    """The school's acts, newest first."""
+    from archive_service.disposition.service import list_acts
+
+    return jsonify({"acts": [_act(a) for a in list_acts(archive(),
+                                                         school_code=_retention_school())]})
+
+
+@bp.post("/retention/acts")
+@login_required
+def retention_act_create():
+    """Draft an act from the plan as of a date."""
+    from archive_service.disposition.blueprint import parse_day
+    from archive_service.disposition.service import create_act
+
+    school = _retention_school()
+    data = _body("as_of")
+    info = create_act(archive(), actor=current().actor, school_code=school,
+                      as_of=parse_day(data["as_of"]))
+    return jsonify(_act(info)), 201
+
+
+@bp.post("/retention/acts/<int:number>/review")
+@login_required
+def retention_act_review(number: int):
+    """The expert commission's decision: agree or reject, protocol, members."""
+    from archive_service.disposition.service import review_act
+
+    school = _retention_school()
+    data = _body("decision", "protocol", "members")
+    if data["decision"] not in ("agree", "reject"):
+        raise ArchiveError("Решение комиссии: agree (согласовать) или reject (отклонить).")
+    return jsonify(_act(review_act(archive(), actor=current().actor, number=number,
+                                   school_code=school, agree=data["decision"] == "agree",
+                                   protocol=data["protocol"], members=data["members"])))
+
+
+@bp.post("/retention/acts/<int:number>/approve")
+@login_required
+def retention_act_approve(number: int):
+    """The director approves the act with their signature key's passphrase."""
+    from archive_service.disposition.service import approve_act
+
+    school = _retention_school()
+    who = current()
+    who.require("director")
+    data = _body("passphrase")
+    return jsonify(_act(approve_act(archive(), actor=who.actor, number=number,
+                                    school_code=school, login=who.login,
+                                    passphrase=data["passphrase"])))
+
+
+@bp.post("/retention/acts/<int:number>/execute")
+@login_required
+def retention_act_execute(number: int):
+    """Execute an approved act."""
+    from archive_service.disposition.service import execute_act
+
+    school = _retention_school()
+    _body()
+    done = execute_act(archive(), actor=current().actor, number=number, school_code=school)
+    return jsonify({**_act(done.act), "destroyed": done.items,
+                    "objects_deleted": done.objects_deleted,
+                    "classes_cleared": list(done.classes_cleared)})
+
+
+@bp.get("/retention/acts/<int:number>/pdf")
+@login_required
+def retention_act_pdf(number: int):
+    """The act's PDF (signed once approved)."""
+    from archive_service.disposition.service import act_file
+
+    school = _retention_school()
+    info, data = act_file(archive(), number=number, school_code=school, reader=current().actor)
+    return attachment(data, "application/pdf", f"Акт № {info.number} ({info.school}).pdf")
+
+
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.0 description of this API."""
@@ -231,6 +394,11 @@ def _op(summary: str, *, body: dict | None = None, ok: int = 200, ok_schema: dic
 _DOC_ID = {"name": "document_id", "in": "path", "required": True,
            "schema": {"type": "integer", "minimum": 1}}
 _STR = {"type": "string"}
+
+
+def _int_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
 _ACTION_ERRORS = (400, 401, 403, 404, 409, 422)
 OPENAPI: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -275,6 +443,39 @@ OPENAPI: dict[str, Any] = {
                 "schema": {"type": "string", "format": "binary"}}}},
                 **{str(c): {"$ref": "#/components/responses/Error"} for c in (400, 401, 404)}}}},
         "/api/v1/audit/verify": {"get": _op("Проверка журнала аудита", errors=(401, 403))},
+        "/api/v1/retention/plan": {"get": _op(
+            "План хранения на дату (что подлежит уничтожению, экспертизе, удержано)",
+            params=[{"name": "as_of", "in": "query", "required": False,
+                     "schema": {"type": "string", "format": "date"}}],
+            errors=(400, 401, 403))},
+        "/api/v1/retention/holds": {
+            "get": _op("Удержания школы", errors=(401, 403)),
+            "post": _op("Наложить удержание", ok=201, body={"reason": _STR},
+                        errors=_ACTION_ERRORS)},
+        "/api/v1/retention/holds/{hold_id}/lift": {"post": _op(
+            "Снять удержание", body={"reason": _STR}, params=[_int_param("hold_id")],
+            errors=_ACTION_ERRORS)},
+        "/api/v1/retention/acts": {
+            "get": _op("Акты о выделении к уничтожению", errors=(401, 403)),
+            "post": _op("Составить проект акта по плану на дату", ok=201,
+                        body={"as_of": {"type": "string", "format": "date"}},
+                        errors=_ACTION_ERRORS)},
+        "/api/v1/retention/acts/{number}/review": {"post": _op(
+            "Решение экспертной комиссии", params=[_int_param("number")],
+            body={"decision": {"type": "string", "enum": ["agree", "reject"]},
+                  "protocol": _STR, "members": _STR}, errors=_ACTION_ERRORS)},
+        "/api/v1/retention/acts/{number}/approve": {"post": _op(
+            "Утвердить акт подписью директора", params=[_int_param("number")],
+            body={"passphrase": _STR}, errors=_ACTION_ERRORS)},
+        "/api/v1/retention/acts/{number}/execute": {"post": _op(
+            "Исполнить утверждённый акт", params=[_int_param("number")], body={},
+            errors=(*_ACTION_ERRORS, 503))},
+        "/api/v1/retention/acts/{number}/pdf": {"get": {
+            "summary": "Файл акта (PDF/A, подписанный после утверждения)",
+            "parameters": [_int_param("number")],
+            "responses": {"200": {"description": "PDF", "content": {"application/pdf": {
+                "schema": {"type": "string", "format": "binary"}}}},
+                **{str(c): {"$ref": "#/components/responses/Error"} for c in (401, 403, 404)}}}},
         "/api/v1/openapi.json": {"get": _op("Это описание", errors=())},
     },
 }

@@ -82,6 +82,15 @@ def _school(s: Session, code: str | None) -> School:
     raise NotFoundError(f"Школа «{code}» не найдена.")
 
 
+def school_code_of(archive: Archive, school_id: int | None) -> str:
+    """The code of a person's school (web and API users act on their own school only)."""
+    with archive.sessions() as s:
+        school = s.get(School, school_id) if school_id is not None else None
+        if school is None:
+            raise PermissionDeniedError("Сроки хранения и акты ведёт персонал школы.")
+        return school.code
+
+
 def _may_manage(actor: Actor) -> None:
     if actor.role not in RECORDS_ROLES:
         raise PermissionDeniedError(
@@ -250,12 +259,18 @@ def place_hold(archive: Archive, *, actor: Actor, reason: str, school_code: str 
     if not reason.strip():
         raise ConflictError("Укажите причину удержания (--reason), например «проверка "
                             "Рособрнадзора, предписание № 12».")
+    if len(reason) > 2000 or (class_name is not None and len(class_name) > 16):
+        raise ConflictError("Слишком длинное основание удержания (до 2000 знаков) или "
+                            "название класса (до 16 знаков).")
+    if document_id is not None and not 0 < document_id < 2**31:
+        raise NotFoundError(f"Документ № {document_id} не найден.")
     now = now or dt.datetime.now(dt.UTC)
     with archive.unit_of_work() as uow:
         s = uow.session
         if document_id is not None:
             doc = s.get(RenderedDocument, document_id)
-            if doc is None:
+            if doc is None or (school_code is not None
+                               and doc.school_id != _school(s, school_code).id):
                 raise NotFoundError(f"Документ № {document_id} не найден.")
             school_id = doc.school_id
         else:
@@ -275,15 +290,21 @@ def place_hold(archive: Archive, *, actor: Actor, reason: str, school_code: str 
 
 
 def lift_hold(archive: Archive, *, actor: Actor, hold_id: int, reason: str,
-              now: dt.datetime | None = None) -> HoldInfo:
-    """Lift a hold (recorded with who, when and why)."""
+              school_code: str | None = None, now: dt.datetime | None = None) -> HoldInfo:
+    """Lift a hold (recorded with who, when and why); ``school_code``: only a hold of that
+    school (another school's hold does not exist for this person)."""
     _may_manage(actor)
-    if not reason.strip():
-        raise ConflictError("Укажите, почему удержание снимается (--reason).")
+    if not reason.strip() or len(reason) > 2000:
+        raise ConflictError("Укажите, почему удержание снимается (--reason, до 2000 знаков).")
+    if not 0 < hold_id < 2**31:
+        raise NotFoundError(f"Удержание № {hold_id} не найдено.")
     now = now or dt.datetime.now(dt.UTC)
     with archive.unit_of_work() as uow:
         s = uow.session
         hold = s.get(RetentionHold, hold_id, with_for_update=True)
+        if hold is not None and school_code is not None and \
+                hold.school_id != _school(s, school_code).id:
+            hold = None
         if hold is None:
             raise NotFoundError(f"Удержание № {hold_id} не найдено (archive retention hold "
                                 "list).")
@@ -296,12 +317,15 @@ def lift_hold(archive: Archive, *, actor: Actor, hold_id: int, reason: str,
         return _hold_info(s, hold)
 
 
-def list_holds(archive: Archive, *, include_lifted: bool = False) -> list[HoldInfo]:
-    """Holds, newest first."""
+def list_holds(archive: Archive, *, include_lifted: bool = False,
+               school_code: str | None = None) -> list[HoldInfo]:
+    """Holds (of one school or all), newest first."""
     with archive.sessions() as s:
         query = select(RetentionHold).order_by(RetentionHold.id.desc())
         if not include_lifted:
             query = query.where(RetentionHold.lifted_at.is_(None))
+        if school_code is not None:
+            query = query.where(RetentionHold.school_id == _school(s, school_code).id)
         return [_hold_info(s, h) for h in s.scalars(query)]
 
 
@@ -348,6 +372,8 @@ def _review_text(act: DisposalAct) -> str | None:
 def _act(s: Session, school_code: str | None, number: int, *, lock: bool = False
          ) -> DisposalAct:
     school = _school(s, school_code)
+    if not 0 < number < 2**31:
+        raise NotFoundError(f"Акт № {number} не найден.")
     query = select(DisposalAct).filter_by(school_id=school.id, number=number)
     act = s.scalars(query.with_for_update() if lock else query).one_or_none()
     if act is None:
@@ -439,6 +465,9 @@ def review_act(archive: Archive, *, actor: Actor, number: int, agree: bool, prot
     if not protocol.strip() or not members.strip():
         raise ConflictError("Укажите номер протокола ЭК (--protocol) и членов комиссии "
                             "(--members).")
+    if len(protocol) > 100 or len(members) > 2000 or (note and len(note) > 2000):
+        raise ConflictError("Слишком длинный номер протокола (до 100 знаков) или список "
+                            "членов комиссии (до 2000).")
     now = now or dt.datetime.now(dt.UTC)
     with archive.unit_of_work() as uow:
         s = uow.session
