@@ -12,7 +12,7 @@ from archive_service.app import create_app
 from tests.disposition.test_disposition import _year_archive
 from tests.signatures.test_chain import ACTOR, TSA, USERS, pw
 from tests.web.conftest import PASSWORD, csrf, login
-from tests.web.test_browser import browser  # noqa: F401 (the fixture)
+from tests.web.test_browser import browser  # noqa: F401, F811 (the fixture)
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_the_same_through_the_api(app):
         "approved"]
 
 
-def test_the_director_approves_an_act_in_a_real_browser(app, browser, tmp_path):
+def test_the_director_approves_an_act_in_a_real_browser(app, browser, tmp_path):  # noqa: F811
     import os
     import threading
     from pathlib import Path
