@@ -1151,8 +1151,12 @@ def _verify_documents(into: Archive, destroyed: set[str] = frozenset()
     from archive_service.signatures.service import verify_document
 
     with into.sessions() as s:
+        from archive_service.disposition.models import Tombstone
+
         gone = set(s.scalars(select(RenderedDocument.id).where(
             RenderedDocument.storage_key.in_(destroyed)))) if destroyed else set()
+        gone |= set(s.scalars(select(Tombstone.document_id).where(
+            Tombstone.document_id.is_not(None))))
         signed = sorted(set(s.scalars(select(SignatureRecord.document_id))) - gone)
         numbers = dict(s.execute(select(RenderedDocument.id, RenderedDocument.number)).all())
     problems, ok = [], 0

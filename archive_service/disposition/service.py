@@ -770,6 +770,19 @@ def _clear_daily_records(s: Session, items: list[DisposalItem]) -> list[str]:
     return cleared
 
 
+def destroyed_keys(s: Session) -> set[str]:
+    """Every storage key destroyed under an executed act."""
+    return {k for keys in s.scalars(select(Tombstone.object_keys)) for k in keys}
+
+
+def snapshot_destroyed(s: Session, snapshot_id: int) -> bool:
+    """Whether a snapshot's data went with its journal copy under an act."""
+    return s.scalar(select(Tombstone.id).join(
+        RenderedDocument, RenderedDocument.id == Tombstone.document_id).where(
+        RenderedDocument.snapshot_id == snapshot_id, RenderedDocument.kind == "journal")
+        .limit(1)) is not None
+
+
 def tombstone_of(s: Session, document_id: int) -> Tombstone | None:
     """The tombstone of a destroyed document, if it was destroyed."""
     return s.scalars(select(Tombstone).filter_by(document_id=document_id)).first()

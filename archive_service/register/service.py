@@ -158,9 +158,10 @@ def _row(s: Session, e: RegisterEntry) -> RegisterRow:
 
 def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
     """The mark of each registered document, in three queries whatever their number."""
+    from archive_service.disposition.models import DisposalAct, Tombstone
     from archive_service.signatures.models import DocumentReturn, SignatureRecord
 
-    steps, signed, returned = {}, {}, set()
+    steps, signed, returned, destroyed = {}, {}, set(), {}
     for at in range(0, len(ids), 500):  # SQLite allows a limited number of parameters
         chunk = ids[at:at + 500]
         steps.update(s.execute(select(RenderedDocument.id, RenderedDocument.steps)
@@ -170,10 +171,15 @@ def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
             signed.setdefault(doc_id, set()).add(field)
         returned.update(s.scalars(select(DocumentReturn.document_id)
                                   .where(DocumentReturn.document_id.in_(chunk))))
+        destroyed.update(s.execute(select(Tombstone.document_id, DisposalAct.number)
+                                   .join(DisposalAct, DisposalAct.id == Tombstone.act_id)
+                                   .where(Tombstone.document_id.in_(chunk))).all())
     out = {}
     for doc_id, doc_steps in steps.items():
         done = signed.get(doc_id, set())
-        if doc_id in returned:
+        if doc_id in destroyed:
+            out[doc_id] = f"уничтожен по акту № {destroyed[doc_id]}"
+        elif doc_id in returned:
             out[doc_id] = "возвращён на исправление"
         elif all(st["name"] in done for st in doc_steps):
             out[doc_id] = "заверен печатью"

@@ -293,7 +293,12 @@ def show_snapshot(archive: Archive, snapshot_id: int, *, reader: Actor | None = 
         if snap is None:
             raise NotFoundError(f"Срез № {snapshot_id} не найден (список: archive snapshot list).")
         info, school_id = _info(s, snap), snap.school_id
-    outcome = _verify(archive, info)
+        from archive_service.disposition.service import snapshot_destroyed
+
+        if snapshot_destroyed(s, snapshot_id):
+            raise NotFoundError(f"Срез № {snapshot_id} уничтожен по акту вместе с копией "
+                                "журнала; осталась запись об уничтожении.")
+    outcome = _verify(archive, info, set())
     if not outcome.ok:
         from archive_service.errors import IntegrityError
 
@@ -306,9 +311,11 @@ def show_snapshot(archive: Archive, snapshot_id: int, *, reader: Actor | None = 
     return info, json.loads(archive.storage.get(info.storage_key))
 
 
-def _verify(archive: Archive, info: SnapshotInfo) -> VerifyOutcome:
+def _verify(archive: Archive, info: SnapshotInfo, destroyed: set[str]) -> VerifyOutcome:
     label = f"срез № {info.id}: класс {info.class_name}, «{info.period_name}» {info.academic_year}, " \
             f"версия {info.version}"
+    if info.storage_key in destroyed:  # destroyed with its journal copy under an act
+        return VerifyOutcome(info, True, f"{label}: уничтожен по акту (запись об уничтожении)")
     try:
         data = archive.storage.get(info.storage_key)
     except StorageObjectMissingError:
@@ -332,5 +339,8 @@ def verify_snapshots(archive: Archive, *, snapshot_id: int | None = None,
         else:
             infos = [_info(s, snap) for snap in s.scalars(
                 _select(s, school_code=school_code, period=period, class_name=class_name))]
-    return [_verify(archive, info) for info in infos]
+        from archive_service.disposition.service import destroyed_keys
+
+        destroyed = destroyed_keys(s)
+    return [_verify(archive, info, destroyed) for info in infos]
 

@@ -121,6 +121,11 @@ def test_plan_over_80_years_then_an_act_from_draft_to_execution(archive, tmp_pat
     assert result.ok and result.signatures[0].signer == "Орлова Вера Павловна"
     checked, problems = verify_audit(archive)
     assert not problems
+    from archive_service.snapshots.service import verify_snapshots
+
+    outcomes = verify_snapshots(archive)
+    assert all(o.ok for o in outcomes)
+    assert any("уничтожен по акту" in (o.problem or "") for o in outcomes)
     with pytest.raises(ConflictError, match="уже исполнен"):
         service.execute_act(archive, actor=ACTOR, number=act.number)
 
@@ -224,6 +229,12 @@ def test_an_older_backup_does_not_bring_a_destroyed_copy_back(sqlite_archive, tm
         assert s.query(Tombstone).count() == act.items
         assert s.query(Mark).count() == 0
     assert _plan(into, JOURNAL_DUE)[("document", q1)].status == "destroyed"
+    # A backup made after the act, on a new disk, verifies fully (level 3) without it.
+    later = backups.create_backup(archive, target_url=str(tmp_path / "disk2"), actor=ACTOR)
+    deep = backups.verify_backup(archive, target_url=later.target, backup_id=later.id,
+                                 level=3, opener=Opener(director_code="код-директора-2026"),
+                                 actor=ACTOR)
+    assert deep.ok, deep.problems
     # A forged disposal record on the disk is refused, not obeyed.
     forged = tmp_path / "disk" / "disposals" / "1-99.json"
     forged.write_text('{"manifest": {"keys": {"signing_public": "AAAA"}}, "signature": "x"}')
@@ -274,3 +285,21 @@ def test_object_lock_on_seaweedfs_refuses_early_deletion(tmp_path, seaweed, sqli
     for table in ("document_verification", "audit_entry", "audit_head"):  # the summary check
         before.pop(table), after.pop(table)
     assert after == before and storage.exists(key)
+
+
+def test_a_destroyed_snapshot_says_so(sqlite_archive, tmp_path):
+    from archive_service.rendering.models import RenderedDocument
+    from archive_service.snapshots.service import show_snapshot
+
+    archive = sqlite_archive
+    q1, _summary = _year_archive(archive, tmp_path)
+    act = _approved_act(archive)
+    service.execute_act(archive, actor=ACTOR, number=act.number, now=_at(JOURNAL_DUE))
+    with archive.sessions() as s:
+        snapshot = s.get(RenderedDocument, q1).snapshot_id
+    with pytest.raises(NotFoundError, match="уничтожен по акту вместе с копией журнала"):
+        show_snapshot(archive, snapshot)
+    from archive_service.register.service import register_list
+
+    statuses = {r.document_id: r.status for r in register_list(archive)}
+    assert statuses[q1] == f"уничтожен по акту № {act.number}"
