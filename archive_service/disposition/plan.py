@@ -197,11 +197,21 @@ def plan(session: Session, settings: Settings, *, as_of: dt.date,
     # up in a small table (years, periods, classes, register numbers) and is read through
     # the driver's own cursor: a million rows of five integers and a word.
     where = "" if school_id is None else f" WHERE d.school_id = {int(school_id)}"
-    years = {i: (label, end) for i, label, end in session.execute(
-        select(AcademicYear.id, AcademicYear.label, AcademicYear.end_date)
-        .where(True if school_id is None else AcademicYear.school_id == school_id))}
-    period_of = {i: (code, years[ay]) for i, code, ay in session.execute(
-        select(Period.id, Period.code, Period.academic_year_id)) if ay in years}
+    years: dict[int, tuple[str, dt.date]] = {}
+    year_ends: dict[tuple[int, str], dt.date] = {}
+    for i, sid, label, end in session.execute(
+            select(AcademicYear.id, AcademicYear.school_id, AcademicYear.label,
+                   AcademicYear.end_date)
+            .where(True if school_id is None else AcademicYear.school_id == school_id)):
+        years[i] = (label, end)
+        year_ends[(sid, label)] = end
+    # Per period: its code, the year's label, the closing year, and the words of the title.
+    period_info = {
+        i: (code, years[ay][0], years[ay][1].year,
+            f" класса, {PERIOD_NAMES.get(code, code)} {years[ay][0]}")
+        for i, code, ay in session.execute(select(Period.id, Period.code,
+                                                  Period.academic_year_id))
+        if ay in years}
     class_names = dict(session.execute(
         select(SchoolClass.id, SchoolClass.name)
         .where(True if school_id is None else SchoolClass.school_id == school_id)).all())
@@ -209,8 +219,6 @@ def plan(session: Session, settings: Settings, *, as_of: dt.date,
                                    .where(RegisterEntry.document_id.is_not(None))).all())
     needs_summary = {code: c.needs_summary for code, c in classes.items()}
     titles = {code: f"{KIND_TITLES[code]} " for code in KIND_TITLES}
-    classes_of_year: dict[tuple[int, str], set[int]] = {}
-    year_ends: dict[tuple[int, str], dt.date] = {}
     raw = session.connection().connection
     # PostgreSQL: a server-side cursor, so memory stays flat however many rows there are
     # (SQLite's cursor already streams).
@@ -222,23 +230,16 @@ def plan(session: Session, settings: Settings, *, as_of: dt.date,
                        "ON s.id = d.snapshot_id" + where)
         while batch := cursor.fetchmany(20000):
             for doc_id, sid, kind, sheets, period_id, class_id in batch:
-                period, (year, year_end) = period_of[period_id]
-                if isinstance(year_end, str):  # SQLite's driver gives dates as text
-                    year_end = dt.date.fromisoformat(year_end)
+                period, year, closed, words = period_info[period_id]
                 class_name = class_names[class_id]
-                key = (sid, year)
-                if key not in year_ends:
-                    year_ends[key] = year_end
-                    classes_of_year[key] = set()
-                classes_of_year[key].add(class_id)
-                status, action, due_on, reason = decision(
-                    kind, year_end.year, held_by(sid, year, class_name, doc_id),
-                    summaries.get(class_id) if needs_summary[kind] else None,
-                    doc_id in destroyed_docs)
+                key = (kind, closed,
+                       held_by(sid, year, class_name, doc_id) if sid in holds else (),
+                       summaries.get(class_id) if needs_summary[kind] else None,
+                       doc_id in destroyed_docs)
+                status, action, due_on, reason = memo.get(key) or decision(*key)
                 number = numbers.get(doc_id)
                 yield PlanRow("document", doc_id, schools[sid], year, class_name, period, kind,
-                              f"{titles[kind]}{class_name} класса, "
-                              f"{PERIOD_NAMES.get(period, period)} {year}",
+                              titles[kind] + class_name + words,
                               None if number is None else f"{year}/{number}", sheets,
                               status, action, due_on, reason, in_act_docs.get(doc_id))
     finally:
@@ -248,9 +249,17 @@ def plan(session: Session, settings: Settings, *, as_of: dt.date,
     query = select(RegisterEntry).where(RegisterEntry.kind == "folder").order_by(RegisterEntry.id)
     if school_id is not None:
         query = query.where(RegisterEntry.school_id == school_id)
-    for e in session.scalars(query):
-        end = year_ends.get((e.school_id, e.year)) or session.scalar(
-            select(AcademicYear.end_date).filter_by(school_id=e.school_id, label=e.year))
+    folders = session.scalars(query).all()
+    classes_of_year: dict[tuple[int, str], set[int]] = {}
+    if folders:  # the classes that have documents, by school and year
+        for sid, label, class_id in session.execute(
+                select(PeriodSnapshot.school_id, AcademicYear.label,
+                       PeriodSnapshot.school_class_id).distinct()
+                .join(SchoolClass, SchoolClass.id == PeriodSnapshot.school_class_id)
+                .join(AcademicYear, AcademicYear.id == SchoolClass.academic_year_id)):
+            classes_of_year.setdefault((sid, label), set()).add(class_id)
+    for e in folders:
+        end = year_ends[(e.school_id, e.year)]
         states = {summaries.get(c) for c in classes_of_year.get((e.school_id, e.year), ())}
         state = (retention.SummaryState.OK if states == {retention.SummaryState.OK} else
                  next((st for st in states if st is not retention.SummaryState.OK), None))

@@ -385,6 +385,12 @@ def folder_pdf(archive: Archive, *, school_code: str | None, year: str, number: 
             school_id=school.id, year=year, number=number, kind="folder")).one_or_none()
         if entry is None:
             raise missing
+        from archive_service.disposition.models import Tombstone
+        from archive_service.disposition.service import destroyed_message
+
+        stone = s.scalars(select(Tombstone).filter_by(register_entry_id=entry.id)).first()
+        if stone is not None:
+            raise NotFoundError(destroyed_message(s, stone))
         key, digest, school_id = entry.storage_key, entry.handover_hash, school.id
     data = archive.storage.get(key)
     if sha256_hex(data) != digest:

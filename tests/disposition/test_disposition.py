@@ -303,3 +303,34 @@ def test_a_destroyed_snapshot_says_so(sqlite_archive, tmp_path):
 
     statuses = {r.document_id: r.status for r in register_list(archive)}
     assert statuses[q1] == f"уничтожен по акту № {act.number}"
+
+
+def test_a_period_folder_follows_the_copies_and_a_year_hold(sqlite_archive, tmp_path):
+    from archive_service.register.service import form_period_folder
+
+    archive = sqlite_archive
+    _year_archive(archive, tmp_path)
+    folder = form_period_folder(archive, school_code=None, year="2025-2026", period_code="Q1",
+                                login="secretary", location="Сейф № 1", actor=ACTOR)
+    with archive.sessions() as s:
+        from archive_service.register.models import RegisterEntry
+
+        entry = s.query(RegisterEntry).filter_by(kind="folder").one()
+    assert archive.storage.retained_until(entry.storage_key) == _at(JOURNAL_DUE).replace(hour=0)
+    row = _plan(archive, JOURNAL_DUE)[("folder", entry.id)]
+    assert (row.status, row.register_number) == ("due", f"2025-2026/{folder.number}")
+    assert _plan(archive, JOURNAL_DUE - dt.timedelta(days=1))[("folder", entry.id)].status \
+        == "not_yet_due"
+    hold = service.place_hold(archive, actor=ACTOR, reason="проверка", year="2025-2026",
+                              class_name="7А")
+    assert _plan(archive, JOURNAL_DUE)[("folder", entry.id)].status == "held"
+    service.lift_hold(archive, actor=ACTOR, hold_id=hold.id, reason="окончена")
+    act = _approved_act(archive)
+    service.execute_act(archive, actor=ACTOR, number=act.number, now=_at(JOURNAL_DUE))
+    assert not archive.storage.exists(entry.storage_key)
+    assert _plan(archive, JOURNAL_DUE)[("folder", entry.id)].status == "destroyed"
+    from archive_service.register.service import folder_pdf
+
+    with pytest.raises(NotFoundError, match="Общая папка за период: 1 четверть.* уничтожен"):
+        folder_pdf(archive, school_code=None, year="2025-2026", number=folder.number,
+                   reader=ACTOR)
