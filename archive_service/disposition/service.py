@@ -130,45 +130,47 @@ def _document_keys(s: Session, doc_ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def lock_objects(archive: Archive, *, document_ids: list[int] | None = None,
-                 folder_ids: list[int] | None = None, now: dt.date | None = None) -> int:
-    """Lock archived objects until their retention ends (all of them when no ids are given).
+def _snapshot_keys(s: Session, doc_ids: list[int]) -> dict[int, str]:
+    """The snapshot object of each journal copy among the documents (destroyed with it)."""
+    out: dict[int, str] = {}
+    for at in range(0, len(doc_ids), 500):
+        out.update(s.execute(
+            select(RenderedDocument.id, PeriodSnapshot.storage_key)
+            .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
+            .where(RenderedDocument.id.in_(doc_ids[at:at + 500]),
+                   RenderedDocument.kind == "journal")).all())
+    return out
+
+
+def lock_objects(archive: Archive, *, now: dt.date | None = None) -> int:
+    """Lock every archived object until its retention ends (``archive retention lock``).
 
     On S3 this is Object Lock COMPLIANCE (the server refuses deletion and shortening); on a
-    local disk a lock file the application honours. Idempotent, never shortens a lock.
-    Returns the number of objects locked.
+    local disk a lock file the application honours. Idempotent, never shortens a lock, and
+    fails loudly (unlike the lock set after each write, which only logs). Returns the number
+    of objects locked.
     """
-    everything = document_ids is None and folder_ids is None
     today = now or dt.date.today()
+    forever = _midnight(today.replace(year=today.year + PERMANENT_LOCK_YEARS))
     with archive.sessions() as s:
-        rows = plan(s, archive.settings, as_of=today)
-        wanted_docs = None if everything else set(document_ids or ())
-        wanted_folders = None if everything else set(folder_ids or ())
-        locks: list[tuple[str, dt.datetime]] = []
         docs: dict[int, dt.datetime] = {}
-        for r in rows:
+        locks: list[tuple[str, dt.datetime]] = []
+        for r in plan(s, archive.settings, as_of=today):
             if r.status == "destroyed":
                 continue
-            until = _midnight(r.due_on) if r.due_on else _midnight(
-                today.replace(year=today.year + PERMANENT_LOCK_YEARS))
-            if r.source == "document" and (wanted_docs is None or r.ref in wanted_docs):
+            until = _midnight(r.due_on) if r.due_on else forever
+            if r.source == "document":
                 docs[r.ref] = until
-            elif r.source == "folder" and (wanted_folders is None or r.ref in wanted_folders):
+            else:
                 key = s.get(RegisterEntry, r.ref).storage_key
                 if key:
                     locks.append((key, until))
-        for doc_id, keys in _document_keys(s, list(docs)).items():
+        ids = list(docs)
+        for doc_id, keys in _document_keys(s, ids).items():
             locks += [(k, docs[doc_id]) for k in keys]
-        snapshot_keys = dict(s.execute(
-            select(RenderedDocument.id, PeriodSnapshot.storage_key)
-            .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
-            .where(RenderedDocument.id.in_(list(docs)), RenderedDocument.kind == "journal"))
-            .all()) if docs else {}
-        locks += [(k, docs[d]) for d, k in snapshot_keys.items()]
-        if everything:
-            for act in s.scalars(select(DisposalAct)):
-                forever = _midnight(today.replace(year=today.year + PERMANENT_LOCK_YEARS))
-                locks += [(k, forever) for k in (act.draft_key, act.signed_key) if k]
+        locks += [(k, docs[d]) for d, k in _snapshot_keys(s, ids).items()]
+        for act in s.scalars(select(DisposalAct)):
+            locks += [(k, forever) for k in (act.draft_key, act.signed_key) if k]
     for key, until in locks:
         if archive.storage.exists(key):
             archive.storage.extend_retention(key, until)
@@ -182,13 +184,14 @@ def _document_locks(s: Session, settings, doc_ids: list[int]  # noqa: ANN001 - S
 
     classes = rules(settings)
     out = {}
-    for doc_id, kind, end in s.execute(
-            select(RenderedDocument.id, RenderedDocument.kind, AcademicYear.end_date)
-            .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
-            .join(Period, Period.id == PeriodSnapshot.period_id)
-            .join(AcademicYear, AcademicYear.id == Period.academic_year_id)
-            .where(RenderedDocument.id.in_(doc_ids))):
-        out[doc_id] = _midnight(first_allowed(classes[kind], end.year))
+    for at in range(0, len(doc_ids), 500):
+        for doc_id, kind, end in s.execute(
+                select(RenderedDocument.id, RenderedDocument.kind, AcademicYear.end_date)
+                .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
+                .join(Period, Period.id == PeriodSnapshot.period_id)
+                .join(AcademicYear, AcademicYear.id == Period.academic_year_id)
+                .where(RenderedDocument.id.in_(doc_ids[at:at + 500]))):
+            out[doc_id] = _midnight(first_allowed(classes[kind], end.year))
     return out
 
 
@@ -204,12 +207,7 @@ def lock_new_objects(archive: Archive, *, document_ids: list[int] = (),
             until = _document_locks(s, archive.settings, list(document_ids))
             locks = [(k, until[d]) for d, keys in _document_keys(s, list(until)).items()
                      for k in keys]
-            for d, key in s.execute(
-                    select(RenderedDocument.id, PeriodSnapshot.storage_key)
-                    .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
-                    .where(RenderedDocument.id.in_(list(until)),
-                           RenderedDocument.kind == "journal")):
-                locks.append((key, until[d]))
+            locks += [(k, until[d]) for d, k in _snapshot_keys(s, list(until)).items()]
             for entry_id in folder_ids:
                 entry = s.get(RegisterEntry, entry_id)
                 end = s.scalar(select(AcademicYear.end_date).filter_by(
@@ -728,18 +726,21 @@ def _check_items(archive: Archive, s: Session, act: DisposalAct, items: list[Dis
 
 def _shared_keys(s: Session, keys: list[str], leaving: set[int]) -> Iterator[str]:
     """Keys among ``keys`` that a document not being destroyed still uses."""
-    wanted = set(keys)
+    wanted = sorted(set(keys))
     destroyed = set(s.scalars(select(Tombstone.document_id).where(
         Tombstone.document_id.is_not(None))))
     gone = leaving | destroyed
-    for doc_id, key in s.execute(select(RenderedDocument.id, RenderedDocument.storage_key)
-                                 .where(RenderedDocument.storage_key.in_(wanted))):
-        if doc_id not in gone:
-            yield key
-    for doc_id, key in s.execute(select(SignatureRecord.document_id, SignatureRecord.storage_key)
-                                 .where(SignatureRecord.storage_key.in_(wanted))):
-        if doc_id not in gone:
-            yield key
+    for at in range(0, len(wanted), 500):
+        chunk = wanted[at:at + 500]
+        for doc_id, key in s.execute(select(RenderedDocument.id, RenderedDocument.storage_key)
+                                     .where(RenderedDocument.storage_key.in_(chunk))):
+            if doc_id not in gone:
+                yield key
+        for doc_id, key in s.execute(select(SignatureRecord.document_id,
+                                            SignatureRecord.storage_key)
+                                     .where(SignatureRecord.storage_key.in_(chunk))):
+            if doc_id not in gone:
+                yield key
 
 
 def _clear_daily_records(s: Session, items: list[DisposalItem]) -> list[str]:
@@ -747,9 +748,11 @@ def _clear_daily_records(s: Session, items: list[DisposalItem]) -> list[str]:
     doc_ids = [i.document_id for i in items if i.retention_class == "journal"]
     if not doc_ids:
         return []
-    class_ids = set(s.scalars(select(PeriodSnapshot.school_class_id).join(
-        RenderedDocument, RenderedDocument.snapshot_id == PeriodSnapshot.id).where(
-        RenderedDocument.id.in_(doc_ids))))
+    class_ids: set[int] = set()
+    for at in range(0, len(doc_ids), 500):
+        class_ids.update(s.scalars(select(PeriodSnapshot.school_class_id).join(
+            RenderedDocument, RenderedDocument.snapshot_id == PeriodSnapshot.id).where(
+            RenderedDocument.id.in_(doc_ids[at:at + 500]))))
     destroyed = set(s.scalars(select(Tombstone.document_id).where(
         Tombstone.document_id.is_not(None))))
     cleared = []
