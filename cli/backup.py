@@ -239,10 +239,20 @@ def verify(backup_id, source, level, share, passphrase_file, escrow_key, as_json
 @_open_options
 @click.option("--overwrite", is_flag=True,
               help="Разрешить хранилище с файлами (база данных всё равно должна быть пустой).")
+@click.option("--school", "school_code", help="Восстановить только эту школу (код).")
+@click.option("--year", help="…и только этот учебный год, например 2025-2026.")
+@click.option("--document", "document_id", type=int,
+              help="Восстановить только этот документ (с его срезом, подписями, записью в "
+                   "реестре).")
 @handle_errors
 def restore(backup_id, source, into_home, database_url, storage_url, passphrase_file,
-            escrow_key, overwrite) -> None:
-    """Restore a backup."""
+            escrow_key, overwrite, school_code, year, document_id) -> None:
+    """Restore a backup, whole or a selected school, year or document."""
+    selection = None
+    if school_code or year or document_id is not None:
+        if document_id is not None and (school_code or year):
+            raise ConfigError("Либо --document, либо --school/--year.")
+        selection = backups.Selection(school=school_code, year=year, document=document_id)
     if into_home is None and not (database_url and storage_url):
         raise ConfigError("Куда восстанавливать: --into ПАПКА или --database-url и "
                           "--storage-url.")
@@ -257,7 +267,9 @@ def restore(backup_id, source, into_home, database_url, storage_url, passphrase_
     archive = _live_archive()
     report = backups.restore_backup(archive, target_url=_target_of(archive, backup_id, source),
                                     backup_id=backup_id, opener=opener, into=into,
-                                    actor=actor(), overwrite=overwrite)
+                                    actor=actor(), overwrite=overwrite, selection=selection)
+    if selection is not None:
+        click.echo(f"Выборочно: {selection.describe()}.")
     for problem in report.problems:
         click.secho(f"  - {problem}", fg="red", err=True)
     click.echo(f"Восстановлено из {backup_id}: файлов {report.files} "

@@ -36,9 +36,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 
 from archive_service.actors import Actor
-from archive_service.backups import crypto, dump
+from archive_service.backups import crypto, dump, subset
 from archive_service.backups.crypto import BackupCryptoError, HolderKey
 from archive_service.backups.models import Backup, BackupEvent, BackupKeyring
+from archive_service.backups.subset import Selection
 from archive_service.db import Archive, make_engine
 from archive_service.errors import (
     ConflictError,
@@ -943,8 +944,10 @@ class RestoreReport:
 
 def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, opener: Opener,
                    into: Archive, actor: Actor, overwrite: bool = False, log: bool = True,
-                   verify_signatures: bool = False) -> RestoreReport:
-    """Restore a whole backup into an empty database and storage, then prove it matches.
+                   verify_signatures: bool = False, selection: Selection | None = None
+                   ) -> RestoreReport:
+    """Restore a whole backup (or a selected school, year or document: ``subset.py``) into an
+    empty database and storage, then prove it matches.
 
     ``archive``: the live archive whose keys are trusted and whose usage log records the
     restore (None on a fresh machine: the escrow sheet then vouches for the manifest).
@@ -968,10 +971,16 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
     database = opened.index["database"]
     written: list[str] = []
     expected: dict[str, dict[str, Any]] | None = database.get("tables")
+    only: set[str] | None = None
     try:
-        files, size = _restore_files(opened, into, written, destroyed)
         with tempfile.TemporaryDirectory() as tmp:
-            if database["kind"] == "sqlite":
+            if selection is not None:  # a school, year or document: the dump, filtered
+                only, subset_dump, revision = _select(opened, Path(tmp), selection)
+                files, size = _restore_files(opened, into, written, destroyed, only)
+                with open(subset_dump, "rb") as fh:
+                    expected = _load_dump(into, revision, iter(fh))
+            elif database["kind"] == "sqlite":
+                files, size = _restore_files(opened, into, written, destroyed)
                 image = Path(tmp) / "image.sqlite3"
                 opened.write_image(image)
                 if into.engine.dialect.name == "sqlite":
@@ -984,6 +993,7 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
                     finally:
                         source.dispose()
             else:
+                files, size = _restore_files(opened, into, written, destroyed)
                 _load_dump(into, opened.manifest["source"]["revision"], opened.dump_lines())
     except BaseException:
         for key in written:
@@ -992,7 +1002,7 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
     _migrate(into, "head")
     counts = _counts(into)
     report = _check_restored(opened, into, counts, files, size, verify_signatures, expected,
-                             destroyed)
+                             destroyed, only)
     if disposals:
         from archive_service.disposition.restore import apply_disposals
 
@@ -1008,8 +1018,42 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
         log_event(archive, backup_id=backup_id, action="restore", actor=actor,
                   medium=opened.target.url, outcome="ok" if report.ok else "failed",
                   details={"into": into.settings.database_url.split("@")[-1],
-                           "files": files, "problems": report.problems[:20]})
+                           "files": files, "problems": report.problems[:20],
+                           "selection": selection.describe() if selection else "вся копия"})
     return report
+
+
+def _select(opened: OpenedBackup, tmp: Path, selection: Selection
+            ) -> tuple[set[str], Path, str | None]:
+    """The selected part of the backup's database as a dump file, the storage keys its rows
+    name, and the schema revision (``subset.py`` explains the rules)."""
+    database = opened.index["database"]
+    if database["kind"] == "sqlite":
+        image = tmp / "image.sqlite3"
+        opened.write_image(image)
+        source = make_engine(f"sqlite:///{image}")
+        revision = database["revision"]
+
+        def lines() -> Iterator[bytes]:
+            return _dump_lines(source, tmp / "dump")
+    else:
+        source = None
+        revision = opened.manifest["source"]["revision"]
+
+        def lines() -> Iterator[bytes]:
+            return opened.dump_lines()
+    try:
+        found = subset.roots(lines(), selection)
+        keys: set[str] = set()
+        out = tmp / "subset"
+        with open(out, "wb") as fh:
+            for line in subset.select_lines(lines(), found, selection, subset.foreign_keys(),
+                                            keys):
+                fh.write(line)
+    finally:
+        if source is not None:
+            source.dispose()
+    return keys, out, revision
 
 
 def _place_sqlite(image: Path, into: Archive, sha256: str) -> None:
@@ -1081,9 +1125,11 @@ def _migrate(into: Archive, revision: str | None) -> None:
 
 
 def _restore_files(opened: OpenedBackup, into: Archive, written: list[str],
-                   destroyed: set[str]) -> tuple[int, int]:
-    """Every file of the backup except those destroyed under an executed act."""
-    entries = [e for e in opened.index["files"] if e["key"] not in destroyed]
+                   destroyed: set[str], only: set[str] | None = None) -> tuple[int, int]:
+    """Every file of the backup (or those in ``only``) except those destroyed under an
+    executed act."""
+    entries = [e for e in opened.index["files"] if e["key"] not in destroyed
+               and (only is None or e["key"] in only)]
 
     def one(entry: dict[str, Any]) -> int:
         data = opened.file(entry)
@@ -1102,7 +1148,7 @@ def _restore_files(opened: OpenedBackup, into: Archive, written: list[str],
 def _check_restored(opened: OpenedBackup, into: Archive, counts: dict[str, int], files: int,
                     size: int, verify_signatures: bool,
                     expected: dict[str, dict[str, Any]] | None,
-                    destroyed: set[str]) -> RestoreReport:
+                    destroyed: set[str], only: set[str] | None = None) -> RestoreReport:
     """Compare what was restored with the backup. A database restored through the dump is
     compared row by row (per-table digests); a SQLite image was already compared byte for
     byte with the image's hash in the signed index."""
@@ -1122,8 +1168,8 @@ def _check_restored(opened: OpenedBackup, into: Archive, counts: dict[str, int],
     # the key derived from it; here: every file is in the storage with its size.
     for entry in opened.index["files"]:
         key = entry["key"]
-        if key in destroyed:  # destroyed under an act: left out on purpose
-            continue
+        if key in destroyed or (only is not None and key not in only):
+            continue  # destroyed under an act, or outside the selection: left out on purpose
         try:
             if into.storage.size(key) != entry["size"]:
                 problems.append(f"файл {key} восстановлен не полностью")

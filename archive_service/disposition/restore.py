@@ -28,11 +28,24 @@ def apply_disposals(into: Archive, disposals: list[dict[str, Any]]) -> None:
     its items, its tombstones, and the daily records it cleared. The destroyed objects were
     already left out of the restored storage."""
     from archive_service.disposition.service import _clear_daily_records
+    from archive_service.journals.models import School
+    from archive_service.register.models import RegisterEntry
+    from archive_service.rendering.models import RenderedDocument
 
     with into.unit_of_work() as uow:
         s = uow.session
+        schools = set(s.scalars(select(School.id)))
+        documents = set(s.scalars(select(RenderedDocument.id)))
+        entries = set(s.scalars(select(RegisterEntry.id)))
+
+        def present(row: dict[str, Any]) -> bool:  # a selective restore brings part only
+            return (row.get("document_id") is None or row["document_id"] in documents) and (
+                row.get("register_entry_id") is None or row["register_entry_id"] in entries)
+
         for record in disposals:
             act = _values(DisposalAct, record["act"])
+            if act["school_id"] not in schools:
+                continue
             existing = s.get(DisposalAct, act["id"])
             if existing is None:
                 s.add(DisposalAct(**act))
@@ -42,12 +55,13 @@ def apply_disposals(into: Archive, disposals: list[dict[str, Any]]) -> None:
             s.flush()
             have = set(s.scalars(select(DisposalItem.id).filter_by(act_id=act["id"])))
             items = [DisposalItem(**_values(DisposalItem, i)) for i in record["items"]
-                     if i["id"] not in have]
+                     if i["id"] not in have and present(i)]
             s.add_all(items)
             s.flush()
             stones = set(s.scalars(select(Tombstone.id).filter_by(act_id=act["id"])))
+            listed = set(s.scalars(select(DisposalItem.id).filter_by(act_id=act["id"])))
             s.add_all(Tombstone(**_values(Tombstone, t)) for t in record["tombstones"]
-                      if t["id"] not in stones)
+                      if t["id"] not in stones and t["item_id"] in listed)
             s.flush()
             _clear_daily_records(s, s.scalars(select(DisposalItem).filter_by(
                 act_id=act["id"])).all())

@@ -13,7 +13,7 @@ import pytest
 from archive_service.actors import Actor
 from archive_service.backups import service as backups
 from archive_service.backups.service import BackupError, EscrowKey, Opener
-from archive_service.errors import ConflictError
+from archive_service.errors import ConflictError, NotFoundError
 from tests.conftest import make_archive
 from tests.signatures.test_chain import _setup, _sign
 from tests.support.state import archive_state
@@ -409,3 +409,78 @@ def test_cross_database_restore_postgres_to_sqlite(tmp_path, pg_url):
     assert report.tables["audit_entry"] > 0
     into.dispose()
     archive.dispose()
+
+
+def _second_school(archive, tmp_path) -> int:
+    """Another school in the same archive (its documents must not come with a selection)."""
+    from archive_service.journals.service import import_file
+    from archive_service.rendering.service import render_snapshots
+    from archive_service.snapshots.service import create_snapshots
+    from tests.support.journal import tiny, write_json
+
+    other = tiny()
+    other["school"]["code"], other["school"]["name"] = "T-002", "Другая школа"
+    import_file(archive, write_json(other, tmp_path / "other.json"), actor=ACTOR)
+    [snap] = create_snapshots(archive, period="2025-2026/Q1", class_name=None,
+                              school_code="T-002", actor=ACTOR)
+    [outcome] = render_snapshots(archive, [snap.snapshot.id], actor=ACTOR, workers=1)
+    return outcome.documents[0].id
+
+
+def test_selective_restore_of_a_school_a_year_and_a_document(signed, tmp_path, database_url):
+    from archive_service.audit.service import verify as verify_audit
+    from archive_service.backups.subset import Selection
+    from archive_service.journals.models import School, Student
+    from archive_service.rendering.models import RenderedDocument
+    from archive_service.signatures.models import SignatureRecord
+    from archive_service.signatures.service import signed_pdf, verify_document
+    from archive_service.snapshots.models import PeriodSnapshot
+
+    archive, doc, _escrow = signed
+    other_doc = _second_school(archive, tmp_path)
+    made = backups.create_backup(archive, target_url=str(tmp_path / "disk"), actor=ACTOR)
+
+    def restore(name, selection):
+        url = None if database_url.startswith("sqlite") else _new_pg_database(database_url)
+        into = _fresh(tmp_path, name, url)
+        report = backups.restore_backup(archive, target_url=str(tmp_path / "disk"),
+                                        backup_id=made.id, opener=Opener(director_code=CODE),
+                                        into=into, actor=ACTOR, selection=selection,
+                                        verify_signatures=True)
+        return into, report
+
+    into, report = restore("school", Selection(school="T-001"))
+    assert report.ok, report.problems
+    with into.sessions() as s:
+        assert [sc.code for sc in s.query(School)] == ["T-001"]
+        assert other_doc not in {d.id for d in s.query(RenderedDocument)}
+        assert {st.school_id for st in s.query(Student)} == {1}
+        keys = {d.storage_key for d in s.query(RenderedDocument)} | {
+            r.storage_key for r in s.query(SignatureRecord)} | {
+            p.storage_key for p in s.query(PeriodSnapshot)}
+    assert verify_document(into, doc).ok
+    assert not verify_audit(into)[1]  # the school's audit chain came whole
+    assert keys <= set(into.storage.keys())
+    assert len(list(into.storage.keys())) < made.files  # the other school's files stayed out
+    into.dispose()
+
+    into, report = restore("document", Selection(document=doc))
+    assert report.ok, report.problems
+    with into.sessions() as s:
+        assert [d.id for d in s.query(RenderedDocument)] == [doc]  # not its summary sheet
+        assert s.query(PeriodSnapshot).count() == 1
+    assert verify_document(into, doc).ok and signed_pdf(into, doc).startswith(b"%PDF")
+    into.dispose()
+
+    into, report = restore("year", Selection(school="T-001", year="2025-2026"))
+    assert report.ok and report.documents == 1  # the signed journal, verified
+    into.dispose()
+    with pytest.raises(NotFoundError, match="нет учебного года 2019-2020 школы T-001"):
+        restore("none", Selection(school="T-001", year="2019-2020"))
+    restores = [e for e in backups.usage_log(archive) if e.action == "restore"]
+    assert ["школа T-001", "документ № " + str(doc), "школа T-001, учебный год 2025-2026"] == [
+        _details(e)["selection"] for e in restores]
+
+
+def _details(event) -> dict:
+    return event.details if isinstance(event.details, dict) else json.loads(event.details)

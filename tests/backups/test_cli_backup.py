@@ -70,6 +70,15 @@ def test_keys_create_verify_restore_log(signed_home, tmp_path):
     not_empty = run(home, "backup", "restore", bid, "--into", str(into), "--escrow-key",
                     str(sheet))
     assert not_empty.returncode == 5 and "уже есть" in not_empty.stderr
+    # One ledger only, into another empty folder.
+    one = tmp_path / "one-document"
+    only = run(home, "backup", "restore", bid, "--into", str(one), "--escrow-key", str(sheet),
+               "--document", "1", check=True)
+    assert "Выборочно: документ № 1." in only.stdout and "Всё совпадает" in only.stdout
+    assert "подписи верны" in run(one, "verify", "1", check=True).stdout
+    missing = run(home, "backup", "restore", bid, "--into", str(tmp_path / "none"),
+                  "--escrow-key", str(sheet), "--document", "999")
+    assert missing.returncode == 4 and "нет документа № 999" in missing.stderr
     run(home, "backup", "copy", bid, "--medium", "Внешний диск № 2", "--handed-by",
         "Попов И. О.", "--received-by", "Иванова Н. Л.", check=True)
     log = run(home, "backup", "log", check=True).stdout
