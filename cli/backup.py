@@ -286,13 +286,23 @@ def restore(backup_id, source, into_home, database_url, storage_url, passphrase_
 @click.option("--medium", required=True, help="Носитель (например, «Внешний диск № 2»).")
 @click.option("--handed-by", required=True, help="Кто передал (ФИО).")
 @click.option("--received-by", required=True, help="Кто принял (ФИО).")
+@click.option("--as", "login", help="Заверить запись своей электронной подписью (логин).")
+@click.option("--passphrase-file", type=click.Path(path_type=Path),
+              help="Файл с паролем ключа подписи (с --as).")
 @handle_errors
-def copy(backup_id, medium, handed_by, received_by) -> None:
-    """Record a copy to a medium."""
+def copy(backup_id, medium, handed_by, received_by, login, passphrase_file) -> None:
+    """Record a copy to a medium, certified with the person's key when --as is given."""
+    certify = None
+    if login:
+        if passphrase_file is None:
+            raise ConfigError("Чтобы заверить запись (--as), нужен --passphrase-file.")
+        certify = (login, secret_from_file(passphrase_file, "пароль ключа подписи"))
     backups.record_copy(open_archive(), backup_id=backup_id, medium=medium,
-                        handed_by=handed_by, received_by=received_by, actor=actor())
+                        handed_by=handed_by, received_by=received_by, actor=actor(),
+                        certify=certify)
     click.echo(f"Записано в журнал пользования резервными копиями: {backup_id} → {medium}, "
-               f"передал(а) {handed_by}, принял(а) {received_by}.")
+               f"передал(а) {handed_by}, принял(а) {received_by}"
+               + (f"; заверено подписью ({login})." if login else "."))
 
 
 @backup.command("log", help="Журнал пользования резервными копиями.")
@@ -301,18 +311,31 @@ def copy(backup_id, medium, handed_by, received_by) -> None:
 @handle_errors
 def log(backup_id: str | None, as_json: bool) -> None:
     """Show the backup usage log."""
-    events = backups.usage_log(open_archive(), backup_id=backup_id)
+    archive = open_archive()
+    events = backups.usage_log(archive, backup_id=backup_id)
+    certified = backups.certifications(archive, events)
+    broken = [c for cs in certified.values() for c in cs if not c.valid]
     if as_json:
         echo_json([{"backup": e.backup_id, "at": e.at, "action": e.action, "actor": e.actor,
                     "role": e.role, "medium": e.medium, "handed_by": e.handed_by,
                     "received_by": e.received_by, "outcome": e.outcome,
-                    "details": e.details} for e in events])
-        return
-    for e in events:
-        who = f"{e.actor} ({e.role})"
-        hand = f"; передал(а) {e.handed_by}, принял(а) {e.received_by}" if e.handed_by else ""
-        mark = "" if e.outcome == "ok" else " — НАРУШЕНИЯ"
-        click.echo(f"{e.at:%d.%m.%Y %H:%M} {e.backup_id or '—'}: "
-                   f"{ACTIONS.get(e.action, e.action)}{mark}; {who}"
-                   + (f"; {e.medium}" if e.medium else "") + hand)
-    click.echo(f"Записей: {len(events)}")
+                    "details": e.details,
+                    "certified_by": [{"name": c.full_name, "login": c.login, "valid": c.valid}
+                                     for c in certified.get(e.id, [])]} for e in events])
+    else:
+        for e in events:
+            who = f"{e.actor} ({e.role})"
+            hand = (f"; передал(а) {e.handed_by}, принял(а) {e.received_by}" if e.handed_by
+                    else "")
+            mark = "" if e.outcome == "ok" else " — НАРУШЕНИЯ"
+            signs = "".join(f"; заверено подписью: {c.full_name} — "
+                            + ("подпись верна" if c.valid else "ПОДПИСЬ НЕ СОВПАДАЕТ С ЗАПИСЬЮ")
+                            for c in certified.get(e.id, []))
+            click.echo(f"{e.at:%d.%m.%Y %H:%M} {e.backup_id or '—'}: "
+                       f"{ACTIONS.get(e.action, e.action)}{mark}; {who}"
+                       + (f"; {e.medium}" if e.medium else "") + hand + signs)
+        click.echo(f"Записей: {len(events)}")
+    if broken:
+        click.secho(f"Подписи, не совпадающие с записью: {len(broken)} — запись изменена после "
+                    "того, как её заверили.", fg="red", err=True)
+        sys.exit(EXIT_PROBLEMS_FOUND)

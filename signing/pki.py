@@ -214,3 +214,29 @@ def check_valid(cert: x509.Certificate, at: dt.datetime) -> None:
 def pem(cert: x509.Certificate) -> bytes:
     """A certificate as PEM (to hand to inspectors with the archive)."""
     return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def sign_bytes(key: PrivateKey, data: bytes) -> bytes:
+    """A detached signature of bytes with a person's key (ECDSA or RSA, SHA-256): how a
+    person certifies a log line that is not a PDF."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def verify_bytes(cert: x509.Certificate, data: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is the certificate owner's signature of ``data``."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    public = cert.public_key()
+    try:
+        if isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_service.db import Base
@@ -69,3 +69,21 @@ class BackupEvent(Base):
     received_by: Mapped[str] = mapped_column(String(300), default="")
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     details: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class BackupEventCertificate(Base):
+    """A person's signature certifying one line of the backup usage log (immutable).
+
+    Seed 000/004: the secretary keeps the log, the administrator certifies each transfer.
+    The signature (ECDSA or RSA with the person's key from the school PKI) covers the line's
+    canonical text (``service.event_text``), so a changed line no longer verifies.
+    """
+
+    __tablename__ = "backup_event_certificate"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("backup_event.id"), index=True)
+    login: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(300))
+    cert_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)  # base64
+    signed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -347,6 +347,34 @@ def test_the_usage_log_records_a_handover_to_a_medium(backed_up):
     assert any(e.action == "backup.copy" for e in entries(archive, chain=0))
 
 
+def test_a_handover_certified_with_a_personal_key_and_a_changed_line_shows(backed_up):
+    from archive_service.errors import SignatureRefusedError
+    from tests.signatures.test_chain import pw
+
+    archive, _escrow, _disk, bid = backed_up
+    before = archive_state(archive)
+    with pytest.raises(SignatureRefusedError, match="Неверный пароль.*Запись в журнал не сделана"):
+        backups.record_copy(archive, backup_id=bid, medium="Диск № 3", handed_by="Попов И. О.",
+                            received_by="Иванова Н. Л.", actor=ACTOR,
+                            certify=("secretary", "не тот пароль"))
+    assert archive_state(archive) == before  # nothing half-written
+    backups.record_copy(archive, backup_id=bid, medium="Диск № 3", handed_by="Попов И. О.",
+                        received_by="Иванова Н. Л.", actor=ACTOR,
+                        certify=("secretary", pw("secretary")))
+    events = backups.usage_log(archive, backup_id=bid)
+    [line] = [e for e in events if e.action == "copy"]
+    [cert] = backups.certifications(archive, events)[line.id]
+    assert (cert.full_name, cert.valid) == ("Иванова Нина Львовна", True)
+    # Someone with database access rewrites the medium (bypassing the immutability trigger):
+    # the signature no longer matches the line.
+    with archive.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER backup_event_no_update")
+        conn.exec_driver_sql(f"UPDATE backup_event SET medium = 'Флешка' WHERE id = {line.id}")
+    events = backups.usage_log(archive, backup_id=bid)
+    [cert] = backups.certifications(archive, events)[line.id]
+    assert cert.valid is False
+
+
 @pytest.mark.s3
 def test_s3_target_locks_every_object_and_restores_into_s3(backed_up, seaweed, tmp_path):
     import uuid

@@ -79,9 +79,13 @@ def test_keys_create_verify_restore_log(signed_home, tmp_path):
     missing = run(home, "backup", "restore", bid, "--into", str(tmp_path / "none"),
                   "--escrow-key", str(sheet), "--document", "999")
     assert missing.returncode == 4 and "нет документа № 999" in missing.stderr
+    secretary = tmp_path / "secretary.txt"
+    secretary.write_text("secretary-passphrase\n")
     run(home, "backup", "copy", bid, "--medium", "Внешний диск № 2", "--handed-by",
-        "Попов И. О.", "--received-by", "Иванова Н. Л.", check=True)
+        "Попов И. О.", "--received-by", "Иванова Н. Л.", "--as", "secretary",
+        "--passphrase-file", str(secretary), check=True)
     log = run(home, "backup", "log", check=True).stdout
+    assert "заверено подписью: Иванова Нина Львовна — подпись верна" in log
     assert "созданы ключи" in log and "передал(а) Попов И. О., принял(а) Иванова Н. Л." in log
     assert "НАРУШЕНИЯ" in log  # the refused level-3 check is in the log too
 
