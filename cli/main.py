@@ -9,6 +9,7 @@ from cli import (
     backup,
     check,
     demo,
+    fixity,
     imports,
     register,
     render,
@@ -47,6 +48,7 @@ main.add_command(signatures.verify)
 main.add_command(audit.audit)
 main.add_command(backup.backup)
 main.add_command(retention.retention)
+main.add_command(fixity.fixity)
 main.add_command(register.register)
 main.add_command(web.account)
 main.add_command(web.serve)

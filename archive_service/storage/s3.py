@@ -53,6 +53,8 @@ class S3Storage(Storage):
             if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 raise self._missing(key) from None
             raise StorageError(f"Не удалось прочитать {key} из {self.url}: {exc}") from exc
+        except BotoCoreError as exc:  # the server unreachable, a broken connection
+            raise StorageError(f"Не удалось прочитать {key} из {self.url}: {exc}") from exc
 
     def _head(self, key: str) -> dict | None:
         try:
