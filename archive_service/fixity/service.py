@@ -266,3 +266,9 @@ def status(archive: Archive, *, now: dt.datetime | None = None) -> Status:
         if not seen[1]:
             failing.append(it.label)
     return Status(last, len(everything), within, never, failing, days)
+
+
+def last_run(archive: Archive) -> FixityRun | None:
+    """The latest run (for the dashboard; cheap: one row)."""
+    with archive.sessions() as s:
+        return s.scalars(select(FixityRun).order_by(FixityRun.id.desc()).limit(1)).first()

@@ -21,8 +21,13 @@ bp = Blueprint("signatures", __name__)
 @login_required
 def dashboard():
     """What waits for the logged-in person."""
-    return render_template("dashboard.html", board=dashboard_data(archive(), current()),
-                           steps=STEP_TITLES)
+    from archive_service.fixity.service import last_run
+
+    who = current()
+    fixity = last_run(archive()) if who.has("director", "administrator") and \
+        not who.is_inspector else None
+    return render_template("dashboard.html", board=dashboard_data(archive(), who),
+                           steps=STEP_TITLES, fixity=fixity)
 
 
 @bp.get("/documents/<int:document_id>")

@@ -114,3 +114,20 @@ def test_the_command_line(tmp_path, sqlite_template):
         "изменено" in bad.stderr
     status = run(home, "fixity", "status")
     assert status.returncode == 10 and "НАЙДЕНЫ НАРУШЕНИЯ" in status.stdout
+
+
+def test_the_dashboard_shows_the_last_run_and_its_failure(sqlite_archive, tmp_path):
+    from tests.web.conftest import login, make_web
+
+    app, archive, doc, _other = make_web(sqlite_archive, tmp_path)
+    director = login(app, "director")
+    assert "Проверок целостности ещё не было" in director.get("/").get_data(as_text=True)
+    assert "Проверка целостности" not in login(app, "smirnova").get("/").get_data(as_text=True)
+    fixity.run_fixity(archive, actor=ACTOR, share=100)
+    assert "нарушений нет" in director.get("/").get_data(as_text=True)
+    with archive.sessions() as s:
+        snapshot = s.query(PeriodSnapshot).first()
+    _flip(archive, snapshot.storage_key)
+    fixity.run_fixity(archive, actor=ACTOR, share=100)
+    page = director.get("/").get_data(as_text=True)
+    assert "НАЙДЕНЫ НАРУШЕНИЯ" in page and f"срез № {snapshot.id}: содержимое изменено" in page
