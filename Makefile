@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-backup bench-retention clean system-deps
+.PHONY: demo test lint bench bench-backup bench-retention bench-fixity clean system-deps
 
 # Independent PDF checkers and the browser the tests use (Debian packages).
 SYSTEM_TOOLS := pdftotext pdffonts pdfsig pdftoppm qpdf zbarimg certutil chromium
@@ -55,6 +55,10 @@ bench-backup: $(VENV)/.installed
 ## bench-retention: retention plan over 1,000,000 archived items on PostgreSQL (seconds, peak memory)
 bench-retention: $(VENV)/.installed
 	$(BIN)/python bench/bench_retention.py
+
+## bench-fixity: a full fixity pass over a generated region beside sha256sum
+bench-fixity: $(VENV)/.installed
+	$(BIN)/python bench/bench_fixity.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache *.egg-info
