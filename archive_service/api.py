@@ -206,6 +206,30 @@ def audit_verify():
                     "problems": [{"seq": p.seq, "message": p.message} for p in mine]})
 
 
+# --- inspection: search and verification reports -------------------------------------------
+
+@bp.get("/search")
+@login_required
+def search_ledgers():
+    """Ledgers by school, year, period, class, kind, register number or student."""
+    from archive_service.inspection.blueprint import criteria_from
+    from archive_service.inspection.service import search
+
+    who = current()
+    found = search(archive(), criteria_from(request.args), reader=who.actor, who=who)
+    return jsonify({"found": [f.as_dict() for f in found]})
+
+
+@bp.get("/documents/<int:document_id>/report")
+@login_required
+def document_report(document_id: int):
+    """The verification report of a document (JSON; the PDF/A is on the web page)."""
+    from archive_service.inspection.report import report_data
+
+    who = current()
+    return jsonify(report_data(archive(), _doc(document_id), reader=who.actor, who=who))
+
+
 # --- retention: the plan, holds and acts (the same service calls as the page) --------------
 
 def _retention_school() -> str:
@@ -443,6 +467,13 @@ OPENAPI: dict[str, Any] = {
                 "schema": {"type": "string", "format": "binary"}}}},
                 **{str(c): {"$ref": "#/components/responses/Error"} for c in (400, 401, 404)}}}},
         "/api/v1/audit/verify": {"get": _op("Проверка журнала аудита", errors=(401, 403))},
+        "/api/v1/search": {"get": _op(
+            "Поиск архивных журналов (в пределах школы или выданного доступа)", params=[
+                {"name": n, "in": "query", "required": False, "schema": _STR}
+                for n in ("school", "year", "period", "class", "kind", "number", "student")],
+            errors=(400, 401))},
+        "/api/v1/documents/{document_id}/report": {"get": _op(
+            "Протокол проверки документа", params=[_DOC_ID], errors=(401, 404))},
         "/api/v1/retention/plan": {"get": _op(
             "План хранения на дату (что подлежит уничтожению, экспертизе, удержано)",
             params=[{"name": "as_of", "in": "query", "required": False,

@@ -11,6 +11,7 @@ from cli import (
     demo,
     fixity,
     imports,
+    inspection,
     register,
     render,
     retention,
@@ -49,6 +50,9 @@ main.add_command(audit.audit)
 main.add_command(backup.backup)
 main.add_command(retention.retention)
 main.add_command(fixity.fixity)
+main.add_command(inspection.search_command)
+main.add_command(inspection.report_command)
+main.add_command(inspection.export_package_command)
 main.add_command(register.register)
 main.add_command(web.account)
 main.add_command(web.serve)

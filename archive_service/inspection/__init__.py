@@ -1,0 +1,1 @@
+"""Inspectors: search within a grant, verification reports, archival packages (BagIt)."""
