@@ -94,7 +94,7 @@ def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
                                                 ts_validation_context=vc)
         except Exception as exc:  # noqa: BLE001 (a broken signature must not hide the others)
             results.append(SignatureResult(
-                field=sig.field_name, signer="", certificate_serial="", signing_time=None,
+                field=str(sig.field_name), signer="", certificate_serial="", signing_time=None,
                 timestamp_time=None, intact=False, valid=False, trusted=False,
                 revision=-1, modified_after=True, summary=f"подпись не проверяется: {exc}"))
             continue
@@ -102,7 +102,7 @@ def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
         modified = level is not None and level > ModificationLevel.FORM_FILLING
         cert = status.signing_cert
         results.append(SignatureResult(
-            field=sig.field_name, signer=cert.subject.native.get("common_name", ""),
+            field=str(sig.field_name), signer=str(cert.subject.native.get("common_name", "")),
             certificate_serial=format(cert.serial_number, "X"),
             signing_time=None if is_timestamp else status.signer_reported_dt,
             timestamp_time=status.timestamp if is_timestamp else (

@@ -108,4 +108,20 @@ def test_demo_runs_end_to_end(tmp_path, sqlite_template):
     assert summary.retention[copies_due] == {("journal", "summary_missing"): 21,
                                              ("summary", "not_yet_due"): 21}
     assert summary.retention[summaries_due][("summary", "due")] == 21
+    # The demo school's year as an archival package that the Library of Congress validator
+    # accepts.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from archive_service.actors import Actor
+    from archive_service.inspection.package import export_package
+
+    bag = tmp_path / "bag"
+    done = export_package(archive, school_code=None, year="2025-2026", out=bag,
+                          reader=Actor("Проверяющий"))
+    assert done.documents == len(docs)
+    validator = str(Path(sys.executable).with_name("bagit.py"))
+    assert subprocess.run([sys.executable, validator, "--validate", str(bag)],
+                          capture_output=True).returncode == 0
     archive.dispose()
