@@ -10,7 +10,6 @@ The approved version carries one signature field where the director signs.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from archive_service.rendering.layout import DocumentMeta, FieldSpec, Rendered
@@ -51,11 +50,9 @@ class ActText:
 def render(act: ActText, lines: list[ActLine], *, with_field: bool) -> bytes:
     """The act as PDF/A-2b; ``with_field`` adds the director's signature field."""
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
     from archive_service.rendering import fonts
 
@@ -101,23 +98,11 @@ def render(act: ActText, lines: list[ActLine], *, with_field: bool) -> bytes:
                         "электронной подписью директора: объекты удаляются из хранилища, "
                         "по каждому делу остаётся запись об уничтожении; акт хранится "
                         "постоянно.", body)]
-    buffer = io.BytesIO()
-
-    def canvasmaker(*args, **kwargs) -> Canvas:
-        return Canvas(*args, **{**kwargs, "initialFontName": fonts.SANS, "initialFontSize": 8,
-                                "invariant": 1})
-
-    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm,
-                      topMargin=12 * mm, bottomMargin=14 * mm).build(story,
-                                                                    canvasmaker=canvasmaker)
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(buffer.getvalue())) as pdf:
-        pages = len(pdf.pages)
+    drawn, pages = fonts.story_pdf(story, top_mm=12)
     fields = [FieldSpec(FIELD_NAME, 0, FIELD_RECT, "director", "director",
                         "Утверждаю: директор")] if with_field else []
     meta = DocumentMeta("act", f"АКТ-{act.number}", "", "Архив электронных классных журналов",
                         act.drawn_at.date(), "")
-    return finish(Rendered(buffer.getvalue(), pages, fields), meta,
+    return finish(Rendered(drawn, pages, fields), meta,
                   title=f"Акт № {act.number} о выделении к уничтожению документов",
                   subject=act.school).pdf

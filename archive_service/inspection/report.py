@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 from typing import Any
 
 from cryptography import x509
@@ -140,11 +139,9 @@ def report_data(archive: Archive, document_id: int, *, reader: Actor, who=None  
 def report_pdf(data: dict[str, Any]) -> bytes:
     """The report as PDF/A-2b (Russian)."""
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
     from archive_service.rendering import fonts
     from archive_service.rendering.layout import DocumentMeta, Rendered
@@ -221,21 +218,9 @@ def report_pdf(data: dict[str, Any]) -> bytes:
                             f"{cert['root_sha256']}<br/>Отпечаток сертификата службы штампов "
                             f"времени (SHA-256): {cert['tsa_sha256']}", body)]
     story.append(Spacer(1, 3 * mm))
-    buffer = io.BytesIO()
-
-    def canvasmaker(*args, **kwargs) -> Canvas:
-        return Canvas(*args, **{**kwargs, "initialFontName": fonts.SANS, "initialFontSize": 8,
-                                "invariant": 1})
-
-    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm,
-                      topMargin=12 * mm, bottomMargin=12 * mm).build(story,
-                                                                    canvasmaker=canvasmaker)
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(buffer.getvalue())) as pdf:
-        pages = len(pdf.pages)
+    drawn, pages = fonts.story_pdf(story, top_mm=12, bottom_mm=12)
     meta = DocumentMeta("report", f"ПРОТОКОЛ-{d['number']}", d["snapshot_sha256"],
                         "Архив электронных классных журналов",
                         dt.date.fromisoformat(data["made_at"][:10]), "")
-    return finish(Rendered(buffer.getvalue(), pages, []), meta,
+    return finish(Rendered(drawn, pages, []), meta,
                   title=f"Протокол проверки документа {d['number']}", subject=d["school"]).pdf

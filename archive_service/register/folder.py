@@ -32,11 +32,9 @@ def build(items: list[FolderItem], *, school: str, period: str, year: str,
     """The folder file and its number of contents pages."""
     import pikepdf
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+    from reportlab.platypus import Paragraph, Table, TableStyle
 
     from archive_service.rendering import fonts
 
@@ -61,17 +59,8 @@ def build(items: list[FolderItem], *, school: str, period: str, year: str,
                        "вложены в этот файл без изменений (вложения PDF/A-3); их подписи "
                        "проверяются после извлечения.", cell),
              Paragraph("&nbsp;", cell), table]
-    buffer = io.BytesIO()
-
-    def canvasmaker(*args, **kwargs) -> Canvas:
-        return Canvas(*args, **{**kwargs, "initialFontName": fonts.SANS, "initialFontSize": 8,
-                                "invariant": 1})
-
-    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm,
-                      topMargin=14 * mm, bottomMargin=14 * mm).build(story,
-                                                                    canvasmaker=canvasmaker)
-    with pikepdf.open(io.BytesIO(buffer.getvalue())) as pdf:
-        pages = len(pdf.pages)
+    drawn, pages = fonts.story_pdf(story, top_mm=14)
+    with pikepdf.open(io.BytesIO(drawn)) as pdf:
         for i in items:
             spec = pikepdf.AttachedFileSpec(pdf, i.pdf, description=i.title,
                                             filename=i.file_name, mime_type="application/pdf")

@@ -55,3 +55,28 @@ def wrap(text: str, font: str, size: float, max_width: float) -> tuple[str, ...]
     if line:
         lines.append(line)
     return tuple(lines) or ("",)
+
+
+def story_pdf(story: list, *, top_mm: float = 12, bottom_mm: float = 14) -> tuple[bytes, int]:
+    """A reportlab flowable story as an A4 PDF (12 mm side margins, PT Sans, reproducible
+    bytes) and its number of pages: the folder's contents, acts, verification reports."""
+    import io
+
+    import pikepdf
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import SimpleDocTemplate
+
+    register()
+    buffer = io.BytesIO()
+
+    def canvasmaker(*args, **kwargs) -> Canvas:
+        return Canvas(*args, **{**kwargs, "initialFontName": SANS, "initialFontSize": 8,
+                                "invariant": 1})
+
+    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm,
+                      topMargin=top_mm * mm, bottomMargin=bottom_mm * mm).build(
+        story, canvasmaker=canvasmaker)
+    with pikepdf.open(io.BytesIO(buffer.getvalue())) as pdf:
+        return buffer.getvalue(), len(pdf.pages)
