@@ -379,7 +379,8 @@ def retention_act_execute(number: int):
     done = execute_act(archive(), actor=current().actor, number=number, school_code=school)
     return jsonify({**_act(done.act), "destroyed": done.items,
                     "objects_deleted": done.objects_deleted,
-                    "classes_cleared": list(done.classes_cleared)})
+                    "classes_cleared": list(done.classes_cleared),
+                    "disposal_failures": list(done.disposal_failures)})
 
 
 @bp.get("/retention/acts/<int:number>/pdf")

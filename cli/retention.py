@@ -6,6 +6,7 @@ import collections
 import dataclasses
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -156,6 +157,32 @@ def act_execute(number, school_code) -> None:
     click.echo(f"Уничтожено дел: {done.items}, объектов хранилища: {done.objects_deleted}")
     if done.classes_cleared:
         click.echo("Удалены поурочные записи классов: " + ", ".join(done.classes_cleared))
+    _disposal_failures(done.disposal_failures, number)
+
+
+def _disposal_failures(failures, number: int) -> None:  # noqa: ANN001
+    """Name the backup media that did not get the act's record, and what to do; exit 8."""
+    if not failures:
+        return
+    for failure in failures:
+        click.secho(f"  - {failure}", fg="red", err=True)
+    click.secho(f"Запись об уничтожении не попала на носители резервных копий: {len(failures)}. "
+                "Пока её там нет, восстановление старой копии с них вернёт уничтоженное. "
+                f"Когда носитель доступен: archive retention act disposals {number}",
+                fg="red", err=True)
+    sys.exit(8)
+
+
+@act.command("disposals", help="Дописать запись об уничтожении по исполненному акту на "
+                               "носители резервных копий, где её нет.")
+@click.argument("number", type=int)
+@click.option("--school", "school_code")
+@handle_errors
+def act_disposals(number, school_code) -> None:
+    """Write the missing disposal records."""
+    failed = service.resend_disposal(open_archive(), number=number, school_code=school_code)
+    _disposal_failures(failed, number)
+    click.echo(f"Запись об уничтожении по акту № {number} есть на всех носителях.")
 
 
 @act.command("list", help="Акты школы.")

@@ -162,8 +162,14 @@ def act_execute(number: int):
     def act() -> str:
         done = service.execute_act(archive(), actor=current().actor, number=number,
                                    school_code=school)
-        return (f"Акт № {number} исполнен: уничтожено дел {done.items}, объектов "
-                f"{done.objects_deleted}.")
+        message = (f"Акт № {number} исполнен: уничтожено дел {done.items}, объектов "
+                   f"{done.objects_deleted}.")
+        if done.disposal_failures:  # the act is done; the media must still learn of it
+            raise ArchiveError(message + " Но запись об уничтожении не попала на носители "
+                               "резервных копий: " + "; ".join(done.disposal_failures)
+                               + f". Когда они доступны: archive retention act disposals "
+                               f"{number}.")
+        return message
 
     attempt(act)
     return _back()

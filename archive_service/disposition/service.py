@@ -41,6 +41,7 @@ from archive_service.disposition import act_pdf
 from archive_service.disposition.models import DisposalAct, DisposalItem, RetentionHold, Tombstone
 from archive_service.disposition.plan import PlanRow, active_holds, plan, rules
 from archive_service.errors import (
+    ArchiveError,
     ConflictError,
     IntegrityError,
     NotFoundError,
@@ -93,8 +94,11 @@ def school_code_of(archive: Archive, school_id: int | None) -> str:
 
 def _may_manage(actor: Actor) -> None:
     if actor.role not in RECORDS_ROLES:
+        from archive_service.accounts.service import ROLE_NAMES
+
         raise PermissionDeniedError(
-            f"{actor.name}: роль «{actor.role}» не может вести акты и удержания.")
+            f"{actor.name}: акты и удержания ведут директор, заместитель директора, секретарь "
+            f"или администратор, а не {ROLE_NAMES.get(actor.role, actor.role)}.")
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -575,6 +579,8 @@ class ExecuteOutcome:
     items: int
     objects_deleted: int
     classes_cleared: tuple[str, ...]
+    #: Backup targets the disposal record could not be written to (``resend_disposal``).
+    disposal_failures: tuple[str, ...] = ()
 
 
 def _check_signed_act(archive: Archive, s: Session, act: DisposalAct) -> None:
@@ -690,8 +696,8 @@ def execute_act(archive: Archive, *, actor: Actor, number: int,
                   details={"number": number, "items": len(items), "objects": deleted,
                            "classes_cleared": cleared})
         info = _act_info(s, act)
-    record_disposal(archive, act_id=info.id)
-    return ExecuteOutcome(info, len(items), deleted, tuple(cleared))
+    failed = record_disposal(archive, act_id=info.id)
+    return ExecuteOutcome(info, len(items), deleted, tuple(cleared), tuple(failed))
 
 
 def _check_items(archive: Archive, s: Session, act: DisposalAct, items: list[DisposalItem],
@@ -826,6 +832,8 @@ def record_disposal(archive: Archive, *, act_id: int) -> list[str]:
     lock, and restoring any backup from that target leaves the listed objects out and
     brings the act and its tombstones in (``backups.service.restore``). The record is
     sealed with the backup keyring's signing key, so it cannot be forged to hide data.
+    Returns the targets it could not be written to (the act stays executed; run
+    ``resend_disposal`` once they are back).
     """
     from archive_service.backups.models import Backup
     from archive_service.backups.service import open_target, seal_disposal
@@ -837,13 +845,31 @@ def record_disposal(archive: Archive, *, act_id: int) -> list[str]:
             return []
         name = f"{DISPOSALS}{act.school_id}-{act.number}.json"
         data = seal_disposal(s, disposal_record(s, act))
-    written = []
+    failed = []
+    forever = _midnight(dt.date.today().replace(year=dt.date.today().year
+                                                  + PERMANENT_LOCK_YEARS))
     for url in targets:
-        target = open_target(url)
-        if not target.exists(name):
-            target.write(name, data)
-        written.append(url)
-    return written
+        try:
+            target = open_target(url)
+            if not target.exists(name):
+                target.write(name, data,
+                             retain_until=forever if url.startswith("s3://") else None)
+        except (ArchiveError, OSError) as exc:
+            failed.append(f"{url}: {getattr(exc, 'message', None) or exc}")
+    return failed
+
+
+def resend_disposal(archive: Archive, *, number: int, school_code: str | None = None
+                    ) -> list[str]:
+    """Write the disposal record of an executed act to every backup target that lacks it
+    (after a target was unreachable at execution); returns the targets still failing."""
+    with archive.sessions() as s:
+        act = _act(s, school_code, number)
+        if act.status != "executed":
+            raise ConflictError(f"Акт № {number} {STATUS_NAMES[act.status]}: записи об "
+                                "уничтожении пишутся только для исполненного акта.")
+        act_id = act.id
+    return record_disposal(archive, act_id=act_id)
 
 
 def load_disposals(data_items: list[bytes]) -> list[dict]:

@@ -46,19 +46,12 @@ def _safe(name: str) -> str:
 def export_package(archive: Archive, *, school_code: str | None, year: str, out: Path,
                    reader: Actor, who=None) -> PackageSummary:  # noqa: ANN001
     """Write the bag of a school's academic year into ``out`` (new or empty)."""
-    import bagit
-
     from archive_service.disposition.models import Tombstone
-    from archive_service.inspection.report import report_data, report_pdf
     from archive_service.journals.models import AcademicYear, Period
-    from archive_service.register import export
-    from archive_service.register.service import register_list
     from archive_service.rendering.models import RenderedDocument
     from archive_service.signatures.models import SchoolPki
-    from archive_service.signatures.service import signed_pdf
     from archive_service.snapshots.models import PeriodSnapshot
     from archive_service.snapshots.service import find_school
-    from archive_service.storage.base import sha256_hex
 
     if out.exists() and any(out.iterdir()):
         raise ConflictError(f"Папка {out} не пуста: пакет пишется в новую или пустую папку.")
@@ -82,6 +75,33 @@ def export_package(archive: Archive, *, school_code: str | None, year: str, out:
         code, name = school.code, school.name
     if not docs:
         raise NotFoundError(f"За {year} в школе {code} нет документов для пакета.")
+    existed = out.exists()
+    try:
+        return _write(archive, out, docs, code, name, year, pki_row, reader)
+    except BaseException:
+        # Nothing half-made is left behind: a partial bag could be taken for a whole one.
+        import shutil
+
+        if existed:
+            for child in out.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _write(archive: Archive, out: Path, docs: list, code: str, name: str, year: str,
+           pki_row, reader: Actor) -> PackageSummary:  # noqa: ANN001
+    """Write the payload, then make it a bag (the caller removes it on any failure)."""
+    import bagit
+
+    from archive_service.inspection.report import report_data, report_pdf
+    from archive_service.register import export
+    from archive_service.register.service import register_list
+    from archive_service.signatures.service import signed_pdf
+    from archive_service.snapshots.service import find_school
+    from archive_service.storage.base import sha256_hex
+
     data = out  # make_bag moves what is here into data/
     for sub in ("documents", "snapshots", "reports", "certificates"):
         (data / sub).mkdir(parents=True, exist_ok=True)

@@ -334,3 +334,24 @@ def test_a_period_folder_follows_the_copies_and_a_year_hold(sqlite_archive, tmp_
     with pytest.raises(NotFoundError, match="Общая папка за период: 1 четверть.* уничтожен"):
         folder_pdf(archive, school_code=None, year="2025-2026", number=folder.number,
                    reader=ACTOR)
+
+
+def test_a_backup_disk_away_at_execution_gets_the_record_later(sqlite_archive, tmp_path):
+    from archive_service.backups import service as backups
+
+    archive = sqlite_archive
+    _year_archive(archive, tmp_path)
+    backups.init_keys(archive, director_code="код-директора-2026", actor=ACTOR, scrypt_n=2**12)
+    disk = tmp_path / "disk"
+    backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    act = _approved_act(archive)
+    disk.rename(tmp_path / "in-the-safe")
+    disk.write_text("not the disk")  # the medium is not there: its path is something else
+    done = service.execute_act(archive, actor=ACTOR, number=act.number, now=_at(JOURNAL_DUE))
+    assert done.act.status == "executed" and len(done.disposal_failures) == 1
+    assert str(disk) in done.disposal_failures[0]
+    assert service.resend_disposal(archive, number=act.number) != []  # still away
+    disk.unlink()
+    (tmp_path / "in-the-safe").rename(disk)
+    assert service.resend_disposal(archive, number=act.number) == []
+    assert (disk / "disposals" / f"1-{act.number}.json").is_file()

@@ -136,3 +136,25 @@ def test_search_from_the_command_line_as_the_operator(inspection):
     assert {(f.school, f.year) for f in found} == {("T-001", "2024-2025"),
                                                    ("T-001", "2025-2026"),
                                                    ("T-002", "2025-2026")}
+
+
+def test_a_changed_snapshot_stops_the_package_and_leaves_no_half_bag(inspection, tmp_path):
+    from archive_service.errors import IntegrityError
+    from archive_service.inspection.package import export_package
+    from archive_service.snapshots.models import PeriodSnapshot
+
+    _app, archive, _journal, _other, _earlier = inspection
+    with archive.sessions() as s:
+        key = s.query(PeriodSnapshot).filter_by(school_id=1).order_by(
+            PeriodSnapshot.id.desc()).first().storage_key
+    path = archive.storage.root / key
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes() + b" ")
+    bag = tmp_path / "bag"
+    with pytest.raises(IntegrityError, match="изменён в хранилище: пакет не создан"):
+        export_package(archive, school_code="T-001", year="2024-2025", out=bag, reader=ACTOR)
+    assert not bag.exists()
+    bag.mkdir()
+    with pytest.raises(IntegrityError):
+        export_package(archive, school_code="T-001", year="2024-2025", out=bag, reader=ACTOR)
+    assert bag.is_dir() and not any(bag.iterdir())
