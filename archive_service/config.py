@@ -15,6 +15,7 @@ the document's current bytes up to this old instead of verifying again (0: every
 ``ARCHIVE_RETENTION_JOURNAL_YEARS`` (default 5) and ``ARCHIVE_RETENTION_SUMMARY_YEARS``
 (default 75): the school's terms for full journal copies and summary sheets (seed 004, 4.2;
 other schools' regulations give e.g. 25 years for the summary sheets).
+``ARCHIVE_FIXITY_CYCLE_DAYS`` (default 14): every stored object re-hashed within this cycle.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Settings:
     verify_max_age_hours: float = 24.0
     retention_journal_years: int = 5
     retention_summary_years: int = 75
+    fixity_cycle_days: int = 14
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -53,7 +55,8 @@ class Settings:
                    secure_cookies=env.get("ARCHIVE_INSECURE_COOKIES") != "1",
                    verify_max_age_hours=_hours(env, "ARCHIVE_VERIFY_MAX_AGE_HOURS", 24.0),
                    retention_journal_years=_years(env, "ARCHIVE_RETENTION_JOURNAL_YEARS", 5),
-                   retention_summary_years=_years(env, "ARCHIVE_RETENTION_SUMMARY_YEARS", 75))
+                   retention_summary_years=_years(env, "ARCHIVE_RETENTION_SUMMARY_YEARS", 75),
+                   fixity_cycle_days=_years(env, "ARCHIVE_FIXITY_CYCLE_DAYS", 14))
 
     def ensure_home(self) -> None:
         """Create ARCHIVE_HOME when the embedded SQLite database lives there."""
@@ -83,5 +86,5 @@ def _years(env: dict[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         from archive_service.errors import ConfigError
 
-        raise ConfigError(f"{name}={raw!r}: ожидается целое число лет (например 5).")
+        raise ConfigError(f"{name}={raw!r}: ожидается целое положительное число (например 5).")
     return int(raw)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,14 +32,7 @@ from archive_service.db import Archive
 from archive_service.errors import ArchiveError, StorageObjectMissingError
 from archive_service.fixity.models import FixityRun, FixityState
 
-DEFAULT_CYCLE_DAYS = 14
 WORKERS = 4
-
-
-def cycle_days() -> int:
-    """``ARCHIVE_FIXITY_CYCLE_DAYS`` (default 14)."""
-    raw = os.environ.get("ARCHIVE_FIXITY_CYCLE_DAYS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_CYCLE_DAYS
 
 
 @dataclass(frozen=True)
@@ -154,7 +146,7 @@ def run_fixity(archive: Archive, *, actor: Actor, share: float | None = None,
     """Check the ``share`` percent of items checked longest ago, and the audit chains."""
     from archive_service.audit.service import verify as verify_audit
 
-    share = 100.0 / cycle_days() if share is None else share
+    share = 100.0 / archive.settings.fixity_cycle_days if share is None else share
     if not 0 < share <= 100:
         raise ArchiveError("Доля проверки (--share) — число процентов от 0 до 100.")
     now = now or dt.datetime.now(dt.UTC)
@@ -246,7 +238,7 @@ class Status:
 def status(archive: Archive, *, now: dt.datetime | None = None) -> Status:
     """The last run and how much of the archive was checked within the cycle."""
     now = now or dt.datetime.now(dt.UTC)
-    days = cycle_days()
+    days = archive.settings.fixity_cycle_days
     with archive.sessions() as s:
         last = s.scalars(select(FixityRun).order_by(FixityRun.id.desc()).limit(1)).first()
         everything = items(s)

@@ -63,8 +63,8 @@ def search(archive: Archive, criteria: Criteria, *, reader: Actor, who=None  # n
            ) -> list[Found]:
     """The ledgers matching the criteria that this person may see (at most ``LIMIT``)."""
     from archive_service.audit.service import record
-    from archive_service.disposition.models import DisposalAct, RetentionHold, Tombstone
-    from archive_service.disposition.plan import rules
+    from archive_service.disposition.models import DisposalAct, Tombstone
+    from archive_service.disposition.plan import active_holds, rules
     from archive_service.journals.models import (
         AcademicYear,
         Enrolment,
@@ -149,7 +149,7 @@ def search(archive: Archive, criteria: Criteria, *, reader: Actor, who=None  # n
         destroyed = dict(s.execute(select(Tombstone.document_id, DisposalAct.number)
                                    .join(DisposalAct, DisposalAct.id == Tombstone.act_id)
                                    .where(Tombstone.document_id.in_(ids or [-1]))).all())
-        holds = s.scalars(select(RetentionHold).where(RetentionHold.lifted_at.is_(None))).all()
+        holds = active_holds(s, {r[2].id for r in rows})
         classes = rules(archive.settings)
         found = []
         for doc, _snap, school, year, period, cls in rows:
@@ -159,11 +159,10 @@ def search(archive: Archive, criteria: Criteria, *, reader: Actor, who=None  # n
                      "подписи собраны полностью" if fields and done == fields else
                      f"подписано {len(done)} из {len(fields)}")
             due = first_allowed(classes[doc.kind], year.end_date.year)
-            held = [h for h in holds if h.school_id == school.id
-                    and h.year in (None, year.label) and h.class_name in (None, cls.name)
-                    and h.document_id in (None, doc.id)]
+            held = [h for h in holds.get(school.id, ())
+                    if h.covers(year.label, cls.name, doc.id)]
             state = (f"уничтожен по акту № {destroyed[doc.id]}" if doc.id in destroyed else
-                     f"на удержании: {held[0].reason}" if held else
+                     f"на удержании (удержание {held[0].reason})" if held else
                      f"хранится; уничтожение не ранее {due:%d.%m.%Y}" if due else
                      "хранится постоянно")
             number = numbers.get(doc.id)

@@ -132,7 +132,13 @@ def test_the_bag_validates_and_a_flipped_byte_does_not(inspection, tmp_path):
 
 def test_search_from_the_command_line_as_the_operator(inspection):
     _app, archive, _journal, _other, _earlier = inspection
+    from archive_service.disposition.service import place_hold
+
+    place_hold(archive, actor=ACTOR, reason="запрос суда", school_code="T-001",
+               year="2024-2025")
     found = search(archive, Criteria(student="Сидорова"), reader=ACTOR)
+    held = {f.year: f.retention for f in found if f.school == "T-001"}
+    assert "запрос суда" in held["2024-2025"] and held["2025-2026"].startswith("хранится")
     assert {(f.school, f.year) for f in found} == {("T-001", "2024-2025"),
                                                    ("T-001", "2025-2026"),
                                                    ("T-002", "2025-2026")}
