@@ -15,7 +15,7 @@ from flask import Blueprint, jsonify, request, session
 
 from archive_service.accounts.service import authenticate
 from archive_service.audit.service import verify
-from archive_service.errors import ArchiveError, NotFoundError
+from archive_service.errors import ArchiveError, NotFoundError, check_text
 from archive_service.register.service import (
     folder_pdf,
     form_period_folder,
@@ -39,7 +39,7 @@ def _body(*fields: str) -> dict[str, str]:
         value = data.get(name)
         if not isinstance(value, str):
             raise ArchiveError(f"Поле «{name}» обязательно и должно быть строкой.")
-        out[name] = value
+        out[name] = check_text(value, name)
     return out
 
 
@@ -245,7 +245,7 @@ def _optional(data: dict, name: str, kind: type) -> Any:
     value = data.get(name)
     if value is not None and not isinstance(value, kind) or isinstance(value, bool):
         raise ArchiveError(f"Поле «{name}» должно быть {'числом' if kind is int else 'строкой'}.")
-    return value
+    return check_text(value, name) if isinstance(value, str) else value
 
 
 @bp.get("/retention/plan")

@@ -120,3 +120,12 @@ class StorageReadOnlyError(StorageError):
 
 class StorageObjectMissingError(StorageError):
     """A stored object that the records point to is not in storage."""
+
+
+def check_text(value: str, field: str) -> str:
+    """Refuse text a database cannot store (NUL; PostgreSQL rejects it with an error the
+    person could not act on)."""
+    if "\x00" in value:
+        raise ArchiveError(f"Поле «{field}» содержит недопустимый символ (NUL); введите текст "
+                           "заново.")
+    return value

@@ -12,7 +12,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from archive_service.disposition import service
 from archive_service.disposition.plan import STATUS_TEXT
-from archive_service.errors import ArchiveError, PermissionDeniedError
+from archive_service.errors import ArchiveError, PermissionDeniedError, check_text
 from archive_service.web import archive, attachment, attempt, current, login_required
 from retention import Status
 
@@ -62,6 +62,11 @@ def retention_page():
         names=service.STATUS_NAMES, is_director=who.has("director"))
 
 
+def form(name: str) -> str:
+    """A form field, refused if it holds text the database cannot store."""
+    return check_text(request.form.get(name, ""), name)
+
+
 def _back() -> object:
     return redirect(url_for("retention.retention_page", as_of=request.form.get("as_of")), 303)
 
@@ -73,13 +78,13 @@ def hold_add():
     school = _school()
 
     def act() -> str:
-        doc = request.form.get("document", "").strip()
+        doc = form("document").strip()
         if doc and not doc.isdigit():
             raise ArchiveError("Номер документа — целое число.")
         h = service.place_hold(archive(), actor=current().actor, school_code=school,
-                               reason=request.form.get("reason", ""),
-                               year=request.form.get("year", "").strip() or None,
-                               class_name=request.form.get("class_name", "").strip() or None,
+                               reason=form("reason"),
+                               year=form("year").strip() or None,
+                               class_name=form("class_name").strip() or None,
                                document_id=int(doc) if doc else None)
         return f"Удержание № {h.id} наложено."
 
@@ -95,7 +100,7 @@ def hold_lift(hold_id: int):
 
     def act() -> str:
         service.lift_hold(archive(), actor=current().actor, hold_id=hold_id, school_code=school,
-                          reason=request.form.get("reason", ""))
+                          reason=form("reason"))
         return f"Удержание № {hold_id} снято."
 
     attempt(act)
@@ -127,8 +132,8 @@ def act_review(number: int):
         info = service.review_act(archive(), actor=current().actor, number=number,
                                   school_code=school,
                                   agree=request.form.get("decision") == "agree",
-                                  protocol=request.form.get("protocol", ""),
-                                  members=request.form.get("members", ""))
+                                  protocol=form("protocol"),
+                                  members=form("members"))
         return f"Решение комиссии записано: акт № {number} {service.STATUS_NAMES[info.status]}."
 
     attempt(act)

@@ -6,7 +6,7 @@ import json
 
 from flask import Blueprint, render_template, request
 
-from archive_service.errors import ArchiveError
+from archive_service.errors import ArchiveError, check_text
 from archive_service.inspection.report import report_data, report_pdf
 from archive_service.inspection.service import Criteria, search
 from archive_service.web import archive, attachment, current, login_required
@@ -17,7 +17,7 @@ bp = Blueprint("inspection", __name__)
 def criteria_from(args) -> Criteria:  # noqa: ANN001 - request.args
     """Search criteria from a query string (empty fields are absent)."""
     def text(name: str) -> str | None:
-        value = (args.get(name) or "").strip()
+        value = check_text((args.get(name) or "").strip(), name)
         return value or None
 
     number = text("number")

@@ -79,6 +79,9 @@ def test_the_same_through_the_api(app):
     plan = secretary.get("/api/v1/retention/plan?as_of=2032-01-01").json
     assert plan["counts"] == {"due": 2, "not_yet_due": 2}
     assert secretary.get("/api/v1/retention/plan?as_of=x").status_code == 400
+    nul = secretary.post("/api/v1/retention/holds", json={"reason": "спор\x00"})
+    assert nul.status_code == 400 and "недопустимый символ (NUL)" in nul.json["message"]
+    assert secretary.get("/api/v1/search?student=ab\x00c").status_code == 400
     hold = secretary.post("/api/v1/retention/holds", json={"reason": "спор", "year": "2025-2026"})
     assert hold.status_code == 201 and hold.json["year"] == "2025-2026"
     assert secretary.post("/api/v1/retention/acts", json={"as_of": "2032-01-01"}).status_code \
