@@ -16,6 +16,12 @@ the document's current bytes up to this old instead of verifying again (0: every
 (default 75): the school's terms for full journal copies and summary sheets (seed 004, 4.2;
 other schools' regulations give e.g. 25 years for the summary sheets).
 ``ARCHIVE_FIXITY_CYCLE_DAYS`` (default 14): every stored object re-hashed within this cycle.
+``ARCHIVE_IMPORT_ROOT``: the folder where each school's e-journal drops its exports, one
+sub-folder per school code (``archive close-period`` imports from there first; a school's own
+``import_source`` setting overrides it). ``ARCHIVE_BACKUP_TARGET`` (default
+``ARCHIVE_HOME/backups``): where a close and the daily schedule make the encrypted backup.
+``ARCHIVE_WORKER_HEARTBEAT_SECONDS`` (default 10): how often a worker reports it is alive; a
+worker silent for three heartbeats is taken as dead and its task goes to another worker.
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ class Settings:
     retention_journal_years: int = 5
     retention_summary_years: int = 75
     fixity_cycle_days: int = 14
+    import_root: Path | None = None
+    backup_target: str | None = None
+    worker_heartbeat_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -56,7 +65,12 @@ class Settings:
                    verify_max_age_hours=_hours(env, "ARCHIVE_VERIFY_MAX_AGE_HOURS", 24.0),
                    retention_journal_years=_years(env, "ARCHIVE_RETENTION_JOURNAL_YEARS", 5),
                    retention_summary_years=_years(env, "ARCHIVE_RETENTION_SUMMARY_YEARS", 75),
-                   fixity_cycle_days=_years(env, "ARCHIVE_FIXITY_CYCLE_DAYS", 14))
+                   fixity_cycle_days=_years(env, "ARCHIVE_FIXITY_CYCLE_DAYS", 14),
+                   import_root=Path(env["ARCHIVE_IMPORT_ROOT"]).resolve()
+                   if env.get("ARCHIVE_IMPORT_ROOT") else None,
+                   backup_target=env.get("ARCHIVE_BACKUP_TARGET") or None,
+                   worker_heartbeat_seconds=_hours(env, "ARCHIVE_WORKER_HEARTBEAT_SECONDS", 10.0,
+                                                   "секунд"))
 
     def ensure_home(self) -> None:
         """Create ARCHIVE_HOME when the embedded SQLite database lives there."""
@@ -64,7 +78,7 @@ class Settings:
             self.home.mkdir(parents=True, exist_ok=True)
 
 
-def _hours(env: dict[str, str], name: str, default: float) -> float:
+def _hours(env: dict[str, str], name: str, default: float, unit: str = "часов") -> float:
     raw = env.get(name)
     if not raw:
         return default
@@ -75,7 +89,7 @@ def _hours(env: dict[str, str], name: str, default: float) -> float:
     if value < 0:
         from archive_service.errors import ConfigError
 
-        raise ConfigError(f"{name} должно быть числом часов не меньше 0, а не «{raw}».")
+        raise ConfigError(f"{name} должно быть числом {unit} не меньше 0, а не «{raw}».")
     return value
 
 

@@ -8,6 +8,7 @@ from cli import (
     audit,
     backup,
     check,
+    closing,
     demo,
     fixity,
     imports,
@@ -53,6 +54,10 @@ main.add_command(fixity.fixity)
 main.add_command(inspection.search_command)
 main.add_command(inspection.report_command)
 main.add_command(inspection.export_package_command)
+main.add_command(closing.close_period)
+main.add_command(closing.close_status)
+main.add_command(closing.worker)
+main.add_command(closing.jobs)
 main.add_command(register.register)
 main.add_command(web.account)
 main.add_command(web.serve)

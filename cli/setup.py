@@ -20,6 +20,11 @@ def init() -> None:
     upgrade(archive.engine)
     click.echo(f"База данных готова: {archive.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"Хранилище: {archive.storage.url}")
+    if archive.engine.dialect.name == "postgresql":
+        from archive_service.closing.queue import ensure_schema
+
+        ensure_schema(archive)
+        click.echo("Очередь заданий (procrastinate) готова: archive worker")
 
 
 @click.group(help="Настройки школы.")
@@ -33,9 +38,12 @@ def school() -> None:
               help="Запрещать срез журнала, пока проверка полноты находит замечания.")
 @click.option("--signature-chain", help="Шаги подписания через запятую, например "
               "teachers,class_leader,deputy,director,seal (по умолчанию — этот порядок).")
+@click.option("--import-source", type=click.Path(file_okay=False),
+              help="Папка, куда электронный журнал школы выгружает файлы (для archive "
+                   "close-period; по умолчанию ARCHIVE_IMPORT_ROOT/КОД).")
 @handle_errors
 def school_set(code: str, block_snapshot_on_incomplete: bool | None,
-               signature_chain: str | None) -> None:
+               signature_chain: str | None, import_source: str | None) -> None:
     """Change school settings."""
     archive = open_archive()
     with archive.unit_of_work() as uow:
@@ -48,6 +56,10 @@ def school_set(code: str, block_snapshot_on_incomplete: bool | None,
         if signature_chain is not None:
             settings["signature_chain"] = [s.strip() for s in signature_chain.split(",")
                                            if s.strip()]
+        if import_source is not None:
+            from pathlib import Path
+
+            settings["import_source"] = str(Path(import_source).resolve())
         sch.settings = settings
         from archive_service.rendering.service import signature_chain as check_chain
 

@@ -12,7 +12,8 @@ two passes over it:
    its neighbours. Tables with rules of their own: the audit trail keeps the school's whole
    chain (a hash chain cannot be cut); login attempts are not restored; register entries
    follow the year (a document: only its own entry, no period folders); raw import files are
-   not restored with a single document (they hold the whole school).
+   not restored with a single document (they hold the whole school); the records of period
+closes are the service's operational memory and are not restored with a selection.
 
 The objects restored are exactly those the kept rows name (``storage_key``, ``draft_key``,
 ``signed_key`` columns). The kept lines are canonical dump lines, so the restore proves
@@ -152,8 +153,8 @@ def _rule(table: str, columns: list[str], found: Roots, selection: Selection,
           fks: dict[str, str], kept: dict[str, set[int]]):  # noqa: ANN202 - a predicate or None
     """The keep-test of one table's rows (None: no row of it is restored)."""
     at = {c: i for i, c in enumerate(columns)}
-    if table == "login_attempt":
-        return None
+    if table in ("login_attempt", "close_run", "close_school", "close_class"):
+        return None  # operational memory of the service, not a school's archive
     if table in ("audit_entry", "audit_head"):
         return lambda row: row[at["chain"]] == found.school_id
     if table == "import_batch" and selection.document is not None:

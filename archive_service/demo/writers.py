@@ -142,3 +142,27 @@ def _workbook(doc: dict, cls: dict, code: str, *, last: bool, text_dates: bool) 
                 w = float(weight) if "." in str(weight) else int(weight)
             ws.append([_d(le["date"]).strftime("%d.%m.%Y"), le["topic"], le["homework"], kind, w])
     return wb
+
+
+def write_region(root: Path, *, schools: int, classes: list[str], seed: int = 1,
+                 first_code: int = 5903000001) -> list[str]:
+    """A generated region for period-close tests and benches: ``root/<school code>/<class>.json``
+    for ``schools`` schools (each its own seed, code and name), as a school's e-journal would
+    drop its exports in ``ARCHIVE_IMPORT_ROOT``. Returns the school codes."""
+    from archive_service.demo.generator import generate_school
+
+    codes = []
+    for n in range(schools):
+        code = str(first_code + n)
+        docs = generate_school(seed + n, classes=classes)
+        for doc in docs:
+            doc["school"] = {**doc["school"], "code": code,
+                             "name": f"МБОУ «Средняя общеобразовательная школа № {n + 1}» "
+                                     "(демо-регион)"}
+        folder = root / code
+        folder.mkdir(parents=True, exist_ok=True)
+        for doc in docs:
+            (folder / f"{doc['classes'][0]['name']}.json").write_text(
+                json.dumps(doc, ensure_ascii=False), "utf-8")
+        codes.append(code)
+    return codes

@@ -1,0 +1,1 @@
+"""Closing a period for one school or a whole region: runs, per-class tasks, the queue."""

@@ -1,0 +1,279 @@
+"""The task queue: procrastinate on the archive's own PostgreSQL database.
+
+No broker of our own: the jobs are rows in procrastinate's tables beside the archive's, so
+any number of ``archive worker`` processes on any number of machines that reach the same
+PostgreSQL (and the same S3 store) share the work. Decisions:
+
+- One job per school (import, then its classes queued) and one per class (check, snapshot,
+  render); ``queueing_lock`` keeps at most one waiting job per school/class, ``lock`` runs
+  at most one job per class at a time. The steps are idempotent (``closing.service``), so a
+  job run twice does nothing the second time.
+- Retries: a failing job is retried 5 times with exponential backoff (2, 4, 8, 16, 32 s);
+  then it stays ``failed`` in procrastinate's table, the dead-letter list (``archive jobs``)
+  from which a person can retry it. Problems a person must solve are not failures: the
+  service records them on the run and the job succeeds.
+- A worker that dies (killed, machine lost) stops sending heartbeats; after three missed
+  heartbeats its job is «stalled» and put back in the queue, by the every-minute
+  ``recover_stalled`` task of any live worker and by ``archive close-period`` while it waits.
+- Schedule (cron, server time): 00:15 close the periods that ended by the school calendars
+  (``close_due_periods``), 02:00 the daily encrypted backup, 03:00 the daily fixity share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.schema import SchemaManager
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from archive_service.closing import service
+from archive_service.config import Settings
+from archive_service.db import Archive
+from archive_service.errors import ArchiveError, StorageError
+
+log = logging.getLogger(__name__)
+
+QUEUE = "archive"
+NAMESPACE = "archive"
+RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
+#: Missed heartbeats after which a worker counts as dead.
+STALLED_AFTER_HEARTBEATS = 3
+
+bp = procrastinate.Blueprint()
+
+
+def conninfo(settings: Settings) -> str:
+    """The libpq connection string of the archive's PostgreSQL database."""
+    service.ensure_config_url(settings.database_url)
+    return make_url(settings.database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+
+
+def make_app(settings: Settings) -> procrastinate.App:
+    """The procrastinate app of this archive (not opened)."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(settings)))
+    app.add_tasks_from(bp, namespace=NAMESPACE)
+    return app
+
+
+def ensure_schema(archive: Archive) -> bool:
+    """Create procrastinate's tables in the archive database unless they exist (under an
+    advisory lock: several workers may start at once). Returns whether it created them."""
+    with archive.engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(724100913)"))
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
+            return False
+        # Straight to the driver: the schema text holds «%» that is not a placeholder.
+        conn.connection.dbapi_connection.cursor().execute(SchemaManager.get_schema())
+    return True
+
+
+@functools.cache
+def _archive() -> Archive:
+    """The archive of this worker process, configured by its environment."""
+    return Archive(Settings.from_env())
+
+
+def _name(task: str) -> str:
+    return f"{NAMESPACE}:{task}"
+
+
+@dataclass
+class Queued:
+    """Dispatches the steps of a run as jobs of the queue."""
+
+    app: procrastinate.App
+
+    def _defer(self, task: str, queueing_lock: str, lock: str | None = None,
+               **kwargs: Any) -> None:
+        try:
+            self.app.configure_task(_name(task), queue=QUEUE, queueing_lock=queueing_lock,
+                                    lock=lock).defer(**kwargs)
+        except AlreadyEnqueued:  # one waiting job for it is enough
+            pass
+
+    def school(self, run_id: int, school_code: str) -> None:
+        self._defer("close_school", f"close-school-{run_id}-{school_code}",
+                    run_id=run_id, school_code=school_code)
+
+    def klass(self, run_id: int, close_class_id: int) -> None:
+        self._defer("close_class", f"close-class-{close_class_id}",
+                    lock=f"close-class-{close_class_id}", run_id=run_id,
+                    close_class_id=close_class_id)
+
+    def finish(self, run_id: int) -> None:
+        self._defer("finish_close", f"close-finish-{run_id}", lock=f"close-finish-{run_id}",
+                    run_id=run_id)
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+@bp.task(name="close_school", retry=RETRY, pass_context=True)
+def close_school(context: procrastinate.JobContext, run_id: int, school_code: str) -> None:
+    service.close_school(_archive(), run_id, school_code, actor=service.SYSTEM,
+                         dispatch=Queued(context.app))
+
+
+@bp.task(name="close_class", retry=RETRY, pass_context=True)
+def close_class(context: procrastinate.JobContext, run_id: int, close_class_id: int) -> None:
+    try:
+        line = service.close_class(_archive(), close_class_id, actor=service.SYSTEM,
+                                   dispatch=Queued(context.app))
+    except StorageError:
+        raise  # an outage: retried
+    except ArchiveError as exc:  # recorded on the run for a person; not a failure of the job
+        line = exc.message
+    log.info("close run %s: %s", run_id, line)
+
+
+@bp.task(name="finish_close", retry=RETRY)
+def finish_close(run_id: int) -> None:
+    service.finish_run(_archive(), run_id, actor=service.SYSTEM)
+
+
+@bp.periodic(cron="15 0 * * *")
+@bp.task(name="close_due_periods", queueing_lock="close_due_periods", pass_context=True)
+def close_due_periods(context: procrastinate.JobContext, timestamp: int) -> None:
+    today = dt.datetime.fromtimestamp(timestamp).date()
+    for started in service.close_due_periods(_archive(), today=today,
+                                             dispatch=Queued(context.app)):
+        log.info("scheduled close run %s for %s", started.run_id, started.schools)
+
+
+@bp.periodic(cron="0 2 * * *")
+@bp.task(name="daily_backup", queueing_lock="daily_backup", retry=RETRY)
+def daily_backup(timestamp: int) -> None:
+    backup_id, problem = service.make_backup(_archive(), service.SYSTEM)
+    if problem:
+        raise ArchiveError(problem)  # a failed job: seen in archive jobs and the metrics
+    log.info("daily backup %s", backup_id)
+
+
+@bp.periodic(cron="0 3 * * *")
+@bp.task(name="daily_fixity", queueing_lock="daily_fixity")
+def daily_fixity(timestamp: int) -> None:
+    from archive_service.fixity.service import run_fixity
+
+    report = run_fixity(_archive(), actor=service.SYSTEM)
+    if report.problems:
+        raise ArchiveError(f"Проверка целостности № {report.run_id}: нарушений "
+                           f"{len(report.problems)} (archive fixity status).")
+
+
+@bp.periodic(cron="* * * * *")
+@bp.task(name="recover_stalled", queueing_lock="recover_stalled", pass_context=True)
+async def recover_stalled_task(context: procrastinate.JobContext, timestamp: int) -> None:
+    await recover_stalled_async(context.app, _archive().settings)
+
+
+async def recover_stalled_async(app: procrastinate.App, settings: Settings) -> list[int]:
+    """Put the jobs of dead workers back in the queue; returns their ids."""
+    silent = settings.worker_heartbeat_seconds * STALLED_AFTER_HEARTBEATS
+    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=silent))
+    for job in stalled:
+        log.warning("job %s (%s) of a dead worker goes back to the queue", job.id,
+                    job.task_name)
+        await app.job_manager.retry_job(job)
+    return [job.id for job in stalled]
+
+
+def recover_stalled(settings: Settings) -> list[int]:
+    """``recover_stalled_async`` from synchronous code (its own short connection)."""
+
+    async def run() -> list[int]:
+        app = make_app(settings)
+        async with app.open_async():
+            return await recover_stalled_async(app, settings)
+
+    return asyncio.run(run())
+
+
+def run_worker(settings: Settings, *, name: str | None = None, concurrency: int = 1) -> None:
+    """One worker process: runs jobs until SIGINT/SIGTERM (finishing the current one)."""
+    archive = _archive()
+    ensure_schema(archive)
+    app = make_app(settings)
+    heartbeat = settings.worker_heartbeat_seconds
+    app.run_worker(queues=None, concurrency=concurrency, name=name or service.worker_name(),
+                   update_heartbeat_interval=heartbeat,
+                   stalled_worker_timeout=heartbeat * STALLED_AFTER_HEARTBEATS,
+                   fetch_job_polling_interval=min(5.0, heartbeat))
+
+
+# --- the dead-letter list and queue figures --------------------------------------------------
+
+@dataclass(frozen=True)
+class JobInfo:
+    """One job of the queue as a person reads it."""
+
+    id: int
+    task: str
+    status: str
+    attempts: int
+    args: dict[str, Any]
+    at: dt.datetime | None
+    message: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "task": self.task, "status": self.status,
+                "attempts": self.attempts, "args": self.args,
+                "at": self.at and self.at.isoformat(timespec="seconds"),
+                "message": self.message}
+
+
+def has_queue(archive: Archive) -> bool:
+    """Whether this archive's database holds the queue's tables."""
+    if archive.engine.dialect.name != "postgresql":
+        return False
+    with archive.engine.connect() as conn:
+        return bool(conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar())
+
+
+def list_jobs(archive: Archive, *, status: str | None = "failed", limit: int = 200
+              ) -> list[JobInfo]:
+    """Jobs by status, newest first; ``failed`` is the dead-letter list. A close_class job
+    carries the last message recorded on its class row."""
+    from archive_service.closing.models import CloseClass
+
+    if not has_queue(archive):
+        return []
+    where = "WHERE j.status = :status" if status else ""
+    with archive.engine.connect() as conn:
+        rows = conn.execute(text(f"""
+            SELECT j.id, j.task_name, j.status::text AS status, j.attempts, j.args,
+                   (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS at
+            FROM procrastinate_jobs j {where} ORDER BY j.id DESC LIMIT :limit"""),
+            {"status": status, "limit": limit}).mappings().all()
+    ids = [r["args"].get("close_class_id") for r in rows if r["args"].get("close_class_id")]
+    with archive.sessions() as s:
+        from sqlalchemy import select
+
+        messages = dict(s.execute(select(CloseClass.id, CloseClass.message)
+                                  .where(CloseClass.id.in_(ids))).all()) if ids else {}
+    return [JobInfo(r["id"], r["task_name"].removeprefix(f"{NAMESPACE}:"), r["status"],
+                    r["attempts"], dict(r["args"]), r["at"],
+                    messages.get(r["args"].get("close_class_id"))) for r in rows]
+
+
+def retry_failed(archive: Archive, job_id: int) -> None:
+    """Put a failed (dead-letter) job back in the queue now."""
+    from archive_service.errors import ConflictError, NotFoundError
+
+    with archive.engine.connect() as conn:
+        status = conn.execute(text("SELECT status::text FROM procrastinate_jobs WHERE id = :id"),
+                              {"id": job_id}).scalar() if has_queue(archive) else None
+    if status is None:
+        raise NotFoundError(f"Задания № {job_id} в очереди нет (список: archive jobs).")
+    if status != "failed":
+        raise ConflictError(f"Задание № {job_id} не в списке отказов: его состояние «{status}».")
+    app = make_app(archive.settings)
+    with app.open():
+        app.job_manager.retry_job_by_id(job_id, retry_at=dt.datetime.now(dt.UTC))
