@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import text
 
 from archive_service import errors as e
 from archive_service.config import Settings
@@ -65,12 +64,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from archive_service.audit.blueprint import bp as audit_bp
     from archive_service.disposition.blueprint import bp as retention_bp
     from archive_service.inspection.blueprint import bp as inspection_bp
+    from archive_service.operations.blueprint import bp as operations_bp
     from archive_service.register.blueprint import bp as register_bp
     from archive_service.signatures.blueprint import bp as signatures_bp
     from archive_service.web import load_principal
 
     for blueprint in (accounts_bp, signatures_bp, register_bp, audit_bp, retention_bp,
-                      inspection_bp, api_bp):
+                      inspection_bp, operations_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # JSON bodies only: see archive_service/api.py
     app.before_request(load_principal)
@@ -86,7 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return response
 
     def _error(status: int, message: str):
-        if request.path.startswith("/api/") or request.path == "/health":
+        if request.path.startswith("/api/") or request.path in ("/health", "/metrics"):
             return jsonify({"error": status, "message": message}), status
         return render_template("error.html", status=status, message=message), status
 
@@ -106,15 +106,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(405)
     def _not_allowed(_error_):
         return _error(405, "Такое действие для этой страницы не предусмотрено.")
-
-    @app.get("/health")
-    def health():
-        """Liveness and readiness: the database answers and storage is reachable."""
-        with archive.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        archive.storage.exists("health-probe")
-        return jsonify({"status": "ok", "database": archive.engine.dialect.name,
-                        "storage": archive.storage.url.split("?")[0]})
 
     return app
 

@@ -25,11 +25,13 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -43,7 +45,11 @@ log = logging.getLogger(__name__)
 
 QUEUE = "archive"
 NAMESPACE = "archive"
-RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
+#: Retries after the first attempt and backoff base (``ARCHIVE_TASK_RETRIES``, ``ARCHIVE_TASK_BACKOFF_SECONDS``): the
+#: n-th retry waits base**n seconds.
+RETRY = procrastinate.RetryStrategy(
+    max_attempts=int(os.environ.get("ARCHIVE_TASK_RETRIES") or 5),
+    exponential_wait=int(os.environ.get("ARCHIVE_TASK_BACKOFF_SECONDS") or 2))
 #: Missed heartbeats after which a worker counts as dead.
 STALLED_AFTER_HEARTBEATS = 3
 
@@ -179,9 +185,16 @@ async def recover_stalled_async(app: procrastinate.App, settings: Settings) -> l
     silent = settings.worker_heartbeat_seconds * STALLED_AFTER_HEARTBEATS
     stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=silent))
     for job in stalled:
-        log.warning("job %s (%s) of a dead worker goes back to the queue", job.id,
-                    job.task_name)
-        await app.job_manager.retry_job(job)
+        try:
+            await app.job_manager.retry_job(job)
+            log.warning("job %s (%s) of a dead worker goes back to the queue", job.id,
+                        job.task_name)
+        except UniqueViolation:
+            # The same work already waits in a newer job (one waiting job per class): the
+            # dead one ends as aborted instead of staying «doing» for ever.
+            await app.job_manager.finish_job(job, Status.ABORTED, delete_job=False)
+            log.warning("job %s (%s) of a dead worker aborted: a newer job does the same work",
+                        job.id, job.task_name)
     return [job.id for job in stalled]
 
 
@@ -252,7 +265,8 @@ def list_jobs(archive: Archive, *, status: str | None = "failed", limit: int = 2
                    (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS at
             FROM procrastinate_jobs j {where} ORDER BY j.id DESC LIMIT :limit"""),
             {"status": status, "limit": limit}).mappings().all()
-    ids = [r["args"].get("close_class_id") for r in rows if r["args"].get("close_class_id")]
+    ids = [r["args"]["close_class_id"] for r in rows
+           if isinstance(r["args"].get("close_class_id"), int)]
     with archive.sessions() as s:
         from sqlalchemy import select
 

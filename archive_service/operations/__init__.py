@@ -1,0 +1,1 @@
+"""Operations: health and Prometheus metrics of a deployment (queue, workers, closes)."""
