@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 
 QUEUE = "archive"
 NAMESPACE = "archive"
-#: Retries after the first attempt and backoff base (``ARCHIVE_TASK_RETRIES``, ``ARCHIVE_TASK_BACKOFF_SECONDS``): the
-#: n-th retry waits base**n seconds.
+#: Retries after the first attempt (``ARCHIVE_TASK_RETRIES``) and the backoff base
+#: (``ARCHIVE_TASK_BACKOFF_SECONDS``): the n-th retry waits base**n seconds.
 RETRY = procrastinate.RetryStrategy(
     max_attempts=int(os.environ.get("ARCHIVE_TASK_RETRIES") or 5),
     exponential_wait=int(os.environ.get("ARCHIVE_TASK_BACKOFF_SECONDS") or 2))
