@@ -52,8 +52,8 @@ def metrics():
     from archive_service.operations.metrics import exposition
 
     token = os.environ.get("ARCHIVE_METRICS_TOKEN")
-    if token and not hmac.compare_digest(request.headers.get("Authorization", ""),
-                                         f"Bearer {token}"):
+    given = request.headers.get("Authorization", "").encode("latin-1", "replace")
+    if token and not hmac.compare_digest(given, f"Bearer {token}".encode()):
         raise PermissionDeniedError("Метрики доступны только с токеном ARCHIVE_METRICS_TOKEN.")
     return Response(exposition(current_app.extensions["archive"]),
                     mimetype="text/plain; version=0.0.4; charset=utf-8")
