@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-backup bench-retention bench-fixity clean system-deps
+.PHONY: demo test lint bench bench-backup bench-retention bench-fixity bench-close clean system-deps
 
 # Independent PDF checkers and the browser the tests use (Debian packages).
 SYSTEM_TOOLS := pdftotext pdffonts pdfsig pdftoppm qpdf zbarimg certutil chromium
@@ -59,6 +59,10 @@ bench-retention: $(VENV)/.installed
 ## bench-fixity: a full fixity pass over a generated region beside sha256sum
 bench-fixity: $(VENV)/.installed
 	$(BIN)/python bench/bench_fixity.py
+
+## bench-close: a generated region's period close inline and with 1, 2, 4 queue workers (PostgreSQL)
+bench-close: $(VENV)/.installed
+	$(BIN)/python bench/bench_close.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache *.egg-info
