@@ -53,6 +53,10 @@ RETRY = procrastinate.RetryStrategy(
 #: Missed heartbeats after which a worker counts as dead.
 STALLED_AFTER_HEARTBEATS = 3
 
+#: A school's classes go before the next school's import: schools finish one after another
+#: (their chains open early) and a class is worked on while its school's rows are fresh.
+PRIORITY_CLASS = 10
+
 bp = procrastinate.Blueprint()
 
 
@@ -99,10 +103,10 @@ class Queued:
     app: procrastinate.App
 
     def _defer(self, task: str, queueing_lock: str, lock: str | None = None,
-               **kwargs: Any) -> None:
+               priority: int = 0, **kwargs: Any) -> None:
         try:
             self.app.configure_task(_name(task), queue=QUEUE, queueing_lock=queueing_lock,
-                                    lock=lock).defer(**kwargs)
+                                    lock=lock, priority=priority).defer(**kwargs)
         except AlreadyEnqueued:  # one waiting job for it is enough
             pass
 
@@ -112,12 +116,12 @@ class Queued:
 
     def klass(self, run_id: int, close_class_id: int) -> None:
         self._defer("close_class", f"close-class-{close_class_id}",
-                    lock=f"close-class-{close_class_id}", run_id=run_id,
+                    lock=f"close-class-{close_class_id}", priority=PRIORITY_CLASS, run_id=run_id,
                     close_class_id=close_class_id)
 
     def finish(self, run_id: int) -> None:
         self._defer("finish_close", f"close-finish-{run_id}", lock=f"close-finish-{run_id}",
-                    run_id=run_id)
+                    priority=PRIORITY_CLASS, run_id=run_id)
 
 
 # --- tasks -----------------------------------------------------------------------------------
