@@ -89,7 +89,11 @@ def close_period(period: str, school_code: str | None, all_schools: bool, inline
     else:
         service.dispatch_pending(archive, started.run_id, service.Inline(
             archive, who, progress=lambda line: click.echo(f"  {line}", err=True)))
-    report = service.run_report(archive, started.run_id)
+    _show(service.run_report(archive, started.run_id), as_json)
+
+
+def _show(report: service.RunReport, as_json: bool) -> None:
+    """The report, and exit 10 when something waits for a person."""
     if as_json:
         echo_json(report.as_dict())
     else:
@@ -142,13 +146,7 @@ def close_status(run_id: int | None, as_list: bool, as_json: bool) -> None:
             click.echo("Закрытий периода ещё не было (archive close-period).")
             return
         run_id = runs[0].id
-    report = service.run_report(archive, run_id)
-    if as_json:
-        echo_json(report.as_dict())
-    else:
-        _print_report(report)
-    if report.status == "attention":
-        sys.exit(EXIT_PROBLEMS_FOUND)
+    _show(service.run_report(archive, run_id), as_json)
 
 
 @click.command(help="Запустить обработчик заданий очереди (PostgreSQL): закрытие периодов, "
