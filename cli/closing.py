@@ -89,16 +89,18 @@ def close_period(period: str, school_code: str | None, all_schools: bool, inline
     else:
         service.dispatch_pending(archive, started.run_id, service.Inline(
             archive, who, progress=lambda line: click.echo(f"  {line}", err=True)))
-    _show(service.run_report(archive, started.run_id), as_json)
+    report = service.run_report(archive, started.run_id)
+    _show(report, as_json, unfinished=not no_wait and report.status == "running")
 
 
-def _show(report: service.RunReport, as_json: bool) -> None:
-    """The report, and exit 10 when something waits for a person."""
+def _show(report: service.RunReport, as_json: bool, unfinished: bool = False) -> None:
+    """The report, and exit 10 when something waits for a person (or the close stopped
+    unfinished: failed jobs)."""
     if as_json:
         echo_json(report.as_dict())
     else:
         _print_report(report)
-    if report.status == "attention":
+    if report.status == "attention" or report.attention or unfinished:
         sys.exit(EXIT_PROBLEMS_FOUND)
 
 
@@ -106,7 +108,7 @@ def _wait(archive, run_id: int, poll: float = 2.0) -> None:  # noqa: ANN001 - an
     """Progress until the run ends; meanwhile puts dead workers' jobs back in the queue."""
     from archive_service.closing import queue
 
-    shown = None
+    shown, idle = None, 0
     while True:
         report = service.run_report(archive, run_id)
         line = (f"  классов {report.total_classes}: {_counts(CLASS_STATUS, report.classes)}; "
@@ -119,6 +121,15 @@ def _wait(archive, run_id: int, poll: float = 2.0) -> None:  # noqa: ANN001 - an
         for job in queue.recover_stalled(archive.settings):
             click.echo(f"  задание № {job} остановившегося обработчика возвращено в очередь",
                        err=True)
+        if not queue.close_jobs_active(archive):
+            idle += 1
+            if idle >= 3:  # nothing left to do, yet the run is open: failed jobs
+                click.secho("  В очереди не осталось заданий этого закрытия, а оно не завершено: "
+                            "задания с отказом — archive jobs (повтор: archive jobs retry "
+                            "НОМЕР).", fg="red", err=True)
+                return
+        else:
+            idle = 0
         time.sleep(poll)
 
 

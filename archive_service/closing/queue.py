@@ -254,6 +254,17 @@ def has_queue(archive: Archive) -> bool:
         return bool(conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar())
 
 
+def close_jobs_active(archive: Archive) -> bool:
+    """Whether any job of a period close waits or runs (a dead worker's counts until it is
+    put back)."""
+    with archive.engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+            "AND task_name = ANY(:tasks)"),
+            {"tasks": [_name(t) for t in ("close_school", "close_class", "finish_close")]}
+        ).scalar())
+
+
 def list_jobs(archive: Archive, *, status: str | None = "failed", limit: int = 200
               ) -> list[JobInfo]:
     """Jobs by status, newest first; ``failed`` is the dead-letter list. A close_class job

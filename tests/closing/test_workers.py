@@ -153,3 +153,21 @@ def test_dead_letters_health_and_metrics(region_env):
     finally:
         _stop(workers)
     archive.dispose()
+
+
+def test_a_close_whose_jobs_keep_failing_stops_waiting_and_says_where_to_look(region_env,
+                                                                              tmp_path):
+    env, codes = region_env
+    assert _cli(env, "init").returncode == 0
+    broken = tmp_path / "not-a-folder"
+    broken.write_text("a file where the storage folder should be", "utf-8")
+    env = {**env, "ARCHIVE_STORAGE_URL": f"file://{broken}/objects"}  # every write fails
+    workers = _workers(env, 1)
+    try:
+        out = _cli(env, "close-period", "--period", PERIOD, "--school", codes[0])
+    finally:
+        _stop(workers)
+    assert out.returncode == 10, out.stderr
+    assert "задания с отказом — archive jobs" in out.stderr
+    listed = _cli(env, "jobs")
+    assert listed.returncode == 10 and "close_school" in listed.stdout
