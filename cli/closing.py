@@ -108,7 +108,7 @@ def _wait(archive, run_id: int, poll: float = 2.0) -> None:  # noqa: ANN001 - an
     """Progress until the run ends; meanwhile puts dead workers' jobs back in the queue."""
     from archive_service.closing import queue
 
-    shown, idle = None, 0
+    shown, idle, next_recovery = None, 0, 0.0
     while True:
         report = service.run_report(archive, run_id)
         line = (f"  классов {report.total_classes}: {_counts(CLASS_STATUS, report.classes)}; "
@@ -118,9 +118,11 @@ def _wait(archive, run_id: int, poll: float = 2.0) -> None:  # noqa: ANN001 - an
             shown = line
         if report.status != "running":
             return
-        for job in queue.recover_stalled(archive.settings):
-            click.echo(f"  задание № {job} остановившегося обработчика возвращено в очередь",
-                       err=True)
+        if time.monotonic() >= next_recovery:  # a dead worker shows after its heartbeats
+            next_recovery = time.monotonic() + archive.settings.worker_heartbeat_seconds
+            for job in queue.recover_stalled(archive.settings):
+                click.echo(f"  задание № {job} остановившегося обработчика возвращено в "
+                           "очередь", err=True)
         if not queue.close_jobs_active(archive):
             idle += 1
             if idle >= 3:  # nothing left to do, yet the run is open: failed jobs

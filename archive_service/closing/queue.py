@@ -67,9 +67,10 @@ def conninfo(settings: Settings) -> str:
         hide_password=False)
 
 
-def make_app(settings: Settings) -> procrastinate.App:
-    """The procrastinate app of this archive (not opened)."""
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(settings)))
+def make_app(settings: Settings, **pool: Any) -> procrastinate.App:
+    """The procrastinate app of this archive (not opened); ``pool``: psycopg pool sizes."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+        conninfo=conninfo(settings), **pool))
     app.add_tasks_from(bp, namespace=NAMESPACE)
     return app
 
@@ -206,7 +207,7 @@ def recover_stalled(settings: Settings) -> list[int]:
     """``recover_stalled_async`` from synchronous code (its own short connection)."""
 
     async def run() -> list[int]:
-        app = make_app(settings)
+        app = make_app(settings, min_size=1, max_size=1)
         async with app.open_async():
             return await recover_stalled_async(app, settings)
 

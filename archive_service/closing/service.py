@@ -297,7 +297,7 @@ def close_class(archive: Archive, close_class_id: int, *, actor: Actor,
     """
     from archive_service.checks.service import check_class, summarise
     from archive_service.rendering.service import render_snapshots
-    from archive_service.snapshots.service import _create_one
+    from archive_service.snapshots.service import PeriodRef, _create_one, find_period
 
     with archive.unit_of_work() as uow:
         row = uow.session.get(CloseClass, close_class_id, with_for_update=True)
@@ -314,35 +314,29 @@ def close_class(archive: Archive, close_class_id: int, *, actor: Actor,
     try:
         with archive.sessions() as s:
             sc = s.get(SchoolClass, class_id)
-            period = _period_of(s, sc, period_ref)
+            _year, period = find_period(s, s.get(School, school_id), PeriodRef.parse(period_ref))
             findings = summarise(check_class(s, sc, period))
             period_id, school_code = period.id, s.get(School, school_id).code
         label = f"{school_code} {sc.name}"
         snap = _create_one(archive, school_id, class_id, period_id, actor, None)
         [rendered] = render_snapshots(archive, [snap.snapshot.id], actor=actor, workers=1)
         documents = [d.id for d in rendered.documents]
-    except StorageError as exc:  # an outage: the queue retries
-        _class_done(archive, close_class_id, "failed", exc.message)
-        raise
-    except ArchiveError as exc:  # a snapshot refused, a period missing: a person decides
-        _class_done(archive, close_class_id, "attention", exc.message)
-        _maybe_finish(archive, run_id, dispatch)
-        raise
     except Exception as exc:
-        _class_done(archive, close_class_id, "failed", f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, ArchiveError) and not isinstance(exc, StorageError):
+            # A snapshot refused, a period missing: a person decides.
+            _class_done(archive, close_class_id, "attention", exc.message)
+            _maybe_finish(archive, run_id, dispatch)
+        else:  # an outage or a fault: the queue retries, then lists it in archive jobs
+            detail = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            _class_done(archive, close_class_id, "failed",
+                        f"Сбой при обработке класса (задание повторяется, после последней "
+                        f"попытки — в списке archive jobs): {detail}")
         raise
     _class_done(archive, close_class_id, "done", None, findings=findings,
                 snapshot_id=snap.snapshot.id, documents=documents)
     _maybe_finish(archive, run_id, dispatch)
     return (f"{label}: срез № {snap.snapshot.id}" + ("" if snap.created else " (уже был)")
             + f", документы {', '.join(map(str, documents))}")
-
-
-def _period_of(s, sc: SchoolClass, ref: str) -> Period:  # noqa: ANN001 - a Session
-    year_label, _, code = ref.partition("/")
-    return s.scalars(select(Period).join(AcademicYear).where(
-        AcademicYear.id == sc.academic_year_id, AcademicYear.label == year_label,
-        Period.code == code)).one()
 
 
 def _class_done(archive: Archive, close_class_id: int, status: str, message: str | None,

@@ -32,7 +32,7 @@ def health():
         body.update(status="error", problem=f"база данных недоступна: {type(exc).__name__}")
         return jsonify(body), 503
     try:
-        archive.storage.exists("health-probe")
+        archive.storage.ping()
     except Exception as exc:  # noqa: BLE001
         body.update(status="error", problem=f"хранилище недоступно: {type(exc).__name__}")
         return jsonify(body), 503

@@ -83,3 +83,7 @@ class Storage(ABC):
     @abstractmethod
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Every stored key (starting with ``prefix``)."""
+
+    def ping(self) -> None:
+        """Raise when the store cannot be reached (the health check); S3 answers a HEAD."""
+        self.exists("health-probe")

@@ -64,6 +64,16 @@ class LocalStorage(Storage):
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def ping(self) -> None:
+        """The folder (or, before the first object, the nearest existing parent) must be a
+        writable directory: a lost mount or a file in its place fails here, not on the next
+        write."""
+        place = self.root
+        while not place.exists() and place != place.parent:
+            place = place.parent
+        if not place.is_dir() or not os.access(place, os.W_OK | os.X_OK):
+            raise StorageError(f"Папка хранилища {self.root} недоступна для записи.")
+
     def size(self, key: str) -> int:
         try:
             return self._path(key).stat().st_size

@@ -72,3 +72,23 @@ def test_metrics_on_sqlite_and_the_token(sqlite_archive, monkeypatch):
     assert client.get("/metrics", headers={
         "Authorization": "Bearer monitoring-secret-1"}).status_code == 200
     assert client.get("/health").get_json()["status"] == "ok"
+
+
+def test_health_names_the_part_that_is_down(tmp_path, sqlite_archive):
+    from archive_service.app import create_app
+    from archive_service.config import Settings
+    from archive_service.db import Archive
+
+    not_a_folder = tmp_path / "disk"
+    not_a_folder.write_text("a file where the storage folder should be", "utf-8")
+    broken_storage = Archive(Settings(home=tmp_path, database_url=sqlite_archive.settings
+                                      .database_url, storage_url=f"file://{not_a_folder}/o"))
+    page = create_app({"ARCHIVE": broken_storage}).test_client().get("/health")
+    assert page.status_code == 503
+    assert page.get_json()["problem"] == "хранилище недоступно: StorageError"
+    no_database = Archive(Settings(home=tmp_path, storage_url=sqlite_archive.settings.storage_url,
+                                   database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    page = create_app({"ARCHIVE": no_database}).test_client().get("/health")
+    assert page.status_code == 503 and page.get_json()["problem"].startswith(
+        "база данных недоступна")
+    broken_storage.dispose(), no_database.dispose()
