@@ -16,6 +16,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.status import PdfSignatureStatus
 
+from signing.diff import RevisionPairPolicy
 from signing.pades import validation_context
 
 
@@ -32,7 +33,7 @@ class SignatureResult:
     valid: bool  # the cryptographic signature checks out
     trusted: bool  # the certificate chains to a given root
     revision: int  # the revision this signature covers (0 = the first)
-    modified_after: bool  # changes after it beyond form filling, signing and DSS/timestamps
+    modified_after: bool  # changes after it beyond form filling and signing, or beyond its lock
     summary: str
 
 
@@ -76,6 +77,7 @@ class ChainResult:
 def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
     """Check every signature against the school roots, with change analysis."""
     vc = validation_context(roots)
+    diff_policy = RevisionPairPolicy()  # one per document: it caches revision pairs
     results: list[SignatureResult] = []
     doc_timestamps = 0
     try:
@@ -88,10 +90,12 @@ def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
         doc_timestamps += is_timestamp
         try:
             if is_timestamp:  # the archival document timestamp (PAdES B-LTA)
-                status = validate_pdf_timestamp(sig, validation_context=vc)
+                status = validate_pdf_timestamp(sig, validation_context=vc,
+                                                diff_policy=diff_policy)
             else:
                 status = validate_pdf_signature(sig, signer_validation_context=vc,
-                                                ts_validation_context=vc)
+                                                ts_validation_context=vc,
+                                                diff_policy=diff_policy)
         except Exception as exc:  # noqa: BLE001 (a broken signature must not hide the others)
             results.append(SignatureResult(
                 field=str(sig.field_name), signer="", certificate_serial="", signing_time=None,
@@ -99,7 +103,9 @@ def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
                 revision=-1, modified_after=True, summary=f"подпись не проверяется: {exc}"))
             continue
         level = status.modification_level
-        modified = level is not None and level > ModificationLevel.FORM_FILLING
+        # Beyond form filling, or beyond what the signature itself allows (the seal: nothing).
+        modified = (level is not None and level > ModificationLevel.FORM_FILLING
+                    or status.docmdp_ok is False)
         cert = status.signing_cert
         results.append(SignatureResult(
             field=str(sig.field_name), signer=str(cert.subject.native.get("common_name", "")),

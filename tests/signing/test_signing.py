@@ -16,57 +16,14 @@ from cryptography.x509.oid import NameOID
 from signing import pades, pki
 from signing.errors import CertificateNotValidError, FieldError, WrongPassphraseError
 from signing.verify import verify_pdf
-
-SCHOOL = "МБОУ «Тестовая школа»"
-NOW = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-
-
-@pytest.fixture(scope="module")
-def school():
-    root = pki.create_root(SCHOOL, now=NOW - dt.timedelta(days=1))
-    tsa = pki.issue_tsa(root, school=SCHOOL, now=NOW - dt.timedelta(days=1))
-    return root, pades.school_timestamper(tsa, [root.certificate])
-
-
-def _crl(root):
-    return pki.issue_crl(root, now=NOW - dt.timedelta(days=1))
-
-
-@pytest.fixture(scope="module")
-def unsigned(tmp_path_factory):
-    """A rendered journal copy of the small journal, with its fields and steps."""
-    from archive_service.rendering.layout import render_journal
-    from archive_service.rendering.pdfa import finish
-    from archive_service.rendering.service import document_meta
-    from archive_service.snapshots.service import SnapshotInfo
-    from tests.support.content import tiny_content
-
-    info = SnapshotInfo(1, "T-001", "2025-2026", "Q1", "1 четверть", "7А", 1, "ab" * 32, 0,
-                        "2026-01-10T10:00:00+00:00", "test", None, "k")
-    meta = document_meta(info, "journal", "Тест")
-    drawn = render_journal(tiny_content(), meta)
-    return finish(drawn, meta, title="t", subject="s").pdf, drawn.fields
-
-
-def _sign_chain(pdf: bytes, fields, root, timestamper) -> bytes:
-    vc = pades.validation_context([root.certificate], crls=[_crl(root)])
-    for field in fields:
-        if field.step == "seal":
-            cred = pki.issue_organisation(root, school=SCHOOL, now=NOW)
-        else:
-            cred = pki.issue_person(root, name=field.signer or "Орлова Вера Павловна",
-                                    position=field.label.split(":")[0], school=SCHOOL, now=NOW)
-        pdf = pades.sign(pdf, pades.SignRequest(
-            field.name, pades.local_signer(cred, [root.certificate]), cred.certificate,
-            field.label.split(":")[0], timestamper, vc, archival=field.step == "seal"))
-    return pdf
+from tests.support.signing import NOW, SCHOOL, sign_chain
 
 
 @pytest.fixture(scope="module")
 def signed(unsigned, school):
     pdf, fields = unsigned
     root, timestamper = school
-    return _sign_chain(pdf, fields, root, timestamper), fields, root
+    return sign_chain(pdf, fields, root, timestamper), fields, root
 
 
 def test_the_whole_chain_verifies_and_the_seal_ends_it(signed):
