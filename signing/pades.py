@@ -227,8 +227,11 @@ def sign(pdf: bytes, request: SignRequest, *, now: dt.datetime | None = None) ->
     pdf_signer = _PdfA2Signer(meta, request.signer, timestamper=request.timestamper,
                               stamp_style=_stamp_style())
     try:
+        # bytes_reserved=None: pyHanko sizes the space for the signature by a dry run (its
+        # size plus half), so a long external chain fits and a school one wastes no 8 KB of
+        # zeros per signature that every reader of the file parses again.
         out = pdf_signer.sign_pdf(
-            writer, existing_fields_only=True, bytes_reserved=16384,
+            writer, existing_fields_only=True, bytes_reserved=None,
             appearance_text_params={
                 "serial": format(cert.serial_number, "X"),
                 "owner": _cn(cert),
