@@ -183,6 +183,7 @@ def _build(admin: str, url: str, home: Path, env: dict, args) -> None:
 def _synthetic(archive: Archive, args) -> int:
     """Schools 2..N and every school's other years, straight into the tables with COPY."""
     from archive_service.demo.generator import YEAR
+    from archive_service.register.models import searchable
 
     first = int(YEAR[:4])
     years = [f"{y}-{y + 1}" for y in range(first - args.years + 1, first + 1)]
@@ -196,7 +197,18 @@ def _synthetic(archive: Archive, args) -> int:
             cur.execute("SELECT setval('school_id_seq', (SELECT max(id) FROM school))")
         total = 0
         cols = ("school_id, year, number, kind, title, class_name, period_code, sheets, "
-                "handed_over_by, handover_hash, received_by, received_at, location")
+                "handed_over_by, handover_hash, received_by, received_at, location, "
+                "search_text")
+
+        def line(school, year, number, kind, title, name, period, sheets, by, received,
+                 location):
+            text = searchable(number=number, year=year, received_at=received, title=title,
+                              class_name=name, period_code=period, handed_over_by=by,
+                              received_by="Иванова Нина Львовна", location=location,
+                              document_number=None)
+            return (school, year, number, kind, title, name, period, sheets, by, "0" * 64,
+                    "Иванова Нина Львовна", received, location, text)
+
         rng = random.Random(1)
         with driver.cursor() as cur, cur.copy(
                 f"COPY register_entry ({cols}) FROM STDIN") as copy:
@@ -212,17 +224,17 @@ def _synthetic(archive: Archive, args) -> int:
                             for kind, title in (("journal", "Копия классного журнала"),
                                                 ("summary", "Сводная ведомость отметок")):
                                 number += 1
-                                copy.write_row((
+                                copy.write_row(line(
                                     school, year, number, kind,
                                     f"{title} {name}, {PERIOD_NAMES[period]} {year}", name,
                                     period, rng.randint(20, 60), "Кузьмина Елена Петровна",
-                                    "0" * 64, "Иванова Нина Львовна", received,
+                                    received,
                                     f"Сейф № 1, папка «{year}, {PERIOD_NAMES[period]}»"))
                         number += 1
-                        copy.write_row((school, year, number, "folder",
-                                        f"Общая папка за период: {PERIOD_NAMES[period]} {year}",
-                                        None, period, 900, "Иванова Нина Львовна", "0" * 64,
-                                        "Иванова Нина Львовна", received, "Сейф № 1, полка 2"))
+                        copy.write_row(line(
+                            school, year, number, "folder",
+                            f"Общая папка за период: {PERIOD_NAMES[period]} {year}", None,
+                            period, 900, "Иванова Нина Львовна", received, "Сейф № 1, полка 2"))
                     total += number
     with archive.engine.connect() as conn:
         conn.execute(sa.text("ANALYZE"))

@@ -49,10 +49,11 @@ def entry_hash(*, chain: int, seq: int, at: dt.datetime, actor: str, role: str, 
 def append(session, pending: list[Pending]) -> None:
     """Append the entries at the end of their chains (called by the unit of work)."""
     for chain in sorted({p.chain for p in pending}):
-        # Created race-free (two first entries of a chain at once), then locked.
-        insert_missing(session, AuditHead, chain=chain, last_seq=0, last_hash=GENESIS)
-        head = session.scalars(select(AuditHead).where(AuditHead.chain == chain)
-                               .with_for_update()).one()
+        locked = select(AuditHead).where(AuditHead.chain == chain).with_for_update()
+        head = session.scalars(locked).one_or_none()
+        if head is None:  # the chain's first entry: created race-free, then locked
+            insert_missing(session, AuditHead, chain=chain, last_seq=0, last_hash=GENESIS)
+            head = session.scalars(locked).one()
         for p in (p for p in pending if p.chain == chain):
             details = json.dumps(p.details, sort_keys=True, ensure_ascii=False, default=str)
             seq = head.last_seq + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_service.db import Base
@@ -40,6 +40,30 @@ class RegisterEntry(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     location: Mapped[str] = mapped_column(String(300))
     storage_key: Mapped[str | None] = mapped_column(String(200))  # the folder's own PDF
+    #: What the register search looks in (``searchable``), written with the entry.
+    search_text: Mapped[str] = mapped_column(Text)
+
+    def make_searchable(self, document_number: str | None) -> None:
+        """Fill ``search_text`` from the entry's own fields and its document's number."""
+        self.search_text = searchable(
+            number=self.number, year=self.year, received_at=self.received_at,
+            title=self.title, class_name=self.class_name, period_code=self.period_code,
+            handed_over_by=self.handed_over_by, received_by=self.received_by,
+            location=self.location, document_number=document_number)
+
+
+def searchable(*, number: int, year: str, received_at: dt.datetime, title: str,
+               class_name: str | None, period_code: str, handed_over_by: str, received_by: str,
+               location: str, document_number: str | None) -> str:
+    """The text the register search looks in: every field a paper register line has, the
+    document's number, and the date as the page shows it (2025-11-03) and as people write it
+    (03.11.2025), case-folded by Python so that Cyrillic matches whatever the database's
+    locale; the search is then a plain ``LIKE`` inside one school's lines."""
+    day = received_at if received_at.tzinfo else received_at.replace(tzinfo=dt.UTC)
+    day = day.astimezone(dt.UTC)
+    parts = (number, year, f"{day:%Y-%m-%d %H:%M}", f"{day:%d.%m.%Y}", title, class_name,
+             period_code, handed_over_by, received_by, location, document_number)
+    return " ".join(str(p) for p in parts if p is not None).casefold()
 
 
 class RegisterCounter(Base):

@@ -127,6 +127,7 @@ def register_document(archive: Archive, *, document_id: int, login: str, locatio
             class_name=sc.name, period_code=period.code, sheets=doc.sheets,
             handed_over_by=handed_over_by, handover_hash=handover_hash,
             received_by=user.full_name, received_at=now, location=location.strip())
+        entry.make_searchable(doc.number)
         s.add(entry)
         s.flush()
         uow.audit(actor, "register.add", "register_entry", f"{year}/{number}",
@@ -190,10 +191,15 @@ def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
     return out
 
 
-def _rows(s: Session, found: list) -> list[RegisterRow]:
-    """Register lines from register_entry rows (mappings with ``document_number``)."""
-    schools = {sc.id: sc for sc in s.scalars(select(School).where(
-        School.id.in_({e["school_id"] for e in found})))} if found else {}
+def _rows(s: Session, found: list, schools: dict[int, School] | None = None
+          ) -> list[RegisterRow]:
+    """Register lines from register_entry rows (mappings with ``document_number``);
+    ``schools``: the schools already at hand, by id."""
+    schools = dict(schools or {})
+    missing = {e["school_id"] for e in found} - set(schools)
+    if missing:
+        schools.update((sc.id, sc) for sc in s.scalars(select(School).where(
+            School.id.in_(missing))))
     if any(e["document_number"] is None and e["document_id"] for e in found):
         numbers = dict(s.execute(select(RenderedDocument.id, RenderedDocument.number).where(
             RenderedDocument.id.in_([e["document_id"] for e in found if e["document_id"]])))
@@ -215,35 +221,30 @@ def _rows(s: Session, found: list) -> list[RegisterRow]:
     return rows
 
 
-_SEARCHED = ("number", "year", "received_at", "title", "class_name", "period_code",
-             "handed_over_by", "received_by", "location", "document_number")
-
-
 def register_list(archive: Archive, *, school_code: str | None = None,
                   year: str | None = None, query: str | None = None) -> list[RegisterRow]:
     """The register in number order, optionally for one school, year, or matching text.
 
-    The text is searched (case-insensitively, Cyrillic included, so in Python rather than by
-    the database's locale) in every field a paper register has plus the document number;
-    lines are read as plain rows and marks are computed only for the lines found.
+    The text is searched case-insensitively (Cyrillic included) in every field a paper
+    register has plus the document number and the date (``searchable``); a text that is in
+    the school's own code or name matches every line. Marks are computed only for the lines
+    found.
     """
     from archive_service.snapshots.service import find_school
 
     with archive.sessions() as s:
         school = find_school(s, school_code)
-        stmt = (select(*RegisterEntry.__table__.c,
+        stmt = (select(*(c for c in RegisterEntry.__table__.c if c.name != "search_text"),
                        RenderedDocument.number.label("document_number"))
                 .outerjoin(RenderedDocument, RenderedDocument.id == RegisterEntry.document_id)
                 .where(RegisterEntry.school_id == school.id))
         if year:
             stmt = stmt.where(RegisterEntry.year == year)
+        needle = (query or "").casefold()
+        if needle and needle not in f"{school.code} {school.name}".casefold():
+            stmt = stmt.where(RegisterEntry.search_text.contains(needle, autoescape=True))
         found = s.execute(stmt.order_by(RegisterEntry.year, RegisterEntry.number)).mappings()
-        if query:
-            needle = query.casefold()
-            own = f"{school.code} {school.name}".casefold()
-            found = [e for e in found if needle in own or needle in " ".join(
-                str(e[k]) for k in _SEARCHED).casefold()]
-        rows = _rows(s, list(found))
+        rows = _rows(s, list(found), {school.id: school})
     if year and not rows and not query:
         raise NotFoundError(f"В реестре школы {school.code} нет записей за {year} год.")
     return rows
@@ -353,6 +354,7 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
             handed_over_by=user.full_name, handover_hash=sha256_hex(pdf),
             received_by=user.full_name, received_at=now, location=location.strip(),
             storage_key=uow.put_blob(pdf))
+        entry.make_searchable(None)
         s.add(entry)
         s.flush()
         uow.audit(actor, "register.folder", "register_entry", f"{year}/{number}",

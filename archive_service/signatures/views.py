@@ -13,6 +13,7 @@ import io
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -76,13 +77,20 @@ def _where(s, doc: RenderedDocument) -> tuple[str, str, str]:
         .where(PeriodSnapshot.id == doc.snapshot_id)).one())
 
 
-def _line(s, doc: RenderedDocument, now: dt.datetime,
-          state: ChainState | None = None) -> DocumentLine:
-    class_name, period_name, year = _where(s, doc)
+_UNKNOWN: Any = object()
+
+
+def _line(s, doc: RenderedDocument, now: dt.datetime, state: ChainState | None = None, *,
+          where: tuple[str, str, str] | None = None, entry: int | None = _UNKNOWN
+          ) -> DocumentLine:
+    """The document's line in lists; ``where``, ``entry`` (its register number or None):
+    what the caller has already read."""
+    class_name, period_name, year = where or _where(s, doc)
     state = state or _state(s, doc)
     created = doc.created_at if doc.created_at.tzinfo else doc.created_at.replace(tzinfo=dt.UTC)
     due = created + dt.timedelta(days=DAYS_AFTER_RENDER.get(state.next_step or "", 99))
-    entry = s.scalar(select(RegisterEntry.number).filter_by(document_id=doc.id))
+    if entry is _UNKNOWN:
+        entry = s.scalar(select(RegisterEntry.number).filter_by(document_id=doc.id))
     return DocumentLine(doc.id, doc.number, KIND_NAMES.get(doc.kind, doc.kind),
                         class_name, period_name, year,
                         None if state.returned else state.next_step,
@@ -162,16 +170,20 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     the view is audited."""
     if max_age is None:
         max_age = dt.timedelta(hours=archive.settings.verify_max_age_hours)
-    doc = _readable(archive, who, document_id)
-    checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age)
-    result = checked.result
-    with archive.sessions() as s:
-        fresh = s.get(RenderedDocument, document_id)
-        state = _state(s, fresh)
-        line = _line(s, fresh, dt.datetime.now(dt.UTC), state)
+    with archive.sessions() as s:  # everything the page shows but the verification
+        doc = s.get(RenderedDocument, document_id)
+        where = _where(s, doc) if doc is not None else None
+        if doc is None or not who.may_read_school(doc.school_id, where[2]):
+            raise NotFoundError(f"Документ № {document_id} не найден.")  # as in _readable
+        state = _state(s, doc)
         entry = s.scalars(select(RegisterEntry).filter_by(document_id=doc.id)).one_or_none()
+        line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=where,
+                     entry=entry.number if entry is not None else None)
+        s.expunge(doc)
         if entry is not None:
             s.expunge(entry)
+    checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age)
+    result = checked.result
     steps = {f.field: f.step for f in state.fields}
     sigs = [SignatureLine(r.field, STEP_TITLES.get(steps.get(r.field, ""), "штамп времени"),
                           r.signer, f"{(r.timestamp_time or r.signing_time):%d.%m.%Y %H:%M}"
@@ -184,7 +196,7 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
         or (state.next_step == "class_leader" and who.has("class_leader"))
         or (state.next_step in ("deputy", "director") and who.has(state.next_step))
         or (state.next_step == "seal" and who.has("secretary"))))
-    return DocumentView(line, fresh.pages, fresh.sha256,
+    return DocumentView(line, doc.pages, doc.sha256,
                         state, sigs, result.ok, checked.verified_at, entry, may_sign,
                         who.has("secretary") and entry is None and not who.is_inspector
                         and state.next_step in AFTER_REGISTRATION,

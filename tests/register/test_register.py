@@ -59,6 +59,26 @@ def test_registration_waits_for_the_deputy_and_numbers_follow_on(archive, tmp_pa
     assert [r.number for r in register_list(archive, query="сводная")] == [2]
 
 
+def test_the_search_finds_by_any_field_in_any_case(archive, tmp_path):
+    """Cyrillic in another case, the date as the page shows it and as people write it, the
+    document number, the school's own name (every line); a LIKE wildcard is only a
+    character."""
+    journal = _setup(archive, tmp_path)
+    for login in ("smirnova", "belova", "petrova", "zam"):
+        _sign(archive, journal, login)
+    row = _register(archive, journal, location="Сейф № 3, полка «Архив»")
+    day = row.received_at[:10]
+
+    def found(query):
+        return [r.number for r in register_list(archive, query=query)]
+
+    assert found("СЕЙФ № 3") == found("полка «архив»") == [1]
+    assert found(day) == found(f"{day[8:10]}.{day[5:7]}.{day[:4]}") == [1]
+    assert found(row.document_number) == found("иванова нина") == [1]
+    assert found(row.school_name.upper()) == [1]
+    assert found("%") == found("сейф_") == found("Сводная") == []
+
+
 def test_a_returned_document_is_not_registered(archive, tmp_path):
     from archive_service.signatures.service import return_document
 
@@ -105,7 +125,7 @@ def _number_in_process(env, school_id, n, barrier):
                     title=f"test {os.getpid()} {i}", period_code="Q1", sheets=1,
                     handed_over_by="x", handover_hash="0" * 64, received_by="y",
                     received_at=__import__("datetime").datetime.now(
-                        __import__("datetime").UTC), location="z"))
+                        __import__("datetime").UTC), location="z", search_text="test"))
             got.append(number)
         except RuntimeError:
             pass
