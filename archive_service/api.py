@@ -17,10 +17,12 @@ from archive_service.accounts.service import authenticate
 from archive_service.audit.service import verify
 from archive_service.errors import ArchiveError, NotFoundError, check_text
 from archive_service.register.service import (
+    MAX_PER_PAGE,
+    PER_PAGE,
     folder_pdf,
     form_period_folder,
     register_document,
-    register_list_for,
+    register_page_for,
 )
 from archive_service.signatures.service import return_document, sign_documents
 from archive_service.signatures.views import dashboard, document_view, require_signer
@@ -161,8 +163,20 @@ def register_rows():
         _year(year)
     if query is not None and len(query) > 200:
         raise ArchiveError("Строка поиска длиннее 200 символов.")
-    rows = register_list_for(archive(), current(), year=year, query=query)
-    return jsonify({"rows": [r.as_dict() for r in rows]})
+    found = register_page_for(archive(), current(), year=year, query=query,
+                              page=_positive("page", 1), per_page=_positive("per_page", PER_PAGE))
+    return jsonify({"rows": [r.as_dict() for r in found.rows], "total": found.total,
+                    "page": found.page, "per_page": found.per_page, "pages": found.pages})
+
+
+def _positive(name: str, default: int) -> int:
+    """A whole-number query parameter."""
+    value = request.args.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or len(value) > 6:
+        raise ArchiveError(f"Параметр «{name}» — целое положительное число.")
+    return int(value)
 
 
 def _year(year: str) -> str:
@@ -451,9 +465,13 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/documents/{document_id}/register": {"post": _op(
             "Зарегистрировать заверенную копию", body={"location": _STR}, ok=201,
             params=[_DOC_ID], errors=_ACTION_ERRORS)},
-        "/api/v1/register": {"get": _op("Реестр", params=[
+        "/api/v1/register": {"get": _op("Реестр (по страницам)", params=[
             {"name": "year", "in": "query", "required": False, "schema": _STR},
-            {"name": "q", "in": "query", "required": False, "schema": _STR}],
+            {"name": "q", "in": "query", "required": False, "schema": _STR},
+            {"name": "page", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1}},
+            {"name": "per_page", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}],
             errors=(400, 401))},
         "/api/v1/register/folders": {"post": _op(
             "Сформировать общую папку за период", ok=201,

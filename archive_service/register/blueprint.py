@@ -11,6 +11,7 @@ from archive_service.register.service import (
     form_period_folder,
     register_document,
     register_list_for,
+    register_page_for,
 )
 from archive_service.signatures.views import require_signer
 from archive_service.web import archive, attachment, attempt, current, login_required
@@ -24,8 +25,11 @@ def register_page():
     """The register of the person's school, searchable."""
     year, query = request.args.get("year") or None, request.args.get("q") or None
     who = current()
-    rows = register_list_for(archive(), who, year=year, query=query)
-    return render_template("register.html", rows=rows, year=year or "", query=query or "",
+    page = request.args.get("page", "1")
+    found = register_page_for(archive(), who, year=year, query=query,
+                              page=int(page) if page.isdigit() and len(page) < 7 else 1)
+    return render_template("register.html", found=found, rows=found.rows, year=year or "",
+                           query=query or "",
                            may_form=not who.is_inspector and who.has("secretary"),
                            periods=PERIODS)
 

@@ -18,12 +18,13 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from archive_service.actors import Actor
 from archive_service.db import Archive, insert_missing
 from archive_service.errors import (
+    ArchiveError,
     ConflictError,
     IntegrityError,
     NotFoundError,
@@ -221,33 +222,90 @@ def _rows(s: Session, found: list, schools: dict[int, School] | None = None
     return rows
 
 
-def register_list(archive: Archive, *, school_code: str | None = None,
-                  year: str | None = None, query: str | None = None) -> list[RegisterRow]:
-    """The register in number order, optionally for one school, year, or matching text.
+def _select_lines(school: School, year: str | None, query: str | None) -> Select:
+    """The school's register lines (and their documents' numbers), for a year and a text.
 
     The text is searched case-insensitively (Cyrillic included) in every field a paper
     register has plus the document number and the date (``searchable``); a text that is in
-    the school's own code or name matches every line. Marks are computed only for the lines
-    found.
+    the school's own code or name matches every line.
     """
+    stmt = (select(*(c for c in RegisterEntry.__table__.c if c.name != "search_text"),
+                   RenderedDocument.number.label("document_number"))
+            .outerjoin(RenderedDocument, RenderedDocument.id == RegisterEntry.document_id)
+            .where(RegisterEntry.school_id == school.id))
+    if year:
+        stmt = stmt.where(RegisterEntry.year == year)
+    needle = (query or "").casefold()
+    if needle and needle not in f"{school.code} {school.name}".casefold():
+        stmt = stmt.where(RegisterEntry.search_text.contains(needle, autoescape=True))
+    return stmt
+
+
+_IN_ORDER = (RegisterEntry.year, RegisterEntry.number)
+
+
+def register_list(archive: Archive, *, school_code: str | None = None,
+                  year: str | None = None, query: str | None = None) -> list[RegisterRow]:
+    """The register in number order, optionally for one school, year, or matching text
+    (``_select_lines``); marks are computed only for the lines found."""
     from archive_service.snapshots.service import find_school
 
     with archive.sessions() as s:
         school = find_school(s, school_code)
-        stmt = (select(*(c for c in RegisterEntry.__table__.c if c.name != "search_text"),
-                       RenderedDocument.number.label("document_number"))
-                .outerjoin(RenderedDocument, RenderedDocument.id == RegisterEntry.document_id)
-                .where(RegisterEntry.school_id == school.id))
-        if year:
-            stmt = stmt.where(RegisterEntry.year == year)
-        needle = (query or "").casefold()
-        if needle and needle not in f"{school.code} {school.name}".casefold():
-            stmt = stmt.where(RegisterEntry.search_text.contains(needle, autoescape=True))
-        found = s.execute(stmt.order_by(RegisterEntry.year, RegisterEntry.number)).mappings()
+        found = s.execute(_select_lines(school, year, query).order_by(*_IN_ORDER)).mappings()
         rows = _rows(s, list(found), {school.id: school})
     if year and not rows and not query:
         raise NotFoundError(f"В реестре школы {school.code} нет записей за {year} год.")
     return rows
+
+
+#: Lines per page of the register on screen and in the API (a school has about 300 a year).
+PER_PAGE = 50
+MAX_PER_PAGE = 500
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    """One page of the register as a person may see it."""
+
+    rows: list[RegisterRow]
+    total: int  # lines found on every page
+    page: int  # 1-based, at most ``pages``
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first line among those found (1-based; 0: none)."""
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+
+def register_page_for(archive: Archive, who, *, year: str | None = None,
+                      query: str | None = None, page: int = 1, per_page: int = PER_PAGE
+                      ) -> RegisterPage:
+    """A page of the register as this person may see it (``register_list_for``); a page
+    past the last is the last. Staff pages are cut by the database (a count and one page of
+    lines); an inspector's lines span their grants and are cut here."""
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ArchiveError(f"Страница — с 1, строк на странице — от 1 до {MAX_PER_PAGE}.")
+    if who.is_inspector:
+        rows = register_list_for(archive, who, year=year, query=query)
+        page = min(page, max(1, -(-len(rows) // per_page)))
+        return RegisterPage(rows[(page - 1) * per_page:page * per_page], len(rows), page,
+                            per_page)
+    if who.school_id is None:
+        raise PermissionDeniedError("У учётной записи нет школы.")
+    with archive.sessions() as s:
+        school = s.get(School, who.school_id)
+        lines = _select_lines(school, year, query)
+        total = s.scalar(select(func.count()).select_from(lines.subquery())) or 0
+        page = min(page, max(1, -(-total // per_page)))
+        found = s.execute(lines.order_by(*_IN_ORDER).limit(per_page)
+                          .offset((page - 1) * per_page)).mappings()
+        return RegisterPage(_rows(s, list(found), {school.id: school}), total, page, per_page)
 
 
 def register_list_for(archive: Archive, who, *, year: str | None = None,

@@ -3,6 +3,7 @@ permission matrix, CSRF, throttling, and what the audit trail records; both data
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from urllib.parse import quote
 
@@ -168,3 +169,47 @@ def archive_document_number(archive, doc):
 
     with archive.sessions() as s:
         return s.get(RenderedDocument, doc).number
+
+
+def _lines(archive, school_code: str, count: int) -> None:
+    """``count`` register lines of a past year straight in the table (folders, no document)."""
+    from archive_service.register.models import RegisterEntry
+    from archive_service.snapshots.service import find_school
+
+    with archive.unit_of_work() as uow:
+        school = find_school(uow.session, school_code)
+        for n in range(1, count + 1):
+            entry = RegisterEntry(
+                school_id=school.id, year="2020-2021", number=n, kind="folder",
+                title=f"Общая папка № {n}", period_code="Q1", sheets=1, handed_over_by="x",
+                handover_hash="0" * 64, received_by="y",
+                received_at=dt.datetime(2020, 11, 1, tzinfo=dt.UTC),
+                location="Сейф № 7" if n % 2 else "Шкаф № 2")
+            entry.make_searchable(None)
+            uow.session.add(entry)
+
+
+def test_the_register_comes_in_pages(web):
+    """120 lines of a year: 50 on a page, the last page holds the rest, a page past the end
+    is the last, the search counts what it found; the API says the same; bad numbers are a
+    400 with a message. The inspector's grant (2025-2026) shows none of 2020-2021."""
+    app, archive, _doc, _other = web
+    _lines(archive, "T-001", 120)
+    secretary = login(app, "secretary")
+    first = secretary.get("/register?year=2020-2021").get_data(as_text=True)
+    assert "Записей: 120, показаны 1–50" in first and "страница 1 из 3" in first
+    assert "следующая →" in first and "предыдущая" not in first
+    last = secretary.get("/register?year=2020-2021&page=9").get_data(as_text=True)
+    assert "Записей: 120, показаны 101–120" in last and "страница 3 из 3" in last
+    assert "Общая папка № 120" in last and "Общая папка № 100<" not in last
+    api = app.test_client()
+    api.post("/api/v1/login", json={"login": "secretary", "password": PASSWORD})
+    found = api.get("/api/v1/register?year=2020-2021&q=сейф № 7&page=2&per_page=25").json
+    assert (found["total"], found["page"], found["pages"], len(found["rows"])) == (60, 2, 3, 25)
+    assert [r["number"] for r in found["rows"]][:2] == [51, 53]
+    for bad in ("page=0", "page=x", "per_page=501", "per_page=-1"):
+        answer = api.get(f"/api/v1/register?{bad}")
+        assert answer.status_code == 400 and ("Страница" in answer.json["message"]
+                                              or "Параметр" in answer.json["message"]), bad
+    inspector = login(app, "inspector")
+    assert "Записей: 0" in inspector.get("/register?year=2020-2021").get_data(as_text=True)
