@@ -2,5 +2,10 @@
 
 No Flask, no SQLAlchemy, nothing from ``archive_service`` (tests/test_architecture.py
 checks it). Errors are this library's own (``signing.errors``); the service maps them to
-domain errors in one place.
+domain errors in one place. Importing it puts a block-wise hex-string reader into pyHanko's
+parser (``signing.hexstrings``).
 """
+
+from signing import hexstrings
+
+hexstrings.install()
