@@ -210,14 +210,20 @@ def _document(s, document_id: int, *, lock: bool = False) -> RenderedDocument:
     return doc
 
 
-def _current(s, doc: RenderedDocument) -> tuple[list[str], str]:
+def _records(s, doc: RenderedDocument) -> list[SignatureRecord]:
+    """The document's signature records in signing order."""
+    return list(s.scalars(select(SignatureRecord).filter_by(document_id=doc.id)
+                          .order_by(SignatureRecord.sequence)))
+
+
+def _current(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None
+             ) -> tuple[list[str], str]:
     """The stored pieces of the document as signed so far, in order, and its hash.
 
     The rendered file, then the incremental update each signing action appended (records of
-    one action share their piece).
+    one action share their piece). ``records``: ``_records`` if the caller has them.
     """
-    records = s.scalars(select(SignatureRecord).filter_by(document_id=doc.id)
-                        .order_by(SignatureRecord.sequence)).all()
+    records = _records(s, doc) if records is None else records
     keys = [doc.storage_key]
     for r in records:
         if r.storage_key != keys[-1]:
@@ -240,8 +246,9 @@ def chain_state(archive: Archive, document_id: int) -> ChainState:
         return _state(s, doc)
 
 
-def _state(s, doc: RenderedDocument) -> ChainState:
-    done = {r.field: r for r in s.scalars(select(SignatureRecord).filter_by(document_id=doc.id))}
+def _state(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None
+           ) -> ChainState:
+    done = {r.field: r for r in (_records(s, doc) if records is None else records)}
     names = {u.id: u.full_name for u in s.scalars(select(SigningUser).where(
         SigningUser.id.in_([r.user_id for r in done.values()])))} if done else {}
     fields = tuple(StepState(
@@ -602,29 +609,53 @@ def _verify_now(archive: Archive, document_id: int, *, reader: Actor | None) -> 
     return Verification(document_id, digest, now, by, result, False)
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What the archive holds of a document now: its pieces, their hash, and the latest
+    verification of exactly those bytes (read in one session by ``stored``)."""
+
+    document_id: int
+    school_id: int
+    number: str
+    keys: list[str]
+    digest: str
+    latest: DocumentVerification | None
+
+
+def stored(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None) -> Stored:
+    """The document's ``Stored`` state, read in the caller's session."""
+    keys, digest = _current(s, doc, records)
+    row = s.scalars(select(DocumentVerification).filter_by(document_id=doc.id, sha256=digest)
+                    .order_by(DocumentVerification.verified_at.desc()).limit(1)).first()
+    if row is not None:
+        s.expunge(row)
+    return Stored(doc.id, doc.school_id, doc.number, keys, digest, row)
+
+
 def latest_verification(archive: Archive, document_id: int, *, reader: Actor,
-                        max_age: dt.timedelta, now: dt.datetime | None = None) -> Verification:
+                        max_age: dt.timedelta, now: dt.datetime | None = None,
+                        known: Stored | None = None) -> Verification:
     """The latest verification of the document's current bytes if it is at most ``max_age``
     old (the view is audited as ``document.view``), else a verification made now.
 
     A new signature changes the bytes, so it is always verified afresh; trust can only change
-    with time (a certificate expiring, a revocation), which ``max_age`` bounds.
+    with time (a certificate expiring, a revocation), which ``max_age`` bounds. ``known``:
+    the document's ``stored`` state if the caller has just read it.
     """
     now = now or dt.datetime.now(dt.UTC)
-    with archive.sessions() as s:
-        doc = _document(s, document_id)
-        _keys, digest = _current(s, doc)
-        row = s.scalars(select(DocumentVerification).filter_by(
-            document_id=document_id, sha256=digest)
-            .order_by(DocumentVerification.verified_at.desc()).limit(1)).first()
-        school_id, number = doc.school_id, doc.number
+    if known is None:
+        with archive.sessions() as s:
+            known = stored(s, _document(s, document_id))
+    row = known.latest
     if row is not None:
-        _assemble(archive, _keys, digest, number)  # the stored bytes still hash as recorded
+        # The stored bytes still hash as recorded.
+        _assemble(archive, known.keys, known.digest, known.number)
         at = row.verified_at if row.verified_at.tzinfo else row.verified_at.replace(tzinfo=dt.UTC)
         if now - at <= max_age:
-            record(archive, reader, "document.view", "document", document_id, chain=school_id,
-                   details={"number": number, "sha256": digest,
+            record(archive, reader, "document.view", "document", document_id,
+                   chain=known.school_id,
+                   details={"number": known.number, "sha256": known.digest,
                             "verified_at": at.isoformat(timespec="seconds")})
-            return Verification(document_id, digest, at, row.verified_by,
+            return Verification(document_id, known.digest, at, row.verified_by,
                                 ChainResult.from_dict(json.loads(row.result)), True)
     return _verify_now(archive, document_id, reader=reader)

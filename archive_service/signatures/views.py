@@ -29,11 +29,13 @@ from archive_service.signatures.models import SigningUser
 from archive_service.signatures.service import (
     STEP_TITLES,
     ChainState,
+    _records,
     _state,
     latest_verification,
     open_documents,
     signed_pdf,
     signing_queue,
+    stored,
 )
 from archive_service.snapshots.models import PeriodSnapshot
 
@@ -149,17 +151,24 @@ class DocumentView:
     may_return: bool
 
 
-def _readable(archive: Archive, who: Principal, document_id: int) -> RenderedDocument:
-    with archive.sessions() as s:
-        doc = s.get(RenderedDocument, document_id)
-        if doc is None:
-            raise NotFoundError(f"Документ № {document_id} не найден.")
-        year = _where(s, doc)[2]
-        s.expunge(doc)
-    if not who.may_read_school(doc.school_id, year):
+def _read(s, who: Principal, document_id: int
+          ) -> tuple[RenderedDocument, tuple[str, str, str]]:
+    """The document and its class, period and year, if this person may read it."""
+    doc = s.get(RenderedDocument, document_id)
+    if doc is None:
+        raise NotFoundError(f"Документ № {document_id} не найден.")
+    where = _where(s, doc)
+    if not who.may_read_school(doc.school_id, where[2]):
         # The same answer as for a missing document: another school's documents do not exist
         # for this person.
         raise NotFoundError(f"Документ № {document_id} не найден.")
+    return doc, where
+
+
+def _readable(archive: Archive, who: Principal, document_id: int) -> RenderedDocument:
+    with archive.sessions() as s:
+        doc = _read(s, who, document_id)[0]
+        s.expunge(doc)
     return doc
 
 
@@ -171,18 +180,18 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     if max_age is None:
         max_age = dt.timedelta(hours=archive.settings.verify_max_age_hours)
     with archive.sessions() as s:  # everything the page shows but the verification
-        doc = s.get(RenderedDocument, document_id)
-        where = _where(s, doc) if doc is not None else None
-        if doc is None or not who.may_read_school(doc.school_id, where[2]):
-            raise NotFoundError(f"Документ № {document_id} не найден.")  # as in _readable
-        state = _state(s, doc)
+        doc, where = _read(s, who, document_id)
+        records = _records(s, doc)
+        state = _state(s, doc, records)
+        known = stored(s, doc, records)
         entry = s.scalars(select(RegisterEntry).filter_by(document_id=doc.id)).one_or_none()
         line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=where,
                      entry=entry.number if entry is not None else None)
         s.expunge(doc)
         if entry is not None:
             s.expunge(entry)
-    checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age)
+    checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age,
+                                  known=known)
     result = checked.result
     steps = {f.field: f.step for f in state.fields}
     sigs = [SignatureLine(r.field, STEP_TITLES.get(steps.get(r.field, ""), "штамп времени"),
