@@ -106,7 +106,7 @@ def main() -> None:
         _wait(base)
         login = _secretary(url)
         first = []
-        warm = _session(base, login)
+        warm = _Client(base, login)
         for doc in docs:
             t0 = time.perf_counter()
             assert warm.get(f"/documents/{doc}") == 200
@@ -124,7 +124,7 @@ def main() -> None:
             path = "/register" if kind == "register" else "/api/v1/register"
             return kind, f"{path}?{urlencode({'year': year, 'q': q})}"
 
-        sessions = [_session(base, login) for _ in range(args.clients)]
+        sessions = [_Client(base, login) for _ in range(args.clients)]
         print(f"\nopen loop: {args.rate:.0f} requests/s for {args.seconds:.0f} s "
               f"(gunicorn {args.web_workers} workers x 4 threads, {args.clients} clients)")
         _report(_open_loop(base, sessions, request, args.rate, args.seconds), args.seconds)
@@ -281,10 +281,6 @@ class _Client:
         return answer.status
 
 
-def _session(base: str, login: str) -> _Client:
-    return _Client(base, login)
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -309,7 +305,7 @@ def _open_loop(base, sessions, request, rate, seconds):
     start = time.perf_counter() + 0.5
     lock, next_i, results = threading.Lock(), [0], []
 
-    def client(http):
+    def client(session):
         while True:
             with lock:
                 i = next_i[0]
@@ -319,7 +315,7 @@ def _open_loop(base, sessions, request, rate, seconds):
             due = start + i / rate
             time.sleep(max(0.0, due - time.perf_counter()))
             kind, path = plan[i]
-            status = http.get(path)
+            status = session.get(path)
             results.append((kind, time.perf_counter() - due, status))
 
     _run(client, sessions)
@@ -330,12 +326,12 @@ def _closed_loop(base, sessions, request, seconds):
     stop = time.perf_counter() + seconds
     results, lock = [], threading.Lock()
 
-    def client(http):
+    def client(session):
         while time.perf_counter() < stop:
             with lock:
                 kind, path = request()
             t0 = time.perf_counter()
-            status = http.get(path)
+            status = session.get(path)
             results.append((kind, time.perf_counter() - t0, status))
 
     _run(client, sessions)

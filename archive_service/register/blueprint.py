@@ -26,8 +26,9 @@ def register_page():
     year, query = request.args.get("year") or None, request.args.get("q") or None
     who = current()
     page = request.args.get("page", "1")
+    # A page number typed by hand that is not one: the first page (past the end: the last).
     found = register_page_for(archive(), who, year=year, query=query,
-                              page=int(page) if page.isdigit() and len(page) < 7 else 1)
+                              page=max(1, int(page)) if page.isdigit() and len(page) < 7 else 1)
     return render_template("register.html", found=found, rows=found.rows, year=year or "",
                            query=query or "",
                            may_form=not who.is_inspector and who.has("secretary"),

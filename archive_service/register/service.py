@@ -275,12 +275,17 @@ class RegisterPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return _pages(self.total, self.per_page)
 
     @property
     def first(self) -> int:
         """The position of the page's first line among those found (1-based; 0: none)."""
         return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+
+def _pages(total: int, per_page: int) -> int:
+    """How many pages ``total`` lines fill (at least one, empty)."""
+    return max(1, -(-total // per_page))
 
 
 def register_page_for(archive: Archive, who, *, year: str | None = None,
@@ -293,7 +298,7 @@ def register_page_for(archive: Archive, who, *, year: str | None = None,
         raise ArchiveError(f"Страница — с 1, строк на странице — от 1 до {MAX_PER_PAGE}.")
     if who.is_inspector:
         rows = register_list_for(archive, who, year=year, query=query)
-        page = min(page, max(1, -(-len(rows) // per_page)))
+        page = min(page, _pages(len(rows), per_page))
         return RegisterPage(rows[(page - 1) * per_page:page * per_page], len(rows), page,
                             per_page)
     if who.school_id is None:
@@ -302,7 +307,7 @@ def register_page_for(archive: Archive, who, *, year: str | None = None,
         school = s.get(School, who.school_id)
         lines = _select_lines(school, year, query)
         total = s.scalar(select(func.count()).select_from(lines.subquery())) or 0
-        page = min(page, max(1, -(-total // per_page)))
+        page = min(page, _pages(total, per_page))
         found = s.execute(lines.order_by(*_IN_ORDER).limit(per_page)
                           .offset((page - 1) * per_page)).mappings()
         return RegisterPage(_rows(s, list(found), {school.id: school}), total, page, per_page)

@@ -614,7 +614,6 @@ class Stored:
     """What the archive holds of a document now: its pieces, their hash, and the latest
     verification of exactly those bytes (read in one session by ``stored``)."""
 
-    document_id: int
     school_id: int
     number: str
     keys: list[str]
@@ -629,7 +628,7 @@ def stored(s, doc: RenderedDocument, records: list[SignatureRecord] | None = Non
                     .order_by(DocumentVerification.verified_at.desc()).limit(1)).first()
     if row is not None:
         s.expunge(row)
-    return Stored(doc.id, doc.school_id, doc.number, keys, digest, row)
+    return Stored(doc.school_id, doc.number, keys, digest, row)
 
 
 def latest_verification(archive: Archive, document_id: int, *, reader: Actor,

@@ -202,6 +202,9 @@ def test_the_register_comes_in_pages(web):
     last = secretary.get("/register?year=2020-2021&page=9").get_data(as_text=True)
     assert "Записей: 120, показаны 101–120" in last and "страница 3 из 3" in last
     assert "Общая папка № 120" in last and "Общая папка № 100<" not in last
+    for typed in ("0", "x", "-2"):
+        page = secretary.get(f"/register?year=2020-2021&page={typed}")
+        assert page.status_code == 200 and "страница 1 из 3" in page.get_data(as_text=True)
     api = app.test_client()
     api.post("/api/v1/login", json={"login": "secretary", "password": PASSWORD})
     found = api.get("/api/v1/register?year=2020-2021&q=сейф № 7&page=2&per_page=25").json
