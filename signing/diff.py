@@ -14,8 +14,8 @@ revision b:
   revision writes must be explained by a rule, or it is refused (``SuspiciousModification``).
 - The state a revision is compared with is the one just before it instead of b. Objects
   created after b therefore count as existing ones, whose every use must be cleared, rather
-  than as fresh objects; a signature field signed after b counts as signed, so overwriting
-  it later (which, compared with b, looks like filling an empty field) is refused.
+  than as fresh objects; a signature field signed after b counts as
+  signed, so a later change to it is judged as a change to a signed field.
 - A form field changed anywhere after b is reported by the pair in which it changed, so the
   union of changed fields covers everything pyHanko's comparison with b reports, and each
   is checked against b's lock (``/Lock`` FieldMDP) exactly as ``apply`` does it.
@@ -23,9 +23,9 @@ revision b:
   refuses some updates only in a certified document.
 
 The modification level of the signature is the highest level of the pairs after it, as in
-pyHanko. Tests (``tests/signing/test_diff.py``) compare both policies on untouched chains
-and on tampered ones (a changed page, an overwritten signature, a field changed after the
-seal's lock).
+pyHanko. Tests (``tests/signing/test_diff.py``) compare both policies on an untouched chain
+and on tampered ones (a page drawn over, a field signed after the seal's lock, a signature
+taken out of its field, a note stuck on a sealed copy).
 """
 
 from __future__ import annotations
