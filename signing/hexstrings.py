@@ -2,8 +2,8 @@
 
 pyHanko (0.38) reads a hex string ``<…>`` one byte at a time through a generator. Every
 signature of a copy holds one in ``/Contents`` (the CMS container and its padding: about
-11,000 hex digits each), so reading a copy with 21 signatures spent 0.3-0.5 s of its
-verification there, and signing the last field of a copy re-read all the earlier ones.
+11,000 hex digits each), so reading them was the largest item in a profile of verifying a
+copy with 21 signatures, and signing the last field of a copy re-read all the earlier ones.
 
 ``read_hex_string`` reads the same syntax in blocks: up to the closing ``>``, PDF white
 space dropped, the digits decoded by ``binascii`` (an odd count ends in an implied 0, as in
