@@ -127,9 +127,15 @@ def main() -> None:
         sessions = [_Client(base, login) for _ in range(args.clients)]
         print(f"\nopen loop: {args.rate:.0f} requests/s for {args.seconds:.0f} s "
               f"(gunicorn {args.web_workers} workers x 4 threads, {args.clients} clients)")
-        _report(_open_loop(base, sessions, request, args.rate, args.seconds), args.seconds)
+        before = _cpu(server.pid)
+        results = _open_loop(base, sessions, request, args.rate, args.seconds)
+        _report(results, args.seconds)
+        _report_cpu(before, _cpu(server.pid), len(results))
         print(f"\nclosed loop: {args.clients} clients as fast as they can for 10 s")
-        _report(_closed_loop(base, sessions, request, 10), 10)
+        before = _cpu(server.pid)
+        results = _closed_loop(base, sessions, request, 10)
+        _report(results, 10)
+        _report_cpu(before, _cpu(server.pid), len(results))
     finally:
         server.terminate()
         server.wait(10)
@@ -345,6 +351,44 @@ def _run(client, sessions) -> None:
         t.start()
     for t in threads:
         t.join()
+
+
+def _cpu(server: int) -> dict[str, float] | None:
+    """CPU seconds used so far by the web server (gunicorn and its workers), PostgreSQL (every
+    process of the cluster, exited backends included) and this process (the load generator),
+    read from /proc (None where there is no /proc or PostgreSQL is not on this machine)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:  # exited meanwhile
+                continue
+            name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:]
+            fields = rest.split()  # fields[0] is the state (field 3 of proc(5))
+            stats[int(entry.name)] = (name, int(fields[1]), [int(f) for f in fields[11:15]])
+    server_pids = {server} | {pid for pid, (_n, ppid, _t) in stats.items() if ppid == server}
+    in_server = sum(sum(t[:2]) for pid, (_n, _p, t) in stats.items() if pid in server_pids)
+    postgres = [(pid, ppid, t) for pid, (n, ppid, t) in stats.items() if n == "postgres"]
+    if not postgres:
+        return None
+    pg_pids = {pid for pid, _p, _t in postgres}
+    # The postmaster's own time and that of its exited children, plus every live process.
+    in_pg = sum(sum(t[:2]) + (sum(t[2:]) if ppid not in pg_pids else 0)
+                for _pid, ppid, t in postgres)
+    return {"server": in_server / tick, "postgres": in_pg / tick,
+            "load generator": time.process_time()}
+
+
+def _report_cpu(before, after, requests_done: int) -> None:
+    """CPU milliseconds per request of each part, between two ``_cpu`` readings."""
+    if before is None or after is None:
+        print("  CPU per request: not measured (no /proc, or PostgreSQL on another machine)")
+        return
+    parts = "  ".join(f"{name} {(after[name] - before[name]) / requests_done * 1000:.1f} ms"
+                      for name in before)
+    print(f"  CPU per request: {parts}")
 
 
 def _report(results, seconds) -> None:
