@@ -249,8 +249,8 @@ def chain_state(archive: Archive, document_id: int) -> ChainState:
 def _state(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None
            ) -> ChainState:
     done = {r.field: r for r in (_records(s, doc) if records is None else records)}
-    names = {u.id: u.full_name for u in s.scalars(select(SigningUser).where(
-        SigningUser.id.in_([r.user_id for r in done.values()])))} if done else {}
+    names = dict(s.execute(select(SigningUser.id, SigningUser.full_name).where(
+        SigningUser.id.in_(sorted({r.user_id for r in done.values()})))).all()) if done else {}
     fields = tuple(StepState(
         st["step"], st["name"], st.get("signer"),
         names.get(done[st["name"]].user_id) if st["name"] in done else None,

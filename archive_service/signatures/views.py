@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from archive_service.accounts.service import Principal
 from archive_service.audit.service import record
@@ -68,15 +68,22 @@ class Dashboard:
     recent: list[DocumentLine]
 
 
+def _placed(stmt: Select) -> Select:
+    """``stmt`` (on documents) joined to each document's class, period and academic year."""
+    return (stmt.join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
+            .join(SchoolClass, SchoolClass.id == PeriodSnapshot.school_class_id)
+            .join(Period, Period.id == PeriodSnapshot.period_id)
+            .join(AcademicYear, AcademicYear.id == Period.academic_year_id))
+
+
+_WHERE = _placed(select(SchoolClass.name, Period.name, AcademicYear.label)
+                 .select_from(RenderedDocument)
+                 .where(RenderedDocument.id == bindparam("document_id")))
+
+
 def _where(s, doc: RenderedDocument) -> tuple[str, str, str]:
     """The document's class, period name and academic year, in one query."""
-    return tuple(s.execute(
-        select(SchoolClass.name, Period.name, AcademicYear.label)
-        .select_from(PeriodSnapshot)
-        .join(SchoolClass, SchoolClass.id == PeriodSnapshot.school_class_id)
-        .join(Period, Period.id == PeriodSnapshot.period_id)
-        .join(AcademicYear, AcademicYear.id == Period.academic_year_id)
-        .where(PeriodSnapshot.id == doc.snapshot_id)).one())
+    return tuple(s.execute(_WHERE, {"document_id": doc.id}).one())
 
 
 _UNKNOWN: Any = object()
@@ -151,18 +158,27 @@ class DocumentView:
     may_return: bool
 
 
+#: A document, where it belongs and its register entry (None before registration): what
+#: the document page needs before anything else, in one query built once.
+_READ = _placed(select(RenderedDocument, SchoolClass.name, Period.name, AcademicYear.label,
+                       RegisterEntry)
+                .outerjoin(RegisterEntry, RegisterEntry.document_id == RenderedDocument.id)
+                .where(RenderedDocument.id == bindparam("document_id")))
+
+
 def _read(s, who: Principal, document_id: int
-          ) -> tuple[RenderedDocument, tuple[str, str, str]]:
-    """The document and its class, period and year, if this person may read it."""
-    doc = s.get(RenderedDocument, document_id)
-    if doc is None:
+          ) -> tuple[RenderedDocument, tuple[str, str, str], RegisterEntry | None]:
+    """The document, its class, period and year, and its register entry, if this person
+    may read it."""
+    found = s.execute(_READ, {"document_id": document_id}).one_or_none()
+    if found is None:
         raise NotFoundError(f"Документ № {document_id} не найден.")
-    where = _where(s, doc)
-    if not who.may_read_school(doc.school_id, where[2]):
+    doc, class_name, period_name, year, entry = found
+    if not who.may_read_school(doc.school_id, year):
         # The same answer as for a missing document: another school's documents do not exist
         # for this person.
         raise NotFoundError(f"Документ № {document_id} не найден.")
-    return doc, where
+    return doc, (class_name, period_name, year), entry
 
 
 def _readable(archive: Archive, who: Principal, document_id: int) -> RenderedDocument:
@@ -180,11 +196,10 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     if max_age is None:
         max_age = dt.timedelta(hours=archive.settings.verify_max_age_hours)
     with archive.sessions() as s:  # everything the page shows but the verification
-        doc, where = _read(s, who, document_id)
+        doc, where, entry = _read(s, who, document_id)
         records = _records(s, doc)
         state = _state(s, doc, records)
         known = stored(s, doc, records)
-        entry = s.scalars(select(RegisterEntry).filter_by(document_id=doc.id)).one_or_none()
         line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=where,
                      entry=entry.number if entry is not None else None)
         s.expunge(doc)
