@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from archive_service.actors import Actor
 from archive_service.audit.models import AuditEntry, AuditHead
@@ -46,25 +46,36 @@ def entry_hash(*, chain: int, seq: int, at: dt.datetime, actor: str, role: str, 
                           .encode()).hexdigest()
 
 
+_HEAD = (select(AuditHead.last_seq, AuditHead.last_hash)
+         .where(AuditHead.chain == bindparam("chain")).with_for_update())
+_MOVE_HEAD = (update(AuditHead.__table__).where(AuditHead.chain == bindparam("head"))
+              .values(last_seq=bindparam("seq"), last_hash=bindparam("hash")))
+
+
 def append(session, pending: list[Pending]) -> None:
-    """Append the entries at the end of their chains (called by the unit of work)."""
+    """Append the entries at the end of their chains (called by the unit of work).
+
+    Plain statements, no ORM objects: every audited read of a document passes here."""
+    session.flush()  # the unit's own changes first, as the ORM would before a query
     for chain in sorted({p.chain for p in pending}):
-        locked = select(AuditHead).where(AuditHead.chain == chain).with_for_update()
-        head = session.scalars(locked).one_or_none()
+        head = session.execute(_HEAD, {"chain": chain}).one_or_none()
         if head is None:  # the chain's first entry: created race-free, then locked
             insert_missing(session, AuditHead, chain=chain, last_seq=0, last_hash=GENESIS)
-            head = session.scalars(locked).one()
+            head = session.execute(_HEAD, {"chain": chain}).one()
+        seq, prev = head
+        rows = []
         for p in (p for p in pending if p.chain == chain):
-            details = json.dumps(p.details, sort_keys=True, ensure_ascii=False, default=str)
-            seq = head.last_seq + 1
+            seq += 1
             values = dict(chain=chain, seq=seq, at=p.at, actor=p.actor.name, role=p.actor.role,
                           action=p.action, object_type=p.object_type,
-                          object_id=str(p.object_id), details=details,
-                          prev_hash=head.last_hash)
-            digest = entry_hash(**values)
-            session.add(AuditEntry(**values, hash=digest))
-            head.last_seq, head.last_hash = seq, digest
-        session.flush()
+                          object_id=str(p.object_id),
+                          details=json.dumps(p.details, sort_keys=True, ensure_ascii=False,
+                                             default=str),
+                          prev_hash=prev)
+            prev = entry_hash(**values)
+            rows.append({**values, "hash": prev})
+        session.execute(insert(AuditEntry.__table__), rows)
+        session.execute(_MOVE_HEAD, {"head": chain, "seq": seq, "hash": prev})
 
 
 def record(archive: Archive, actor: Actor, action: str, object_type: str, object_id: Any, *,
