@@ -306,11 +306,22 @@ def register_page_for(archive: Archive, who, *, year: str | None = None,
     with archive.sessions() as s:
         school = s.get(School, who.school_id)
         lines = _select_lines(school, year, query)
-        total = s.scalar(select(func.count()).select_from(lines.subquery())) or 0
-        page = min(page, _pages(total, per_page))
-        found = s.execute(lines.order_by(*_IN_ORDER).limit(per_page)
-                          .offset((page - 1) * per_page)).mappings()
-        return RegisterPage(_rows(s, list(found), {school.id: school}), total, page, per_page)
+
+        def cut(page: int) -> list:
+            # Each line carries the count of all lines found (a window over the same
+            # search), so a page and the total come in one statement.
+            return list(s.execute(lines.add_columns(func.count().over().label("found"))
+                                  .order_by(*_IN_ORDER).limit(per_page)
+                                  .offset((page - 1) * per_page)).mappings())
+
+        found = cut(page)
+        if found:
+            total = found[0]["found"]
+        else:  # nothing found, or a page past the last: count, then show the last page
+            total = s.scalar(select(func.count()).select_from(lines.subquery())) or 0
+            page = min(page, _pages(total, per_page))
+            found = cut(page) if total else []
+        return RegisterPage(_rows(s, found, {school.id: school}), total, page, per_page)
 
 
 def register_list_for(archive: Archive, who, *, year: str | None = None,
