@@ -155,9 +155,8 @@ def _account(s, login: str) -> Account:
     return account
 
 
-#: The principal's query, built once: it runs on every request, where building the
-#: statement cost about as much as running it. Roles are joined; an inspector's grants
-#: come in a second query (inspectors have no school roles, so they are few).
+#: The principal's queries, built once since they run on every request. Roles are joined;
+#: an inspector's grants come in a second query, run only for an inspector.
 _PRINCIPAL = (select(Account.id, Account.full_name, Account.school_id, AccountRole.role,
                      AccountRole.class_name)
               .outerjoin(AccountRole, AccountRole.account_id == Account.id)
