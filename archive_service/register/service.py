@@ -317,7 +317,9 @@ def register_page_for(archive: Archive, who, *, year: str | None = None,
         found = cut(page)
         if found:
             total = found[0]["found"]
-        else:  # nothing found, or a page past the last: count, then show the last page
+        elif page == 1:  # nothing found
+            total = 0
+        else:  # a page past the last (or nothing found): count, then show the last page
             total = s.scalar(select(func.count()).select_from(lines.subquery())) or 0
             page = min(page, _pages(total, per_page))
             found = cut(page) if total else []

@@ -191,8 +191,9 @@ def _lines(archive, school_code: str, count: int) -> None:
 
 def test_the_register_comes_in_pages(web):
     """120 lines of a year: 50 on a page, the last page holds the rest, a page past the end
-    is the last, the search counts what it found; the API says the same; bad numbers are a
-    400 with a message. The inspector's grant (2025-2026) shows none of 2020-2021."""
+    is the last, the search counts what it found (nothing: 0, on any page); the API says the
+    same; bad numbers are a 400 with a message. The inspector's grant (2025-2026) shows none
+    of 2020-2021."""
     app, archive, _doc, _other = web
     _lines(archive, "T-001", 120)
     secretary = login(app, "secretary")
@@ -202,6 +203,10 @@ def test_the_register_comes_in_pages(web):
     last = secretary.get("/register?year=2020-2021&page=9").get_data(as_text=True)
     assert "Записей: 120, показаны 101–120" in last and "страница 3 из 3" in last
     assert "Общая папка № 120" in last and "Общая папка № 100<" not in last
+    for nothing in ("", "&page=3"):  # a search that finds nothing, on any page
+        empty = secretary.get(f"/register?year=2020-2021&q=нет такого{nothing}")
+        assert "Записей: 0" in empty.get_data(as_text=True) and "страница" not in (
+            empty.get_data(as_text=True))
     for typed in ("0", "x", "-2"):
         page = secretary.get(f"/register?year=2020-2021&page={typed}")
         assert page.status_code == 200 and "страница 1 из 3" in page.get_data(as_text=True)
