@@ -17,7 +17,10 @@ shows), a mix of: the register page searched by year and text (HTML), the same s
 the JSON API, and the document page (HTML: chain, signatures' verification, register entry).
 Each document is viewed once before the run (its verification is made then and reused, as in
 production within ARCHIVE_VERIFY_MAX_AGE_HOURS); the time of those first views is printed too.
-Finally a closed-loop run with ``--clients`` clients as fast as they can.
+Finally a closed-loop run with ``--clients`` clients as fast as they can. After each run,
+the CPU time per request of the web server, PostgreSQL and the load generator (from /proc).
+``bench/bench_web_instructions.py`` counts the application's instructions per request on
+the same database, a figure the machine's load does not move.
 
     .venv/bin/python bench/bench_web.py [--schools 1000] [--years 10] [--rate 100]
         [--seconds 20] [--reuse]
@@ -72,24 +75,14 @@ def main() -> None:
     ap.add_argument("--web-workers", type=int, default=2)
     ap.add_argument("--reuse", action="store_true", help="keep an existing bench database")
     args = ap.parse_args()
-    admin = os.environ.get("ARCHIVE_BENCH_POSTGRES_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    url = sa.make_url(admin).set(database=DB).render_as_string(hide_password=False)
-    home = Path(tempfile.gettempdir()) / "archive-bench-web"
-    env = {"ARCHIVE_HOME": str(home), "ARCHIVE_DATABASE_URL": url,
-           "ARCHIVE_STORAGE_URL": f"file://{home / 'objects'}",
-           "ARCHIVE_INSECURE_COOKIES": "1", "ARCHIVE_SECRET_KEY": "bench-secret-key",
-           "ARCHIVE_TSA_PASSPHRASE": "bench-tsa"}
-    if not (args.reuse and _exists(admin)):
+    admin, url, home, env = environment()
+    if not (args.reuse and database_exists(admin)):
         _build(admin, url, home, env, args)
     archive = Archive(Settings.from_env(env))
+    docs, years = documents_and_years(archive)
     with archive.engine.connect() as conn:
         entries = conn.execute(sa.text("SELECT count(*) FROM register_entry")).scalar()
         schools = conn.execute(sa.text("SELECT count(*) FROM school")).scalar()
-        docs = [r[0] for r in conn.execute(sa.text(
-            "SELECT id FROM rendered_document ORDER BY id"))]
-        years = [r[0] for r in conn.execute(sa.text(
-            "SELECT DISTINCT year FROM register_entry WHERE school_id = 1 ORDER BY year"))]
         size = conn.execute(sa.text("SELECT pg_size_pretty(pg_total_relation_size("
                                     "'register_entry'))")).scalar()
     archive.dispose()
@@ -104,7 +97,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base)
-        login = _secretary(url)
+        login = secretary(url)
         first = []
         warm = _Client(base, login)
         for doc in docs:
@@ -117,12 +110,8 @@ def main() -> None:
         rng = random.Random(7)
 
         def request() -> tuple[str, str]:
-            kind = rng.choice(["register", "api", "document"])
-            if kind == "document":
-                return kind, f"/documents/{rng.choice(docs)}"
-            year, q = rng.choice(years), rng.choice(QUERIES)
-            path = "/register" if kind == "register" else "/api/v1/register"
-            return kind, f"{path}?{urlencode({'year': year, 'q': q})}"
+            kind = rng.choice(KINDS)
+            return kind, path_for(kind, rng, docs, years)
 
         sessions = [_Client(base, login) for _ in range(args.clients)]
         print(f"\nopen loop: {args.rate:.0f} requests/s for {args.seconds:.0f} s "
@@ -141,7 +130,45 @@ def main() -> None:
         server.wait(10)
 
 
-def _exists(admin: str) -> bool:
+def environment() -> tuple[str, str, Path, dict[str, str]]:
+    """The PostgreSQL server's URL, the bench database's URL, the archive home and the
+    ARCHIVE_* settings the bench's server runs with."""
+    admin = os.environ.get("ARCHIVE_BENCH_POSTGRES_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    url = sa.make_url(admin).set(database=DB).render_as_string(hide_password=False)
+    home = Path(tempfile.gettempdir()) / "archive-bench-web"
+    env = {"ARCHIVE_HOME": str(home), "ARCHIVE_DATABASE_URL": url,
+           "ARCHIVE_STORAGE_URL": f"file://{home / 'objects'}",
+           "ARCHIVE_INSECURE_COOKIES": "1", "ARCHIVE_SECRET_KEY": "bench-secret-key",
+           "ARCHIVE_TSA_PASSPHRASE": "bench-tsa"}
+    return admin, url, home, env
+
+
+def documents_and_years(archive: Archive) -> tuple[list[int], list[str]]:
+    """The real school's documents and the years of its register lines."""
+    with archive.engine.connect() as conn:
+        docs = [r[0] for r in conn.execute(sa.text(
+            "SELECT id FROM rendered_document ORDER BY id"))]
+        years = [r[0] for r in conn.execute(sa.text(
+            "SELECT DISTINCT year FROM register_entry WHERE school_id = 1 ORDER BY year"))]
+    return docs, years
+
+
+KINDS = ("register", "api", "document")
+
+
+def path_for(kind: str, rng: random.Random, docs: list[int], years: list[str]) -> str:
+    """A request of the mix: the register page or API searched by year and text, or a
+    document page."""
+    if kind == "document":
+        return f"/documents/{rng.choice(docs)}"
+    year, q = rng.choice(years), rng.choice(QUERIES)
+    path = "/register" if kind == "register" else "/api/v1/register"
+    return f"{path}?{urlencode({'year': year, 'q': q})}"
+
+
+def database_exists(admin: str) -> bool:
+    """Whether the bench database is on the server."""
     engine = sa.create_engine(admin)
     with engine.connect() as conn:
         found = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
@@ -249,7 +276,8 @@ def _synthetic(archive: Archive, args) -> int:
     return total
 
 
-def _secretary(url: str) -> str:
+def secretary(url: str) -> str:
+    """The login of a secretary of the real school."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         login = conn.execute(sa.text(
