@@ -632,29 +632,36 @@ def stored(s, doc: RenderedDocument, records: list[SignatureRecord] | None = Non
 
 
 def latest_verification(archive: Archive, document_id: int, *, reader: Actor,
-                        max_age: dt.timedelta, now: dt.datetime | None = None,
-                        known: Stored | None = None) -> Verification:
+                        max_age: dt.timedelta, now: dt.datetime | None = None) -> Verification:
     """The latest verification of the document's current bytes if it is at most ``max_age``
     old (the view is audited as ``document.view``), else a verification made now.
 
     A new signature changes the bytes, so it is always verified afresh; trust can only change
-    with time (a certificate expiring, a revocation), which ``max_age`` bounds. ``known``:
-    the document's ``stored`` state if the caller has just read it.
+    with time (a certificate expiring, a revocation), which ``max_age`` bounds.
     """
-    now = now or dt.datetime.now(dt.UTC)
-    if known is None:
-        with archive.sessions() as s:
-            known = stored(s, _document(s, document_id))
+    with archive.unit_of_work() as uow:
+        known = stored(uow.session, _document(uow.session, document_id))
+        reused = reuse_verification(archive, uow, document_id, known, reader=reader,
+                                    max_age=max_age, now=now)
+    return reused or _verify_now(archive, document_id, reader=reader)
+
+
+def reuse_verification(archive: Archive, uow, document_id: int, known: Stored, *,
+                       reader: Actor, max_age: dt.timedelta, now: dt.datetime | None = None
+                       ) -> Verification | None:
+    """``known.latest`` if it is at most ``max_age`` old, the view audited in ``uow`` (so a
+    page that read the document in that unit commits its reads and their audit entry in one
+    transaction); None if there is none young enough (then ``_verify_now``)."""
     row = known.latest
-    if row is not None:
-        # The stored bytes still hash as recorded.
-        _assemble(archive, known.keys, known.digest, known.number)
-        at = row.verified_at if row.verified_at.tzinfo else row.verified_at.replace(tzinfo=dt.UTC)
-        if now - at <= max_age:
-            record(archive, reader, "document.view", "document", document_id,
-                   chain=known.school_id,
-                   details={"number": known.number, "sha256": known.digest,
-                            "verified_at": at.isoformat(timespec="seconds")})
-            return Verification(document_id, known.digest, at, row.verified_by,
-                                ChainResult.from_dict(json.loads(row.result)), True)
-    return _verify_now(archive, document_id, reader=reader)
+    if row is None:
+        return None
+    at = row.verified_at if row.verified_at.tzinfo else row.verified_at.replace(tzinfo=dt.UTC)
+    if (now or dt.datetime.now(dt.UTC)) - at > max_age:
+        return None
+    # The stored bytes still hash as recorded.
+    _assemble(archive, known.keys, known.digest, known.number)
+    uow.audit(reader, "document.view", "document", document_id, chain=known.school_id,
+              details={"number": known.number, "sha256": known.digest,
+                       "verified_at": at.isoformat(timespec="seconds")})
+    return Verification(document_id, known.digest, at, row.verified_by,
+                        ChainResult.from_dict(json.loads(row.result)), True)

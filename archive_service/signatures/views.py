@@ -33,6 +33,7 @@ from archive_service.signatures.service import (
     _state,
     latest_verification,
     open_documents,
+    reuse_verification,
     signed_pdf,
     signing_queue,
     stored,
@@ -195,18 +196,23 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     the view is audited."""
     if max_age is None:
         max_age = dt.timedelta(hours=archive.settings.verify_max_age_hours)
-    with archive.sessions() as s:  # everything the page shows but the verification
+    # One transaction: what the page shows and, when a verification of these bytes is young
+    # enough, the audit entry of this view (a page viewed is a read of the document).
+    with archive.unit_of_work() as uow:
+        s = uow.session
         doc, where, entry = _read(s, who, document_id)
         records = _records(s, doc)
         state = _state(s, doc, records)
         known = stored(s, doc, records)
         line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=where,
                      entry=entry.number if entry is not None else None)
+        checked = reuse_verification(archive, uow, document_id, known, reader=who.actor,
+                                     max_age=max_age)
         s.expunge(doc)
         if entry is not None:
             s.expunge(entry)
-    checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age,
-                                  known=known)
+    if checked is None:  # verified now, outside the transaction (about a second)
+        checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age)
     result = checked.result
     steps = {f.field: f.step for f in state.fields}
     sigs = [SignatureLine(r.field, STEP_TITLES.get(steps.get(r.field, ""), "штамп времени"),

@@ -22,13 +22,23 @@ def _history(archive, doc):
                          .order_by(DocumentVerification.id)).all()
 
 
+def _views(archive, doc):
+    from archive_service.audit.models import AuditEntry
+
+    with archive.sessions() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(AuditEntry).filter_by(
+            action="document.view", object_id=str(doc)))
+
+
 def test_a_recent_verification_of_the_same_bytes_is_reused_and_a_new_signature_is_not(
         archive, tmp_path):
     doc = _setup(archive, tmp_path)
     _sign(archive, doc, "smirnova")
     first = latest_verification(archive, doc, reader=ACTOR, max_age=DAY)
     assert not first.reused and first.result.ok and len(first.result.signatures) == 1
+    assert _views(archive, doc) == 0  # verified now: audited as a read of the file
     again = latest_verification(archive, doc, reader=ACTOR, max_age=DAY)
+    assert _views(archive, doc) == 1  # reused: the view is audited
     assert again.reused and again.result == first.result and again.sha256 == first.sha256
     assert again.verified_at == first.verified_at
     later = latest_verification(archive, doc, reader=ACTOR, max_age=DAY,
@@ -56,6 +66,7 @@ def test_reuse_still_checks_the_stored_bytes_and_the_history_is_immutable(archiv
     _flip_byte(archive, key)
     with pytest.raises(IntegrityError, match="изменён в хранилище"):
         latest_verification(archive, doc, reader=ACTOR, max_age=DAY)
+    assert _views(archive, doc) == 0  # the refused view left no audit entry
     for statement in ("UPDATE document_verification SET ok = false",
                       "DELETE FROM document_verification"):
         with pytest.raises(sa.exc.DatabaseError, match="immutable"):

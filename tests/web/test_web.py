@@ -66,6 +66,7 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
     assert actions.count("document.sign") == 6 and "register.add" in actions
     assert "register.folder" in actions and "register.folder.read" in actions
     assert "document.read" in actions and "document.preview" in actions
+    assert "document.view" in actions  # a page shown with a reused verification
     assert verify(archive)[1] == []
 
 
