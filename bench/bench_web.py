@@ -10,7 +10,7 @@ Builds (not timed) a database ``archive_bench_web`` on the PostgreSQL server:
   lines only (no documents behind them); the real school has ``--years`` years of lines too,
   so its searches scan a full school history.
 
-Then starts the production server (gunicorn, ``--web-workers`` processes x 4 threads) on
+Then starts the production server (gunicorn, ``--web-workers`` processes x ``--threads``) on
 127.0.0.1 and drives it with an open-loop load at ``--rate`` requests per second for
 ``--seconds`` (latency counted from each request's scheduled time, so a server falling behind
 shows), a mix of: the register page searched by year and text (HTML), the same search through
@@ -23,7 +23,7 @@ the CPU time per request of the web server, PostgreSQL and the load generator (f
 the same database, a figure the machine's load does not move.
 
     .venv/bin/python bench/bench_web.py [--schools 1000] [--years 10] [--rate 100]
-        [--seconds 20] [--reuse]
+        [--seconds 20] [--web-workers 2] [--threads 4] [--reuse]
 
 ARCHIVE_BENCH_POSTGRES_URL: the server (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
 """
@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--web-workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     ap.add_argument("--reuse", action="store_true", help="keep an existing bench database")
     args = ap.parse_args()
     admin, url, home, env = environment()
@@ -90,7 +91,7 @@ def main() -> None:
           f"real school: {len(docs)} signed documents, years {years[0]}..{years[-1]}")
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(args.web_workers), "--threads", "4",
+        [sys.executable, "-m", "gunicorn", "-w", str(args.web_workers), "--threads", str(args.threads),
          "-k", "gthread", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "archive_service.app:create_app()"],
         env={**os.environ, **env}, cwd=Path(__file__).resolve().parents[1])
@@ -115,7 +116,7 @@ def main() -> None:
 
         sessions = [_Client(base, login) for _ in range(args.clients)]
         print(f"\nopen loop: {args.rate:.0f} requests/s for {args.seconds:.0f} s "
-              f"(gunicorn {args.web_workers} workers x 4 threads, {args.clients} clients)")
+              f"(gunicorn {args.web_workers} workers x {args.threads} threads, {args.clients} clients)")
         before = _cpu(server.pid)
         results = _open_loop(base, sessions, request, args.rate, args.seconds)
         _report(results, args.seconds)
