@@ -20,6 +20,7 @@ from archive_service.accounts.models import Account, AccountRole, InspectionGran
 from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.errors import ConflictError, NotFoundError, PermissionDeniedError
+from archive_service.journals.models import School
 from archive_service.journals.values import class_name as norm_class_name
 
 ROLES = ("director", "deputy", "secretary", "administrator", "teacher", "class_leader",
@@ -53,6 +54,8 @@ class Principal:
     school_id: int | None
     roles: frozenset[tuple[str, str]]
     grants: tuple[Grant, ...] = field(default=())
+    school_code: str | None = None  # the school's code and name (None without a school)
+    school_name: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -157,8 +160,9 @@ def _account(s, login: str) -> Account:
 
 #: The principal's queries, built once since they run on every request. Roles are joined;
 #: an inspector's grants come in a second query, run only for an inspector.
-_PRINCIPAL = (select(Account.id, Account.full_name, Account.school_id, AccountRole.role,
-                     AccountRole.class_name)
+_PRINCIPAL = (select(Account.id, Account.full_name, Account.school_id, School.code, School.name,
+                     AccountRole.role, AccountRole.class_name)
+              .outerjoin(School, School.id == Account.school_id)
               .outerjoin(AccountRole, AccountRole.account_id == Account.id)
               .where(Account.login == bindparam("login"), Account.active.is_(True)))
 _GRANTS = (select(InspectionGrant.school_id, InspectionGrant.year, InspectionGrant.starts,
@@ -173,11 +177,11 @@ def principal(archive: Archive, login: str) -> Principal | None:
         found = conn.execute(_PRINCIPAL, {"login": login}).all()
         if not found:
             return None
-        account_id, full_name, school_id = found[0][:3]
+        account_id, full_name, school_id, code, name = found[0][:5]
         roles = frozenset((r.role, r.class_name) for r in found if r.role is not None)
         grants = tuple(Grant(*g) for g in conn.execute(_GRANTS, {"account_id": account_id})
                        ) if any(role == "inspector" for role, _c in roles) else ()
-        return Principal(account_id, login, full_name, school_id, roles, grants)
+        return Principal(account_id, login, full_name, school_id, roles, grants, code, name)
 
 
 def authenticate(archive: Archive, login: str, password: str, *, remote: str,

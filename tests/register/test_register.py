@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 
@@ -57,6 +58,9 @@ def test_registration_waits_for_the_deputy_and_numbers_follow_on(archive, tmp_pa
     assert [(r.number, r.status) for r in rows] == [(1, "заверен печатью"),
                                                      (2, "зарегистрирован")]
     assert [r.number for r in register_list(archive, query="сводная")] == [2]
+    # The JSON form (API, exports) is every field, as dataclasses.asdict would give it.
+    assert [r.as_dict() for r in rows] == [dataclasses.asdict(r) for r in rows]
+    assert list(rows[0].as_dict()) == [f.name for f in dataclasses.fields(rows[0])]
 
 
 def test_the_search_finds_by_any_field_in_any_case(archive, tmp_path):
