@@ -228,3 +228,30 @@ def test_the_register_comes_in_pages(web):
     assert page.status_code == 400 and "Учебный год" in page.get_data(as_text=True)
     inspector = login(app, "inspector")
     assert "Записей: 0" in inspector.get("/register?year=2020-2021").get_data(as_text=True)
+
+
+def test_register_links_are_what_url_for_builds(sqlite_archive):
+    """The register page builds its lines' links from one url_for per kind of link: the same
+    addresses, whatever the school's code holds (Cyrillic, a space, the marker's digits)."""
+    from flask import url_for
+
+    from archive_service.app import create_app
+    from archive_service.register.blueprint import _links
+    from archive_service.register.service import RegisterRow
+
+    app = create_app({"ARCHIVE": sqlite_archive, "TESTING": True})
+
+    def row(number, school, year, document_id=None):
+        return RegisterRow(number, year, school, "Школа", "2026-01-12T10:00:00+00:00",
+                           "folder", "Общая папка", None, "Q1", 3, "", "", "", document_id,
+                           None, "")
+
+    rows = [row(1, "T-001", "2025-2026", 7), row(2, "T-001", "2025-2026"),
+            row(3, "Школа 5/987654321", "2024-2025"), row(4, "T-001", "2025-2026", 12),
+            row(5, "T-001", "2025-2026")]
+    with app.test_request_context("/register"):
+        expected = [url_for("signatures.document", document_id=r.document_id) if r.document_id
+                    else url_for("register.folder_download", school=r.school, year=r.year,
+                                 number=r.number) for r in rows]
+        assert _links(rows) == expected
+    assert expected[2].endswith("/2024-2025/3.pdf") and "%" in expected[2]
