@@ -216,6 +216,15 @@ def _records(s, doc: RenderedDocument) -> list[SignatureRecord]:
                           .order_by(SignatureRecord.sequence)))
 
 
+def _signed(s, doc: RenderedDocument) -> tuple[list[SignatureRecord], dict[int, str]]:
+    """``_records`` and their signers' names by user id, in one statement."""
+    found = s.execute(select(SignatureRecord, SigningUser.full_name)
+                      .join(SigningUser, SigningUser.id == SignatureRecord.user_id)
+                      .where(SignatureRecord.document_id == doc.id)
+                      .order_by(SignatureRecord.sequence)).all()
+    return [r for r, _name in found], {r.user_id: name for r, name in found}
+
+
 def _current(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None
              ) -> tuple[list[str], str]:
     """The stored pieces of the document as signed so far, in order, and its hash.
@@ -246,11 +255,14 @@ def chain_state(archive: Archive, document_id: int) -> ChainState:
         return _state(s, doc)
 
 
-def _state(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None
-           ) -> ChainState:
+def _state(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None,
+           names: dict[int, str] | None = None) -> ChainState:
+    """The chain's state; ``records`` and ``names``: ``_signed`` if the caller has read it."""
     done = {r.field: r for r in (_records(s, doc) if records is None else records)}
-    names = dict(s.execute(select(SigningUser.id, SigningUser.full_name).where(
-        SigningUser.id.in_(sorted({r.user_id for r in done.values()})))).all()) if done else {}
+    if names is None:
+        names = dict(s.execute(select(SigningUser.id, SigningUser.full_name).where(
+            SigningUser.id.in_(sorted({r.user_id for r in done.values()})))).all()
+        ) if done else {}
     fields = tuple(StepState(
         st["step"], st["name"], st.get("signer"),
         names.get(done[st["name"]].user_id) if st["name"] in done else None,

@@ -29,7 +29,7 @@ from archive_service.signatures.models import SigningUser
 from archive_service.signatures.service import (
     STEP_TITLES,
     ChainState,
-    _records,
+    _signed,
     _state,
     latest_verification,
     open_documents,
@@ -201,8 +201,8 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     with archive.unit_of_work() as uow:
         s = uow.session
         doc, where, entry = _read(s, who, document_id)
-        records = _records(s, doc)
-        state = _state(s, doc, records)
+        records, names = _signed(s, doc)
+        state = _state(s, doc, records, names)
         known = stored(s, doc, records)
         line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=where,
                      entry=entry.number if entry is not None else None)
