@@ -255,14 +255,11 @@ def chain_state(archive: Archive, document_id: int) -> ChainState:
         return _state(s, doc)
 
 
-def _state(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None,
-           names: dict[int, str] | None = None) -> ChainState:
-    """The chain's state; ``records`` and ``names``: ``_signed`` if the caller has read it."""
-    done = {r.field: r for r in (_records(s, doc) if records is None else records)}
-    if names is None:
-        names = dict(s.execute(select(SigningUser.id, SigningUser.full_name).where(
-            SigningUser.id.in_(sorted({r.user_id for r in done.values()})))).all()
-        ) if done else {}
+def _state(s, doc: RenderedDocument,
+           signed: tuple[list[SignatureRecord], dict[int, str]] | None = None) -> ChainState:
+    """The chain's state; ``signed``: ``_signed(s, doc)`` if the caller has read it."""
+    records, names = _signed(s, doc) if signed is None else signed
+    done = {r.field: r for r in records}
     fields = tuple(StepState(
         st["step"], st["name"], st.get("signer"),
         names.get(done[st["name"]].user_id) if st["name"] in done else None,

@@ -201,9 +201,9 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     with archive.unit_of_work() as uow:
         s = uow.session
         doc, where, entry = _read(s, who, document_id)
-        records, names = _signed(s, doc)
-        state = _state(s, doc, records, names)
-        known = stored(s, doc, records)
+        signed = _signed(s, doc)
+        state = _state(s, doc, signed)
+        known = stored(s, doc, signed[0])
         line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=where,
                      entry=entry.number if entry is not None else None)
         checked = reuse_verification(archive, uow, document_id, known, reader=who.actor,
