@@ -40,8 +40,8 @@ def _links(rows) -> list[str]:
     """Each line's link: its document's page, or its period folder's PDF.
 
     ``url_for`` runs once per kind of link (and per school and year), with a marker for the
-    number, which is the last part of both paths; each line then puts its own number in.
-    ``url_for`` costs 10-20 µs, and a page has 50 lines."""
+    number, which is the last part of both paths; each line then puts its own number in
+    (``url_for`` matches the rule and quotes every value again for each of the 50 lines)."""
     mark = "987654321"
     built: dict[tuple[str, str] | None, tuple[str, str]] = {}
     out = []

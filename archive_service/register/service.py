@@ -65,8 +65,8 @@ class RegisterRow:
     status: str
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form. Every field is a plain value, so a shallow copy: ``asdict``'s
-        deep copy of each value was half the CPU of an API page of 50 lines."""
+        """JSON-ready form. Every field is a plain value, so a shallow copy (``asdict``
+        deep-copies each value, for every line of every API page)."""
         return {name: getattr(self, name) for name in _ROW_FIELDS}
 
 
