@@ -40,6 +40,8 @@ from pyhanko.sign.diff_analysis import (
 )
 from pyhanko.sign.fields import FieldMDPSpec, MDPPerm
 
+from signing import paths
+
 
 class RevisionPairPolicy(StandardDiffPolicy):
     """pyHanko's default rules, each revision compared once with the one before it.
@@ -54,16 +56,22 @@ class RevisionPairPolicy(StandardDiffPolicy):
                          ignore_orphaned_objects=base.ignore_orphaned_objects,
                          ignore_identical_objects=base.ignore_identical_objects)
         self._pairs: dict[tuple[int, int, bool], DiffResult | SuspiciousModification] = {}
+        self._graphs: dict[int, paths.ObjectGraph] = {}
 
     def _pair(self, reader: PdfFileReader, revision: int, doc_mdp: MDPPerm | None
               ) -> DiffResult | SuspiciousModification:
         """Revision ``revision`` against ``revision - 1``, without any field lock."""
         key = (id(reader), revision, doc_mdp is not None)
         if key not in self._pairs:
+            graph = self._graphs.get(id(reader))
+            if graph is None or graph.reader is not reader:
+                graph = self._graphs[id(reader)] = paths.ObjectGraph(reader)
+            old = reader.get_historical_resolver(revision - 1)
+            new = reader.get_historical_resolver(revision)
+            paths.install(graph, old)  # pyHanko's questions answered with less reading
+            paths.install(graph, new)
             try:
-                self._pairs[key] = self.apply(
-                    old=reader.get_historical_resolver(revision - 1),
-                    new=reader.get_historical_resolver(revision), doc_mdp=doc_mdp)
+                self._pairs[key] = self.apply(old=old, new=new, doc_mdp=doc_mdp)
             except SuspiciousModification as exc:
                 self._pairs[key] = exc
         return self._pairs[key]

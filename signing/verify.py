@@ -18,6 +18,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus
 
 from signing.diff import RevisionPairPolicy
 from signing.pades import validation_context
+from signing.reader import SignedFileReader
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
     results: list[SignatureResult] = []
     doc_timestamps = 0
     try:
-        reader = PdfFileReader(io.BytesIO(pdf))
+        reader = SignedFileReader(io.BytesIO(pdf))
         embedded = list(reader.embedded_signatures)
     except Exception as exc:  # a damaged file fails in many ways inside the parser
         return ChainResult((), 0, f"файл повреждён и не читается как подписанный PDF: {exc}")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
@@ -19,7 +17,13 @@ from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timesta
 from signing import pades
 from signing.diff import RevisionPairPolicy
 from signing.verify import verify_pdf
-from tests.support.signing import sign_chain
+from tests.support.signing import (
+    append_update,
+    draw_over_first_page,
+    sign_chain,
+    stick_a_note,
+    unsign,
+)
 
 OTHER = ModificationLevel.OTHER
 
@@ -50,22 +54,6 @@ def _fields(unsigned, *names):
     return [by_name[n] for n in names]
 
 
-def _append(pdf: bytes, change) -> bytes:
-    """An incremental update made by ``change(writer)``."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    change(writer)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def _signature_field(writer, name: str):
-    for ref in writer.root["/AcroForm"].raw_get("/Fields"):
-        if ref.get_object()["/T"] == name:
-            return ref
-    raise LookupError(name)
-
-
 @pytest.fixture(scope="module")
 def sealed(unsigned, school):
     """The whole chain, untouched."""
@@ -88,15 +76,10 @@ def test_a_page_drawn_over_after_the_teachers_is_caught_by_both(unsigned, school
     pdf = sign_chain(unsigned[0], _fields(unsigned, "teacher_1", "teacher_2"), root,
                      timestamper)
 
-    def draw_over(writer):
-        stream = writer.add_object(generic.StreamObject(stream_data=b"q 1 0 0 rg 0 0 500 500 re"
-                                                                    b" f Q"))
-        writer.add_stream_to_page(0, stream)
-
-    theirs, ours = _both(_append(pdf, draw_over), root)
+    theirs, ours = _both(append_update(pdf, draw_over_first_page), root)
     assert ours == theirs
     assert ours["teacher_1"][0] is OTHER and ours["teacher_2"][0] is OTHER
-    result = verify_pdf(_append(pdf, draw_over), roots=[root.certificate])
+    result = verify_pdf(append_update(pdf, draw_over_first_page), roots=[root.certificate])
     assert {s.field for s in result.broken()} == {"teacher_1", "teacher_2"}
 
 
@@ -122,13 +105,7 @@ def test_a_signature_removed_later_is_caught(unsigned, school):
     pdf = sign_chain(unsigned[0], _fields(unsigned, "teacher_1", "teacher_2", "class_leader"),
                      root, timestamper)
 
-    def unsign(writer):
-        ref = _signature_field(writer, "teacher_2")
-        field = ref.get_object()
-        del field["/V"]
-        writer.mark_update(ref)
-
-    tampered = _append(pdf, unsign)
+    tampered = append_update(pdf, unsign("teacher_2"))
     theirs, ours = _both(tampered, root)
     assert ours == theirs
     assert set(ours) == {"teacher_1", "class_leader"}
@@ -141,17 +118,7 @@ def test_a_note_stuck_on_a_sealed_copy_is_caught_by_both(sealed, school):
     """An annotation (a "sticky note") added after the seal: the seal allows no change."""
     root, _ts = school
 
-    def annotate(writer):
-        page_ref, _resources = writer.find_page_for_modification(0)
-        note = writer.add_object(generic.DictionaryObject({
-            generic.NameObject("/Type"): generic.NameObject("/Annot"),
-            generic.NameObject("/Subtype"): generic.NameObject("/Text"),
-            generic.NameObject("/Rect"): generic.ArrayObject(
-                [generic.NumberObject(n) for n in (10, 10, 30, 30)]),
-            generic.NameObject("/Contents"): generic.TextStringObject("исправить оценку")}))
-        writer.register_annotation(page_ref, note)
-
-    tampered = _append(sealed, annotate)
+    tampered = append_update(sealed, stick_a_note)
     theirs, ours = _both(tampered, root)
     assert ours == theirs
     assert ours["seal"][0] >= ModificationLevel.ANNOTATIONS and ours["seal"][1] is False

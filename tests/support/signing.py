@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from signing import pades, pki
 
@@ -29,3 +33,57 @@ def sign_chain(pdf: bytes, fields, root: pki.Credential, timestamper) -> bytes:
             field.name, pades.local_signer(cred, [root.certificate]), cred.certificate,
             field.label.split(":")[0], timestamper, vc, archival=field.step == "seal"))
     return pdf
+
+
+def append_update(pdf: bytes, change) -> bytes:
+    """An incremental update made by ``change(writer)``, the way an attacker with a PDF
+    library would make it."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def signature_field(writer, name: str):
+    """The reference to the signature field called ``name``."""
+    for ref in writer.root["/AcroForm"].raw_get("/Fields"):
+        if ref.get_object()["/T"] == name:
+            return ref
+    raise LookupError(name)
+
+
+def draw_over_first_page(writer) -> None:
+    """A red square drawn over the first page."""
+    stream = writer.add_object(generic.StreamObject(stream_data=b"q 1 0 0 rg 0 0 500 500 re"
+                                                                b" f Q"))
+    writer.add_stream_to_page(0, stream)
+
+
+def unsign(name: str):
+    """A change that takes the signature out of the field ``name`` again."""
+    def change(writer) -> None:
+        ref = signature_field(writer, name)
+        del ref.get_object()["/V"]
+        writer.mark_update(ref)
+    return change
+
+
+def stick_a_note(writer) -> None:
+    """A note (a text annotation) stuck on the first page."""
+    page_ref, _resources = writer.find_page_for_modification(0)
+    note = writer.add_object(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Annot"),
+        generic.NameObject("/Subtype"): generic.NameObject("/Text"),
+        generic.NameObject("/Rect"): generic.ArrayObject(
+            [generic.NumberObject(n) for n in (10, 10, 30, 30)]),
+        generic.NameObject("/Contents"): generic.TextStringObject("исправить оценку")}))
+    writer.register_annotation(page_ref, note)
+
+
+def swap_first_pages(writer) -> None:
+    """The first two pages swapped in the page tree."""
+    pages = writer.root["/Pages"]
+    kids = pages["/Kids"]
+    kids[0], kids[1] = kids[1], kids[0]
+    writer.update_container(kids)
