@@ -6,16 +6,12 @@ GOST provider (which signs a prepared digest) can replace the local ECDSA key la
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import io
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 
-import fontpkg_pt_sans
 from asn1crypto import cms, core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
@@ -24,7 +20,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pyhanko import stamp
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -37,6 +32,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from signing import stampfont
 from signing.errors import FieldError, TimestampUnavailableError
 from signing.pki import Credential, check_valid
 
@@ -146,40 +142,26 @@ class _PdfA2Signer(signers.PdfSigner):
             _ensure_esic_ext(pdf_out)
 
 
-STAMP_CHARACTERS = ("".join(chr(c) for c in range(0x20, 0x7F))
-                    + "".join(chr(c) for c in range(0x400, 0x460)) + "№«»–—…·")
-
-
-@cache
-def _stamp_font() -> str:
-    """PT Sans cut down once per process to the characters a stamp uses.
-
-    pyHanko subsets the stamp font again for every signature; on the full 443 KB font
-    that took half of the signing time, on this 29 KB cut a small fraction.
-    """
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(fontpkg_pt_sans.ROOT / "files" / "PT_Sans-Web-Regular.ttf"))
-    options = subset.Options()
-    options.layout_features = []
-    options.hinting = False
-    options.name_IDs = ["*"]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=STAMP_CHARACTERS)
-    subsetter.subset(font)
-    handle, path = tempfile.mkstemp(prefix="stamp-font-", suffix=".ttf")
-    with os.fdopen(handle, "wb") as out:
-        font.save(out)
-    atexit.register(os.unlink, path)
-    return path
-
-
 @cache
 def _stamp_style() -> stamp.TextStampStyle:
     return stamp.TextStampStyle(
         stamp_text=STAMP_TEXT, border_width=1, timestamp_format="%d.%m.%Y %H:%M UTC",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(_stamp_font()), font_size=7))
+        text_box_style=TextBoxStyle(font=stampfont.SharedFontFactory(), font_size=7))
+
+
+class _SigningWriter(IncrementalPdfFileWriter):
+    """pyHanko's incremental writer, leaving the document's XMP metadata as rendered.
+
+    pyHanko rewrites the metadata stream with every update (its own Producer, the time of
+    the update as ModifyDate) and with it the catalog: two more objects in every signature's
+    revision, compared again by every later verification. The metadata describes the copy
+    as rendered (title, number, the snapshot's hash), which a signature does not change; the
+    signing times are in the signatures. (pyHanko's own writer still updates it once more at
+    the seal, for the revocation data and the document timestamp.)
+    """
+
+    def _update_meta(self) -> None:
+        """Nothing: the rendered metadata stays."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +187,7 @@ def sign(pdf: bytes, request: SignRequest, *, now: dt.datetime | None = None) ->
     now = now or dt.datetime.now(dt.UTC)
     check_valid(request.certificate, now)
     # One parse of the file serves both the field check and the signing.
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    writer = _SigningWriter(io.BytesIO(pdf))
     fields = field_names(writer.prev)
     if request.field not in fields:
         raise FieldError(f"В документе нет поля подписи «{request.field}».")

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from archive_service.db import Base
 
 #: Bumped when the layout changes; documents of older versions stay as they were signed.
-RENDERER_VERSION = 2  # 2: page resources inherited from the page tree
+# 2: page resources inherited from the page tree; 3: the signature stamps' font once in the
+# form's resources (signing.stampfont)
+RENDERER_VERSION = 3
 
 
 class RenderedDocument(Base):

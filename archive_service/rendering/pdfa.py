@@ -9,6 +9,7 @@ that every later signature is an incremental update into an existing field.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import pikepdf
 import pikepdf.pdfa
 
 from archive_service.rendering.layout import DocumentMeta, FieldSpec, Rendered
+from signing import stampfont
 
 PRODUCER = "Архив электронных классных журналов"
 
@@ -128,4 +130,21 @@ def _add_fields(pdf: pikepdf.Pdf, fields: list[FieldSpec]) -> None:
             annots.append(widget)
         refs.append(widget)
     pdf.Root["/AcroForm"] = pdf.make_indirect(pikepdf.Dictionary({
-        "/Fields": pikepdf.Array(refs), "/SigFlags": 0}))
+        "/Fields": pikepdf.Array(refs), "/SigFlags": 0,
+        "/DR": pikepdf.Dictionary({"/Font": pikepdf.Dictionary({
+            stampfont.RESOURCE_NAME: _stamp_font(pdf)})})}))
+
+
+def _stamp_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    """The signature stamps' font, copied into ``pdf`` once for all its stamps
+    (``signing.stampfont``), named by its font program so that the same snapshot always
+    renders to the same bytes (pyHanko picks a random subset tag)."""
+    with pikepdf.open(io.BytesIO(stampfont.carrier_pdf())) as carrier:
+        font = pdf.copy_foreign(carrier.Root[stampfont.CARRIER_KEY])
+    descendant = font.DescendantFonts[0]
+    program = descendant.FontDescriptor.FontFile2.read_bytes()
+    tag = "".join(chr(ord("A") + b % 26) for b in hashlib.sha256(program).digest()[:6])
+    name = str(descendant.BaseFont).split("+", 1)[1]
+    descendant.BaseFont = descendant.FontDescriptor.FontName = pikepdf.Name(f"/{tag}+{name}")
+    font.BaseFont = pikepdf.Name(f"/{tag}+{name}-Identity-H")
+    return font

@@ -1,0 +1,119 @@
+"""The stamp font embedded once per document and shared by every signature's stamp."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pikepdf
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from signing import stampfont
+from signing.verify import verify_pdf
+from tests.support.signing import sign_chain
+
+
+def _fonts(pdf: bytes) -> list[pikepdf.Object]:
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        return [(o.objgen, str(o.BaseFont)) for o in opened.objects
+                if isinstance(o, pikepdf.Dictionary) and o.get("/Subtype") == "/Type0"]
+
+
+def _stamp_fonts(pdf: bytes) -> list[tuple[int, int]]:
+    """The font each signed field's stamp draws with."""
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        return [field.AP.N.Resources.Font.F1.objgen for field in opened.Root.AcroForm.Fields
+                if "/V" in field and "/Resources" in field.AP.N]
+
+
+def _text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def teachers_signed(unsigned, school):
+    pdf, fields = unsigned
+    return sign_chain(pdf, [f for f in fields if f.step == "teachers"], *school)
+
+
+def test_every_stamp_draws_with_the_one_font_of_the_document(unsigned, teachers_signed,
+                                                            tmp_path):
+    pdf, fields = unsigned
+    [(shared, name)] = _fonts(pdf)  # rendered with it, before any signature
+    assert name.endswith("+PTSans-Regular-Identity-H")
+    teachers = [f for f in fields if f.step == "teachers"]
+    assert len(teachers) >= 2
+    assert _fonts(teachers_signed) == [(shared, name)]  # no signature added one
+    assert _stamp_fonts(teachers_signed) == [shared] * len(teachers)
+    text = _text(teachers_signed, tmp_path)
+    assert text.count("Документ подписан электронной подписью") == len(teachers)
+    assert all(f.signer in text for f in teachers)
+
+
+def test_a_signature_revision_holds_only_the_field_the_signature_and_the_stamp(
+        teachers_signed):
+    reader = PdfFileReader(io.BytesIO(teachers_signed))
+    written = [len(reader.xrefs.explicit_refs_in_revision(r))
+               for r in range(1, reader.xrefs.total_revisions)]
+    # The first one also puts the PAdES extension into the catalog and SigFlags into the form.
+    assert written[0] == 5
+    assert set(written[1:]) == {3}
+
+
+def test_the_metadata_stays_as_rendered(unsigned, teachers_signed):
+    def xmp(pdf):
+        with pikepdf.open(io.BytesIO(pdf)) as opened:
+            return opened.Root.Metadata.read_bytes()
+
+    assert xmp(teachers_signed) == xmp(unsigned[0])
+
+
+def test_a_copy_rendered_before_the_shared_font_gets_a_font_with_each_stamp(
+        unsigned, school, tmp_path):
+    pdf, fields = unsigned
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        del opened.Root.AcroForm["/DR"]
+        out = io.BytesIO()
+        opened.save(out)
+    teachers = [f for f in fields if f.step == "teachers"]
+    signed = sign_chain(out.getvalue(), teachers, *school)
+    stamp_fonts = _stamp_fonts(signed)
+    assert len(set(stamp_fonts)) == len(teachers)  # one subset per stamp, as pyHanko does
+    assert len(_fonts(signed)) == len(teachers)
+    text = _text(signed, tmp_path)
+    assert all(f.signer in text for f in teachers)
+    result = verify_pdf(signed, roots=[school[0].certificate])
+    assert result.ok, result.broken()
+
+
+def test_the_stamp_font_is_the_same_in_every_process():
+    """pyHanko names a font subset at random; the renderer names it by its program, so a
+    snapshot renders to the same bytes in any process."""
+    code = ("import io, hashlib, pikepdf; from archive_service.rendering import pdfa; "
+            "pdf = pikepdf.new(); font = pdfa._stamp_font(pdf); out = io.BytesIO(); "
+            "pdf.Root.F = font; pdf.save(out, deterministic_id=True); "
+            "print(hashlib.sha256(out.getvalue()).hexdigest())")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)}
+    assert len(runs) == 1
+
+
+def test_the_carrier_holds_every_stamp_character_the_font_has():
+    from fontTools.ttLib import TTFont
+
+    cut = TTFont(stampfont.font_file()).getBestCmap()
+    present = [c for c in stampfont.STAMP_CHARACTERS if ord(c) in cut]
+    assert len(present) > len(stampfont.STAMP_CHARACTERS) - 10  # PT Sans lacks a few (Ѝ)
+    with pikepdf.open(io.BytesIO(stampfont.carrier_pdf())) as carrier:
+        font = carrier.Root[stampfont.CARRIER_KEY]
+        cmap = font.ToUnicode.read_bytes().decode("ascii").lower()
+        program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
+    embedded = TTFont(io.BytesIO(program)).getBestCmap()
+    for char in present:
+        assert ord(char) in embedded, char  # drawn with the glyph embedded
+        assert f"<{ord(char):04x}>" in cmap, char  # and extracted as the character
