@@ -276,7 +276,7 @@ class RevisionPaths:
                 return set()
             self.graph.asked.add(key)
             self._find({key} | self.graph.asked | self._form_fields())
-        return {RawPdfPath(*reversed(list(p))) for p in self._known[key]}
+        return {_Path(*reversed(list(p))) for p in self._known[key]}
 
     def _form_fields(self) -> set[_Key]:
         """The fields of the revision's form (its /Fields and their /Kids): pyHanko asks
@@ -450,6 +450,21 @@ class RevisionPaths:
         return page_tree_nodes, struct_tree_nodes
 
 
+class _Path(RawPdfPath):
+    """pyHanko's path, with its hash key worked out once: pyHanko's own works it out again
+    at every hash and comparison, and its change analysis hashes each path many times."""
+
+    def __init__(self, *path: str | int) -> None:
+        super().__init__(*path)
+        self._key = super()._tag()
+
+    def _tag(self) -> tuple[tuple[bool, str | int], ...]:
+        return self._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+
 class _Usages(dict):
     """pyHanko's per-revision table of paths to each object, filled in when asked."""
 
@@ -496,14 +511,34 @@ def collect_dependencies(graph: ObjectGraph, resolver: HistoricalResolver, obj: 
     return found
 
 
+_COMPOUND = (generic.DictionaryObject, generic.ArrayObject, generic.IndirectObject,
+             generic.DecryptedObjectProxy)
+
+
+def subsume(library, obj: Any) -> Any:
+    """pyHanko's ``HistoricalResolver._subsume_object`` (an object copied into a revision's
+    view), which for a number, name or string only asks it for its container and returns
+    it: the same here, without building the revision's reference to the container first."""
+    if isinstance(obj, _COMPOUND):
+        return library(obj)
+    obj.get_container_ref()  # pyHanko asks every value for it: an error if there is none
+    return obj
+
+
 def install(graph: ObjectGraph, resolver: HistoricalResolver) -> bool:
     """Make ``resolver`` answer pyHanko's questions about its objects from ``graph``
-    (paths) and without a call per value (dependencies); whether it does."""
+    (paths), without a call per value (dependencies) and copy its values more cheaply;
+    whether it does."""
     if (not hasattr(resolver, _CACHE_ATTRIBUTE) or not hasattr(resolver, "_get_usages_of_ref")
-            or not hasattr(resolver, "collect_dependencies")):
+            or not hasattr(resolver, "collect_dependencies")
+            or not hasattr(resolver, "_subsume_object")):
         return False
     if getattr(resolver, _CACHE_ATTRIBUTE) is None:
         setattr(resolver, _CACHE_ATTRIBUTE, _Usages(graph.revision(resolver)))
     if "collect_dependencies" not in vars(resolver):
         resolver.collect_dependencies = functools.partial(collect_dependencies, graph, resolver)
+    if "_subsume_object" not in vars(resolver):
+        # pyHanko's copy calls resolver._subsume_object for every value: this, then.
+        resolver._subsume_object = functools.partial(
+            subsume, functools.partial(type(resolver)._subsume_object, resolver))
     return True

@@ -149,3 +149,36 @@ def test_it_is_in_place_in_pyhankos_resolver(documents):
     assert isinstance(resolver._indirect_object_access_cache, dict)
     resolver._load_reverse_xref_cache()  # pyHanko's own: must see the answers as loaded
     assert isinstance(resolver._indirect_object_access_cache, paths._Usages)
+
+
+def _shape(obj, resolver):
+    """An object copied into a revision's view: types, values, where references point and
+    what each container says it belongs to."""
+    def container(o):
+        ref = o.container_ref
+        return None if ref is None else (getattr(ref, "idnum", None),
+                                         getattr(ref, "generation", None),
+                                         getattr(ref, "pdf", None) is resolver)
+    if isinstance(obj, generic.IndirectObject):
+        return ("ref", obj.idnum, obj.generation, obj.get_pdf_handler() is resolver)
+    if isinstance(obj, generic.DictionaryObject):
+        return (type(obj).__name__, container(obj),
+                {k: _shape(v, resolver) for k, v in obj.items()},
+                obj.encoded_data if isinstance(obj, generic.StreamObject) else None)
+    if isinstance(obj, generic.ArrayObject):
+        return ("array", container(obj), [_shape(v, resolver) for v in obj])
+    return (type(obj).__name__, bytes(obj) if isinstance(obj, bytes) else obj)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_objects_copied_into_a_revision_are_pyhankos(documents, name):
+    pdf = documents[name]
+    ours, theirs = SignedFileReader(io.BytesIO(pdf)), PdfFileReader(io.BytesIO(pdf))
+    graph = paths.ObjectGraph(ours)
+    for revision in range(ours.xrefs.total_revisions):
+        mine, library = (ours.get_historical_resolver(revision),
+                         theirs.get_historical_resolver(revision))
+        paths.install(graph, mine)
+        assert "_subsume_object" in vars(mine)
+        for ref in ours.xrefs.explicit_refs_in_revision(revision):
+            assert _shape(mine(ref), mine) == _shape(library(ref), library), (revision, ref)

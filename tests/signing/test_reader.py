@@ -9,28 +9,13 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.reader import SignedFileReader
-from tests.support.signing import append_update, sign_chain, stick_a_note
+from tests.support.signing import append_update, plain, sign_chain, stick_a_note
 
 
 @pytest.fixture(scope="module")
 def signed(unsigned, school):
     pdf, fields = unsigned
     return append_update(sign_chain(pdf, fields[:3], *school), stick_a_note)
-
-
-def _plain(obj):
-    """An object as nested Python values, references as (number, generation)."""
-    if isinstance(obj, generic.IndirectObject):
-        return ("ref", obj.idnum, obj.generation)
-    if isinstance(obj, generic.StreamObject):
-        return ("stream", {k: _plain(v) for k, v in obj.items()}, obj.encoded_data)
-    if isinstance(obj, generic.DictionaryObject):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, generic.ArrayObject):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, (generic.TextStringObject, generic.ByteStringObject)):
-        return (type(obj).__name__, obj.original_bytes)
-    return (type(obj).__name__, obj)
 
 
 def test_every_object_of_every_revision_reads_the_same(signed):
@@ -46,11 +31,11 @@ def test_every_object_of_every_revision_reads_the_same(signed):
             if theirs.xrefs.get_historical_ref(ref, revision) is None:
                 continue
             first = ours.get_object(mine, revision=revision)
-            assert _plain(first) == _plain(theirs.get_object(ref, revision=revision))
+            assert plain(first) == plain(theirs.get_object(ref, revision=revision))
             assert ours.get_object(mine, revision=revision) is first  # read once
             hist_ours = ours.get_historical_resolver(revision)(mine)
             hist_theirs = theirs.get_historical_resolver(revision)(ref)
-            assert _plain(hist_ours) == _plain(hist_theirs)
+            assert plain(hist_ours) == plain(hist_theirs)
 
 
 def test_lookups_answer_and_fail_as_pyhankos(signed):

@@ -87,3 +87,19 @@ def swap_first_pages(writer) -> None:
     kids = pages["/Kids"]
     kids[0], kids[1] = kids[1], kids[0]
     writer.update_container(kids)
+
+
+def plain(obj):
+    """A parsed PDF object as nested Python values (references as (number, generation),
+    strings with their type and bytes), for comparing what two readers read."""
+    if isinstance(obj, generic.IndirectObject):
+        return ("ref", obj.idnum, obj.generation)
+    if isinstance(obj, generic.StreamObject):
+        return ("stream", {k: plain(v) for k, v in obj.items()}, obj.encoded_data)
+    if isinstance(obj, generic.DictionaryObject):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, generic.ArrayObject):
+        return [plain(v) for v in obj]
+    if isinstance(obj, (generic.TextStringObject, generic.ByteStringObject)):
+        return (type(obj).__name__, obj.original_bytes)
+    return (type(obj).__name__, obj)
