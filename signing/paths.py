@@ -60,6 +60,9 @@ _Key = tuple[int, int]  # (object number, generation)
 _TRAILER: _Key = (-1, -1)  # the trailer, as a node of the graph
 # What can hold a reference; pyHanko's walk passes over every other value without effect.
 _CONTAINERS = (generic.IndirectObject, generic.DictionaryObject, generic.ArrayObject)
+_STRUCT_TREE_ROOT = ("/Root", "/StructTreeRoot")  # below its /K: the structure tree
+# The page-tree nodes with their canonical paths, and the structure elements.
+_Trees = tuple[dict[_Key, tuple], set[_Key]]
 
 
 class ObjectGraph:
@@ -244,8 +247,8 @@ class RevisionPaths:
         self.graph = graph
         self.resolver = resolver
         self._referrers: dict[_Key, set[_Key]] | None = None
-        self._trees: tuple[dict[Any, Any], set[Any]] | None = None
-        self._known: dict[_Key, set[misc.ConsList]] = {}  # paths found, as the walk keeps them
+        self._trees: _Trees | None = None
+        self._known: dict[_Key, set[tuple]] = {}  # paths found, from the trailer on
 
     def _referrers_of(self) -> dict[_Key, set[_Key]]:
         """Who refers to whom, over every object reachable from the trailer (and perhaps a
@@ -276,7 +279,7 @@ class RevisionPaths:
                 return set()
             self.graph.asked.add(key)
             self._find({key} | self.graph.asked | self._form_fields())
-        return {_Path(*reversed(list(p))) for p in self._known[key]}
+        return {_Path(*p) for p in self._known[key]}
 
     def _form_fields(self) -> set[_Key]:
         """The fields of the revision's form (its /Fields and their /Kids): pyHanko asks
@@ -315,18 +318,17 @@ class RevisionPaths:
         region = targets | self.ancestors(targets)
         page_tree_objs, struct_tree_objs = self._tree_nodes()
         graph, resolver = self.graph, self.resolver
-        found: dict[_Key, set[misc.ConsList]] = {key: set() for key in region}
+        found: dict[_Key, set[tuple]] = {key: set() for key in region}
         on_path: set[_Key] = set()
-        root_only = misc.ConsList.sing("/Root")
 
         # pyHanko's _compute_paths_to_refs, entering only objects of the region, not calling
-        # itself for values that hold no reference (numbers, names, strings), and keeping
-        # the objects on the current path in a set instead of searching the path for them.
+        # itself for values that hold no reference (numbers, names, strings), keeping the
+        # objects on the current path in a set instead of searching the path for them, and
+        # the path as a tuple from the trailer on (pyHanko keeps a linked list the other way).
         def walk(obj, cur_path, is_struct_tree):
             key = None
             if isinstance(obj, generic.IndirectObject):
-                obj_ref = obj.reference
-                key = (obj_ref.idnum, obj_ref.generation)
+                key = (obj.idnum, obj.generation)
                 if key in on_path:
                     return
                 paths = found.get(key)
@@ -334,10 +336,10 @@ class RevisionPaths:
                     return
                 paths.add(cur_path)
                 obj = graph.raw(key, resolver)
-                canonical_path = page_tree_objs.get(obj_ref)
+                canonical_path = page_tree_objs.get(key)
                 if canonical_path is not None and cur_path != canonical_path:
                     return
-                if not is_struct_tree and obj_ref in struct_tree_objs:
+                if not is_struct_tree and key in struct_tree_objs:
                     return
                 on_path.add(key)
             if isinstance(obj, generic.DictionaryObject):
@@ -345,20 +347,19 @@ class RevisionPaths:
                     if (not isinstance(v, _CONTAINERS) or k == "/Parent"
                             or (is_struct_tree and k == "/P")):
                         continue
-                    walk(v, cur_path.cons(k),
-                         is_struct_tree or (k == "/K" and cur_path.head == "/StructTreeRoot"
-                                            and cur_path.tail == root_only))
+                    walk(v, (*cur_path, k),
+                         is_struct_tree or (k == "/K" and cur_path == _STRUCT_TREE_ROOT))
             elif isinstance(obj, generic.ArrayObject):
                 for ix, v in enumerate(obj):
                     if isinstance(v, _CONTAINERS):
-                        walk(v, cur_path.cons(ix), is_struct_tree)
+                        walk(v, (*cur_path, ix), is_struct_tree)
             if key is not None:
                 on_path.discard(key)
 
-        walk(resolver.trailer_view, misc.ConsList.empty(), False)
+        walk(resolver.trailer_view, (), False)
         self._known.update(found)
 
-    def _tree_nodes(self) -> tuple[dict[Any, Any], set[Any]]:
+    def _tree_nodes(self) -> _Trees:
         """The page-tree nodes with their canonical paths, and the structure elements
         (pyHanko's preparation for its walk, with its checks for circular trees).
 
@@ -394,13 +395,13 @@ class RevisionPaths:
                        self._trees)
         return self._trees
 
-    def _read_trees(self, root: generic.DictionaryObject) -> tuple[dict[Any, Any], set[Any]]:
+    def _read_trees(self, root: generic.DictionaryObject) -> _Trees:
 
         def page_tree_refs(pages_obj, path):
             for ix, kid in enumerate(pages_obj["/Kids"]):
-                kid_path = path.cons("/Kids").cons(ix)
+                kid_path = (*path, "/Kids", ix)
                 if isinstance(kid, generic.IndirectObject):
-                    yield kid.reference, kid_path
+                    yield (kid.idnum, kid.generation), kid_path
                 kid = kid.get_object()
                 if kid.get("/Type", None) == "/Pages":
                     yield from page_tree_refs(kid, kid_path)
@@ -415,7 +416,7 @@ class RevisionPaths:
             for child in children:
                 child_ref = None
                 if isinstance(child, generic.IndirectObject):
-                    child_ref = child.reference
+                    child_ref = (child.idnum, child.generation)
                     child = child.get_object()
                 if not isinstance(child, generic.DictionaryObject):
                     continue
@@ -429,15 +430,15 @@ class RevisionPaths:
                 yield from struct_tree_refs(child)
 
         pages_ref = root.raw_get("/Pages")
-        pages_path = misc.ConsList.sing("/Root").cons("/Pages")
-        page_tree_nodes: dict[Any, Any] = {}
+        pages_path = ("/Root", "/Pages")
+        page_tree_nodes: dict[_Key, tuple] = {}
         if isinstance(pages_ref, generic.IndirectObject):
-            page_tree_nodes[pages_ref.reference] = pages_path
+            page_tree_nodes[(pages_ref.idnum, pages_ref.generation)] = pages_path
         for ref, path in page_tree_refs(pages_ref.get_object(), pages_path):
             if ref in page_tree_nodes:
                 raise misc.PdfReadError("Circular reference in page tree in mapping stage")
             page_tree_nodes[ref] = path
-        struct_tree_nodes: set[Any] = set()
+        struct_tree_nodes: set[_Key] = set()
         try:
             struct_tree_root = root.raw_get("/StructTreeRoot").get_object()
             for ref in struct_tree_refs(struct_tree_root):
