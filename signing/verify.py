@@ -11,10 +11,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.status import PdfSignatureStatus
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from signing.diff import RevisionPairPolicy
 from signing.pades import validation_context
@@ -86,6 +88,7 @@ def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
         embedded = list(reader.embedded_signatures)
     except Exception as exc:  # a damaged file fails in many ways inside the parser
         return ChainResult((), 0, f"файл повреждён и не читается как подписанный PDF: {exc}")
+    _digest_together(pdf, embedded)
     for sig in embedded:
         is_timestamp = sig.sig_object.get("/Type") == "/DocTimeStamp"
         doc_timestamps += is_timestamp
@@ -118,6 +121,36 @@ def verify_pdf(pdf: bytes, *, roots: list[x509.Certificate]) -> ChainResult:
             revision=sig.signed_revision, modified_after=modified,
             summary=_summary(status)))
     return ChainResult(tuple(results), doc_timestamps)
+
+
+def _digest_together(pdf: bytes, embedded: list) -> None:
+    """Hash every signature's byte range in one pass over the file.
+
+    pyHanko hashes each signature's range on its own: the file up to the signature's
+    /Contents and the rest of its revision, so a copy with 21 signatures is hashed about 20
+    times over (7 MB for a 40-page journal). The ranges are ``[0, a, b, c]`` with the
+    prefixes of later signatures extending those of earlier ones, so one running hash of the
+    file is copied at each ``a`` and finished with that signature's own tail. The digest goes
+    where pyHanko keeps the one it computes (``external_digests``), the same bytes hashed
+    the same way; a signature whose range has another shape is left to pyHanko.
+    """
+    by_algorithm: dict[str, list[tuple[int, int, int, Any]]] = {}
+    for sig in embedded:
+        try:
+            start, first, second, length = (int(x) for x in sig.byte_range)
+            algorithm = sig.external_md_algorithm
+        except (TypeError, ValueError, KeyError, AttributeError):
+            continue
+        if start == 0 and first >= 0 and second >= 0 and length >= 0:
+            by_algorithm.setdefault(algorithm, []).append((first, second, length, sig))
+    for algorithm, ranges in by_algorithm.items():
+        running, position = hashes.Hash(get_pyca_cryptography_hash(algorithm)), 0
+        for first, second, length, sig in sorted(ranges, key=lambda r: r[0]):
+            running.update(pdf[position:first])
+            position = first
+            own = running.copy()
+            own.update(pdf[second:second + length])
+            sig.external_digests[algorithm] = own.finalize()
 
 
 def _summary(status: PdfSignatureStatus) -> str:

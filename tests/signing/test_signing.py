@@ -12,6 +12,7 @@ from asn1crypto import keys as asn1_keys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing import pades, pki
 from signing.errors import CertificateNotValidError, FieldError, WrongPassphraseError
@@ -76,6 +77,38 @@ def test_a_flipped_byte_names_the_broken_signatures(signed):
     broken = {s.field: s.summary for s in result.broken()}
     assert set(broken) >= {f.name for f in fields}  # every signature covers that byte
     assert set(broken.values()) == {"подписанные данные изменены"}
+
+
+def test_a_flipped_byte_in_a_later_revision_breaks_that_signature_and_the_later_ones(signed):
+    """The byte ranges are hashed in one pass (signing.verify._digest_together): a byte
+    changed after the third signature's /Contents (a digit of its signing time /M) is covered
+    by it and by every later one, not by the first two."""
+    pdf, fields, root = signed
+    third = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[2]
+    _start, _first, second, length = third.byte_range
+    at = pdf.index(b"/M (D", second, second + length) + len(b"/M (D\\072") + 3  # year
+    data = bytearray(pdf)
+    data[at] = ord("7") if data[at] != ord("7") else ord("8")
+    result = verify_pdf(bytes(data), roots=[root.certificate])
+    assert not result.ok and result.error is None
+    broken = [s.field for s in result.broken()]
+    assert broken == [s.field for s in result.signatures[2:]]
+    assert fields[0].name not in broken and fields[1].name not in broken
+
+
+def test_the_byte_ranges_hashed_together_give_pyhankos_digests(signed):
+    from pyhanko.sign.general import byte_range_digest
+
+    from signing.verify import _digest_together
+
+    pdf, fields, _root = signed
+    embedded = list(PdfFileReader(io.BytesIO(pdf)).embedded_signatures)
+    assert len(embedded) == len(fields) + 1  # and the document timestamp
+    _digest_together(pdf, embedded)
+    for sig in embedded:
+        algorithm = sig.external_md_algorithm
+        assert sig.external_digests[algorithm] == byte_range_digest(
+            io.BytesIO(pdf), sig.byte_range, algorithm)[1]
 
 
 def test_a_damaged_signature_is_an_error_not_a_crash(signed):
