@@ -76,6 +76,11 @@ class RevisionPairPolicy(StandardDiffPolicy):
                 self._pairs[key] = exc
         return self._pairs[key]
 
+    def release(self) -> None:
+        """Let go of the revision pairs and object graphs (when the file has been verified)."""
+        self._pairs.clear()
+        self._graphs.clear()
+
     def review_file(self, reader: PdfFileReader, base_revision: int | HistoricalResolver,
                     field_mdp_spec: FieldMDPSpec | None = None,
                     doc_mdp: MDPPerm | None = None) -> DiffResult | SuspiciousModification:

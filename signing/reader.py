@@ -34,6 +34,23 @@ class SignedFileReader(PdfFileReader):
         self._read_at: dict[tuple[Any, ...], Any] = {}
         _remember_lookups(self.xrefs)
 
+    def release(self) -> None:
+        """Let go of everything read (when the file has been verified).
+
+        The objects read hold references back to the reader and to each revision's view,
+        so they are freed only by Python's cycle collector, whose full runs then walk all of
+        them: emptying the caches lets them go at once.
+        """
+        for resolver in self._historical_resolver_cache.values():
+            resolver.cache.clear()
+            vars(resolver).pop("_indirect_object_access_cache", None)
+            vars(resolver).pop("collect_dependencies", None)
+            vars(resolver).pop("_subsume_object", None)
+        self._historical_resolver_cache.clear()
+        self.resolved_objects.clear()
+        self._read_at.clear()
+        self._embedded_signatures = None
+
     def _read_object(self, ref, marker, never_decrypt: bool = False,
                      as_metadata_stream: bool = False):
         key = (ref.idnum, ref.generation, marker, never_decrypt, as_metadata_stream)

@@ -243,3 +243,44 @@ def test_a_chain_result_survives_its_json_form():
                                           0, False, "не доверена"),), 1, None)
     back = ChainResult.from_dict(json.loads(json.dumps(result.as_dict())))
     assert back == result and back.ok is False and back.broken() == list(result.signatures)
+
+
+def test_the_collector_is_paused_while_verifying_and_runs_again_after(signed):
+    import gc
+    import threading
+
+    from signing.verify import collector_paused
+
+    pdf, _fields, root = signed
+    seen = []
+    assert gc.isenabled()
+    with collector_paused():
+        seen.append(gc.isenabled())
+        with collector_paused():  # another verification at the same time
+            seen.append(gc.isenabled())
+        seen.append(gc.isenabled())  # the first one still runs
+        other = threading.Thread(target=verify_pdf, args=(pdf,), kwargs={"roots": [
+            root.certificate]})
+        other.start()
+        other.join()
+        seen.append(gc.isenabled())
+    assert seen == [False, False, False, False] and gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("a verification that fails")
+    assert gc.isenabled()
+    gc.disable()  # off already: left off
+    try:
+        verify_pdf(pdf, roots=[root.certificate])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_verification_leaves_nothing_for_the_collector(signed):
+    import gc
+
+    pdf, _fields, root = signed
+    verify_pdf(pdf, roots=[root.certificate])
+    gc.collect()
+    assert verify_pdf(pdf, roots=[root.certificate]).ok
+    assert gc.collect() == 0  # all freed by reference counting as the verification ends
