@@ -5,6 +5,7 @@ Outcomes are frozen dataclasses; exceptions only for a file that cannot be read 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import gc
@@ -17,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -135,25 +136,16 @@ def _verify(pdf: bytes, roots: list[x509.Certificate]) -> ChainResult:
 
 def _verify_each(pdf: bytes, reader: SignedFileReader, embedded: list, vc: Any,
                  diff_policy: RevisionPairPolicy) -> ChainResult:
-    results: list[SignatureResult] = []
-    doc_timestamps = 0
     _digest_together(pdf, embedded)
-    for sig in embedded:
+    statuses = asyncio.run(_validate_all(embedded, vc, diff_policy))
+    results: list[SignatureResult] = []
+    for sig, status in zip(embedded, statuses, strict=True):
         is_timestamp = sig.sig_object.get("/Type") == "/DocTimeStamp"
-        doc_timestamps += is_timestamp
-        try:
-            if is_timestamp:  # the archival document timestamp (PAdES B-LTA)
-                status = validate_pdf_timestamp(sig, validation_context=vc,
-                                                diff_policy=diff_policy)
-            else:
-                status = validate_pdf_signature(sig, signer_validation_context=vc,
-                                                ts_validation_context=vc,
-                                                diff_policy=diff_policy)
-        except Exception as exc:  # noqa: BLE001 (a broken signature must not hide the others)
+        if isinstance(status, Exception):
             results.append(SignatureResult(
                 field=str(sig.field_name), signer="", certificate_serial="", signing_time=None,
                 timestamp_time=None, intact=False, valid=False, trusted=False,
-                revision=-1, modified_after=True, summary=f"подпись не проверяется: {exc}"))
+                revision=-1, modified_after=True, summary=f"подпись не проверяется: {status}"))
             continue
         level = status.modification_level
         # Beyond form filling, or beyond what the signature itself allows (the seal: nothing).
@@ -169,7 +161,30 @@ def _verify_each(pdf: bytes, reader: SignedFileReader, embedded: list, vc: Any,
             intact=status.intact, valid=status.valid, trusted=status.trusted,
             revision=sig.signed_revision, modified_after=modified,
             summary=_summary(status)))
+    doc_timestamps = sum(sig.sig_object.get("/Type") == "/DocTimeStamp" for sig in embedded)
     return ChainResult(tuple(results), doc_timestamps)
+
+
+async def _validate_all(embedded: list, vc: Any, diff_policy: RevisionPairPolicy) -> list:
+    """pyHanko's validation of every signature, in one event loop (its synchronous
+    wrappers start a loop for each); a signature that cannot be checked gives its error,
+    so that it does not hide the others."""
+    statuses: list = []
+    try:
+        for sig in embedded:
+            try:
+                if sig.sig_object.get("/Type") == "/DocTimeStamp":  # the archival one (B-LTA)
+                    statuses.append(await async_validate_pdf_timestamp(
+                        sig, validation_context=vc, diff_policy=diff_policy))
+                else:
+                    statuses.append(await async_validate_pdf_signature(
+                        sig, signer_validation_context=vc, ts_validation_context=vc,
+                        diff_policy=diff_policy))
+            except Exception as exc:  # noqa: BLE001
+                statuses.append(exc)
+    finally:
+        await vc.aclose()  # what pyHanko's wrappers do when they end
+    return statuses
 
 
 def _digest_together(pdf: bytes, embedded: list) -> None:
