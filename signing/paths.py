@@ -76,6 +76,7 @@ class ObjectGraph:
         self._references: dict[tuple[_Key, int, Any], frozenset[_Key]] = {}
         self._raw: dict[tuple[_Key, int, Any], Any] = {}
         self._states: dict[int, _Referrers] = {}
+        self._naming: tuple[dict[int, list[int]], list[int]] | None = None
         self._revisions: dict[int, RevisionPaths] = {}
         self.asked: set[_Key] = set()  # objects pyHanko asked about, in any revision
         # The last page and structure trees read: (the catalog's /Pages and /StructTreeRoot,
@@ -96,7 +97,8 @@ class ObjectGraph:
         if versions is None:
             ref = generic.Reference(*key)
             versions = self._versions[key] = ([], [])
-            for number, data in enumerate(self._sections):
+            for number in self._sections_naming(key[0]):
+                data = self._sections[number]
                 try:
                     marker = data.try_resolve(ref)
                 except KeyError:
@@ -111,6 +113,30 @@ class ObjectGraph:
             # An object in an object stream: its bytes depend on that stream's version too.
             return section, (marker, self._version((marker.obj_stream_id, 0), revision))
         return section, marker
+
+    def _sections_naming(self, idnum: int) -> list[int]:
+        """The xref sections that may resolve object number ``idnum``, in order: those with
+        an entry for it (in use, in an object stream, or freed) and those with a hybrid
+        part; ``try_resolve`` refuses it in every other one without looking further. All of
+        them if a section does not show its entries the way pyHanko 0.38 keeps them."""
+        if self._naming is None:
+            naming: dict[int, list[int]] = {}
+            everywhere: list[int] = []
+            for number, data in enumerate(self._sections):
+                try:
+                    entries = (set(data.standard_xrefs) | set(data.xrefs_in_objstm)
+                               | set(data.freed))
+                    hybrid = data.hybrid is not None
+                except AttributeError:
+                    entries, hybrid = set(), True
+                if hybrid:
+                    everywhere.append(number)
+                for number_named in entries:
+                    naming.setdefault(number_named, []).append(number)
+            self._naming = (naming, everywhere)
+        naming, everywhere = self._naming
+        named = naming.get(idnum, [])
+        return sorted(set(named) | set(everywhere)) if everywhere else named
 
     def raw(self, key: _Key, resolver: HistoricalResolver) -> Any:
         """The object as of the revision of ``resolver``, as parsed from the file: read once
