@@ -173,7 +173,6 @@ class ObjectGraph:
                 self._references[cache_key] = found
         return found
 
-
     def referrers(self, resolver: HistoricalResolver) -> dict[_Key, set[_Key]]:
         """For each object, the objects that refer to it in the revision of ``resolver``.
 
