@@ -6,8 +6,8 @@ paths from the trailer that object was reached (``HistoricalResolver._get_usages
 To answer the first such question, ``_load_reverse_xref_cache`` walks the revision's whole
 object graph and records the paths to every object in it: every object of the revision read
 and copied into the revision's view, every number of every font's width table visited. A
-journal copy with 21 signatures has 24 revisions, so the whole file was walked 24 times; in a
-profile of verifying such a copy this was more than half of the time. It also asks, for
+journal copy with 21 signatures has 24 revisions, so the whole file was walked 24 times. It
+also asks, for
 objects a revision adds, which newer objects they depend on (``collect_dependencies``),
 visiting every value of every new object one call at a time.
 

@@ -6,8 +6,8 @@ issuer against the trust roots while building its path. asn1crypto compares two 
 5280 (7.1): every attribute value is prepared by RFC 4518 (``NameTypeAndValue.
 _ldap_string_prep``: character mapping, NFKC, prohibited and bidirectional characters), in
 pure Python, and that preparation is kept only on the parsed object. Every signature and
-every timestamp token of a copy carries its own parsed copies of the school's names, so
-verifying a copy with 21 signatures prepared the same few names about 700 times.
+every timestamp token of a copy carries its own parsed copies of the school's names, so a
+copy with 21 signatures had the same few names prepared hundreds of times.
 
 The outcome of a comparison is a function of the two encodings alone, and so is a name's
 ``hashable`` form (the prepared values, used as a dictionary key), so ``install()`` puts a
