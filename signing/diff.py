@@ -79,6 +79,8 @@ class RevisionPairPolicy(StandardDiffPolicy):
     def release(self) -> None:
         """Let go of the revision pairs and object graphs (when the file has been verified)."""
         self._pairs.clear()
+        for graph in self._graphs.values():
+            graph.release()
         self._graphs.clear()
 
     def review_file(self, reader: PdfFileReader, base_revision: int | HistoricalResolver,

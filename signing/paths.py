@@ -82,6 +82,23 @@ class ObjectGraph:
         # The last page and structure trees read: (the catalog's /Pages and /StructTreeRoot,
         # [(object, version) read], the trees).
         self.trees: tuple[tuple[Any, ...], list[tuple[_Key, Any]], Any] | None = None
+        self.installed: list[HistoricalResolver] = []  # the views ``install`` changed
+
+    def release(self) -> None:
+        """Take back what ``install`` put on the revisions' views and let go of what was
+        read: those hold the views in turn, a cycle only Python's collector would free."""
+        for resolver in self.installed:
+            own = vars(resolver)
+            if isinstance(own.get(_CACHE_ATTRIBUTE), _Usages):
+                own[_CACHE_ATTRIBUTE] = None
+            own.pop("collect_dependencies", None)
+            own.pop("_subsume_object", None)
+        self.installed.clear()
+        self._revisions.clear()
+        self._raw.clear()
+        self._references.clear()
+        self._states.clear()
+        self.trees = None
 
     def revision(self, resolver: HistoricalResolver) -> RevisionPaths:
         """The paths of one revision (``resolver`` is the reader's view of it)."""
@@ -559,6 +576,7 @@ def install(graph: ObjectGraph, resolver: HistoricalResolver) -> bool:
             or not hasattr(resolver, "collect_dependencies")
             or not hasattr(resolver, "_subsume_object")):
         return False
+    graph.installed.append(resolver)
     if getattr(resolver, _CACHE_ATTRIBUTE) is None:
         setattr(resolver, _CACHE_ATTRIBUTE, _Usages(graph.revision(resolver)))
     if "collect_dependencies" not in vars(resolver):

@@ -39,13 +39,11 @@ class SignedFileReader(PdfFileReader):
 
         The objects read hold references back to the reader and to each revision's view,
         so they are freed only by Python's cycle collector, whose full runs then walk all of
-        them: emptying the caches lets them go at once.
+        them: emptying the caches lets them go at once. (What ``signing.paths`` put on the
+        revisions' views goes with ``ObjectGraph.release``.)
         """
         for resolver in self._historical_resolver_cache.values():
             resolver.cache.clear()
-            vars(resolver).pop("_indirect_object_access_cache", None)
-            vars(resolver).pop("collect_dependencies", None)
-            vars(resolver).pop("_subsume_object", None)
         self._historical_resolver_cache.clear()
         self.resolved_objects.clear()
         self._read_at.clear()

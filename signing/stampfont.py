@@ -1,8 +1,9 @@
 """The font of the signature stamps: embedded once in each document, shared by every stamp.
 
 pyHanko embeds a fresh subset of the stamp font with every visible signature (a Type0 font,
-its CID font, descriptor, font program and ToUnicode map: five objects per signature). A journal copy with 21 signatures carried 21 copies of the same font, and every
-verification read, copied and checked each of them in every later revision.
+its CID font, descriptor, font program and ToUnicode map: five objects per signature). A
+journal copy with 21 signatures carried 21 copies of the same font, and every verification
+read, copied and checked each of them in every later revision.
 
 Instead the renderer puts the font into the document once, before the first signature, as a
 form resource (``/AcroForm /DR /Font /ArchiveStamp``, what ISO 32000-1 12.7.3.3 provides for

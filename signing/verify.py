@@ -128,14 +128,14 @@ def _verify(pdf: bytes, roots: list[x509.Certificate]) -> ChainResult:
     except Exception as exc:  # a damaged file fails in many ways inside the parser
         return ChainResult((), 0, f"файл повреждён и не читается как подписанный PDF: {exc}")
     try:
-        return _verify_each(pdf, reader, embedded, vc, diff_policy)
+        return _verify_each(pdf, embedded, vc, diff_policy)
     finally:
         reader.release()
         diff_policy.release()
 
 
-def _verify_each(pdf: bytes, reader: SignedFileReader, embedded: list, vc: Any,
-                 diff_policy: RevisionPairPolicy) -> ChainResult:
+def _verify_each(pdf: bytes, embedded: list, vc: Any, diff_policy: RevisionPairPolicy
+                 ) -> ChainResult:
     _digest_together(pdf, embedded)
     statuses = asyncio.run(_validate_all(embedded, vc, diff_policy))
     results: list[SignatureResult] = []

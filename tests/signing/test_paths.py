@@ -182,3 +182,16 @@ def test_objects_copied_into_a_revision_are_pyhankos(documents, name):
         assert "_subsume_object" in vars(mine)
         for ref in ours.xrefs.explicit_refs_in_revision(revision):
             assert _shape(mine(ref), mine) == _shape(library(ref), library), (revision, ref)
+
+
+def test_release_takes_back_what_install_put_on_the_views(documents):
+    reader = PdfFileReader(io.BytesIO(documents["sealed"]))
+    graph = paths.ObjectGraph(reader)
+    resolver = reader.get_historical_resolver(1)
+    assert paths.install(graph, resolver)
+    resolver._get_usages_of_ref(generic.Reference(1, 0))  # answered, so something is kept
+    graph.release()
+    assert resolver._indirect_object_access_cache is None
+    assert "collect_dependencies" not in vars(resolver)
+    assert "_subsume_object" not in vars(resolver)
+    assert not graph.installed
