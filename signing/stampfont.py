@@ -79,16 +79,17 @@ def embedded_font(writer: BasePdfFileWriter) -> tuple[generic.IndirectObject, by
     """The document's shared stamp font and its font program, or None if it has none."""
     try:
         ref = writer.root["/AcroForm"]["/DR"]["/Font"].raw_get(RESOURCE_NAME)
+        if not isinstance(ref, generic.IndirectObject):
+            return None
         font = ref.get_object()
         [descendant] = font["/DescendantFonts"]
         descendant = descendant.get_object()
-        if (not isinstance(ref, generic.IndirectObject) or font["/Subtype"] != "/Type0"
-                or font["/Encoding"] != "/Identity-H"
+        if (font["/Subtype"] != "/Type0" or font["/Encoding"] != "/Identity-H"
                 or descendant["/Subtype"] != "/CIDFontType2"
                 or descendant["/CIDToGIDMap"] != "/Identity"):
             return None
         program = descendant["/FontDescriptor"]["/FontFile2"].data
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):  # not there, or not ours
         return None
     return ref, program
 

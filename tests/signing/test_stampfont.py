@@ -117,3 +117,21 @@ def test_the_carrier_holds_every_stamp_character_the_font_has():
     for char in present:
         assert ord(char) in embedded, char  # drawn with the glyph embedded
         assert f"<{ord(char):04x}>" in cmap, char  # and extracted as the character
+
+
+def test_a_form_font_of_that_name_that_is_not_the_stamp_font_is_not_used(unsigned, school,
+                                                                          tmp_path):
+    """Someone else's font under the same name (a simple Helvetica here) is left alone: each
+    stamp gets its own subset, and the signatures verify."""
+    pdf, fields = unsigned
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        opened.Root.AcroForm.DR.Font[stampfont.RESOURCE_NAME] = opened.make_indirect(
+            pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                               BaseFont=pikepdf.Name.Helvetica))
+        out = io.BytesIO()
+        opened.save(out)
+    teachers = [f for f in fields if f.step == "teachers"]
+    signed = sign_chain(out.getvalue(), teachers, *school)
+    assert len(set(_stamp_fonts(signed))) == len(teachers)
+    assert all(f.signer in _text(signed, tmp_path) for f in teachers)
+    assert verify_pdf(signed, roots=[school[0].certificate]).ok
