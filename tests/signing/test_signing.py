@@ -284,3 +284,23 @@ def test_a_verification_leaves_nothing_for_the_collector(signed):
     gc.collect()
     assert verify_pdf(pdf, roots=[root.certificate]).ok
     assert gc.collect() == 0  # all freed by reference counting as the verification ends
+
+
+def test_a_byte_range_of_another_shape_is_left_to_pyhanko():
+    """Only ranges ``[0, a, b, c]`` are hashed together; others keep no digest here, so
+    pyHanko computes theirs itself."""
+    from types import SimpleNamespace
+
+    from signing.verify import _digest_together
+
+    def sig(byte_range):
+        return SimpleNamespace(byte_range=byte_range, external_md_algorithm="sha256",
+                               external_digests={})
+
+    data = bytes(range(256)) * 4
+    plain, shifted, three, odd = (sig([0, 100, 200, 50]), sig([10, 90, 200, 50]),
+                                  sig([0, 10, 20, 10, 40, 10]), sig(["x", 1, 2, 3]))
+    _digest_together(data, [plain, shifted, three, odd])
+    import hashlib
+    assert plain.external_digests["sha256"] == hashlib.sha256(data[:100] + data[200:250]).digest()
+    assert shifted.external_digests == three.external_digests == odd.external_digests == {}
