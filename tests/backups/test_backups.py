@@ -57,7 +57,8 @@ def _rows(archive) -> dict:
     return state
 
 
-def test_round_trip_restores_every_row_and_object(signed, tmp_path, database_url):
+def test_round_trip_restores_every_row_and_object(signed, tmp_path, database_url,
+                                                  new_pg_database):
     archive, doc, escrow = signed
     before = archive_state(archive)
     summary = backups.create_backup(archive, target_url=str(tmp_path / "disk"), actor=ACTOR)
@@ -66,7 +67,7 @@ def test_round_trip_restores_every_row_and_object(signed, tmp_path, database_url
     if database_url.startswith("sqlite"):
         into = _fresh(tmp_path, "restored")
     else:
-        into = _fresh(tmp_path, "restored", _new_pg_database(database_url))
+        into = _fresh(tmp_path, "restored", new_pg_database(database_url))
     report = backups.restore_backup(archive, target_url=str(tmp_path / "disk"),
                                     backup_id=summary.id, opener=Opener(director_code=CODE),
                                     into=into, actor=ACTOR)
@@ -87,26 +88,39 @@ def test_round_trip_restores_every_row_and_object(signed, tmp_path, database_url
     assert log == [("keys.init", "ok"), ("create", "ok"), ("restore", "ok")]
 
 
-def _new_pg_database(url: str) -> str:
+@pytest.fixture
+def new_pg_database():
+    """Make empty PostgreSQL databases for restores (``make(url)`` gives the new one's URL);
+    each is dropped after the test, so runs leave nothing on a shared server."""
     import uuid
 
     import sqlalchemy as sa
 
-    name = f"archive_r_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(sa.make_url(url).set(database="postgres"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+    made: list[tuple[sa.URL, str]] = []
+
+    def make(url: str) -> str:
+        name = f"archive_r_{uuid.uuid4().hex[:10]}"
+        admin_url = sa.make_url(url).set(database="postgres")
+        with sa.create_engine(admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        made.append((admin_url, name))
+        return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    for admin_url, name in made:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
-def test_cross_database_restore_sqlite_to_postgres(sqlite_archive, tmp_path, pg_url):
+def test_cross_database_restore_sqlite_to_postgres(sqlite_archive, tmp_path, pg_url,
+                                                   new_pg_database):
     archive = sqlite_archive
     _signed_archive(archive, tmp_path)
     escrow = _keys(archive)
     summary = backups.create_backup(archive, target_url=str(tmp_path / "disk"), actor=ACTOR)
-    into = _fresh(tmp_path, "pg", _new_pg_database(pg_url))
+    into = _fresh(tmp_path, "pg", new_pg_database(pg_url))
     # A fresh machine: no live archive, the escrow sheet vouches for the manifest and opens it.
     report = backups.restore_backup(None, target_url=str(tmp_path / "disk"),
                                     backup_id=summary.id, opener=Opener(escrow=escrow),
@@ -455,7 +469,8 @@ def _second_school(archive, tmp_path) -> int:
     return outcome.documents[0].id
 
 
-def test_selective_restore_of_a_school_a_year_and_a_document(signed, tmp_path, database_url):
+def test_selective_restore_of_a_school_a_year_and_a_document(signed, tmp_path, database_url,
+                                                            new_pg_database):
     from archive_service.audit.service import verify as verify_audit
     from archive_service.backups.subset import Selection
     from archive_service.journals.models import School, Student
@@ -469,7 +484,7 @@ def test_selective_restore_of_a_school_a_year_and_a_document(signed, tmp_path, d
     made = backups.create_backup(archive, target_url=str(tmp_path / "disk"), actor=ACTOR)
 
     def restore(name, selection):
-        url = None if database_url.startswith("sqlite") else _new_pg_database(database_url)
+        url = None if database_url.startswith("sqlite") else new_pg_database(database_url)
         into = _fresh(tmp_path, name, url)
         report = backups.restore_backup(archive, target_url=str(tmp_path / "disk"),
                                         backup_id=made.id, opener=Opener(director_code=CODE),
