@@ -87,6 +87,15 @@ class Archive:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: Reads on every request (the principal, register searches): on PostgreSQL without a
+        #: transaction (autocommit), which saves the BEGIN and ROLLBACK round trips of each
+        #: (measured: a third less client CPU and half the server's for a one-statement read).
+        #: Under READ COMMITTED every statement has its own snapshot inside a transaction too,
+        #: so nothing read changes meaning; nothing locks or streams on these. SQLite keeps
+        #: its transaction (one WAL snapshot across statements; our listener begins it).
+        self.read_engine = self.engine if self.engine.dialect.name == "sqlite" else \
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.reads = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writers = sessionmaker(self.engine.execution_options(sqlite_begin="IMMEDIATE"),
                                      expire_on_commit=False)
         self.storage = storage or open_storage(settings.storage_url)

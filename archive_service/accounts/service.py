@@ -172,8 +172,8 @@ _GRANTS = (select(InspectionGrant.school_id, InspectionGrant.year, InspectionGra
 
 def principal(archive: Archive, login: str) -> Principal | None:
     """The active account's principal, or None (read on every request, on a plain
-    connection: no ORM objects are made)."""
-    with archive.engine.connect() as conn:
+    connection without a transaction: no ORM objects are made)."""
+    with archive.read_engine.connect() as conn:
         found = conn.execute(_PRINCIPAL, {"login": login}).all()
         if not found:
             return None

@@ -321,7 +321,7 @@ def register_page_for(archive: Archive, who, *, year: str | None = None,
         raise PermissionDeniedError("У учётной записи нет школы.")
     # The principal carries its school's code and name: no statement for the school row.
     school = SchoolRef(who.school_id, who.school_code, who.school_name)
-    with archive.sessions() as s:
+    with archive.reads() as s:  # a search on every request: no transaction on PostgreSQL
         lines = _select_lines(school, year, query)
 
         def cut(page: int) -> list:

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -255,9 +256,21 @@ def chain_state(archive: Archive, document_id: int) -> ChainState:
         return _state(s, doc)
 
 
+#: ``_state``'s ``returned`` when the caller has not read the document's return.
+UNREAD: Any = object()
+
+
+def returned_text(who: str, at: dt.datetime, reason: str) -> str:
+    """How a return is shown: who, when, why."""
+    return f"{who}, {at:%d.%m.%Y %H:%M}: {reason}"
+
+
 def _state(s, doc: RenderedDocument,
-           signed: tuple[list[SignatureRecord], dict[int, str]] | None = None) -> ChainState:
-    """The chain's state; ``signed``: ``_signed(s, doc)`` if the caller has read it."""
+           signed: tuple[list[SignatureRecord], dict[int, str]] | None = None,
+           returned: str | None = UNREAD) -> ChainState:
+    """The chain's state; ``signed``: ``_signed(s, doc)`` if the caller has read it;
+    ``returned``: the document's return as ``returned_text`` shows it, or None if it was not
+    returned, if the caller has read that."""
     records, names = _signed(s, doc) if signed is None else signed
     done = {r.field: r for r in records}
     fields = tuple(StepState(
@@ -266,12 +279,11 @@ def _state(s, doc: RenderedDocument,
         done[st["name"]].signed_at.isoformat(timespec="seconds") if st["name"] in done else None)
         for st in doc.steps)
     pending = next((f.step for f in fields if f.signed_by is None), None)
-    back = s.scalars(select(DocumentReturn).filter_by(document_id=doc.id)).one_or_none()
-    returned = None
-    if back is not None:
-        who = s.get(SigningUser, back.user_id).full_name
-        returned = f"{who}, {back.returned_at:%d.%m.%Y %H:%M}: {back.reason}"
-    return ChainState(doc.id, doc.number, fields, None if back else pending, returned)
+    if returned is UNREAD:
+        back = s.scalars(select(DocumentReturn).filter_by(document_id=doc.id)).one_or_none()
+        returned = None if back is None else returned_text(
+            s.get(SigningUser, back.user_id).full_name, back.returned_at, back.reason)
+    return ChainState(doc.id, doc.number, fields, None if returned else pending, returned)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import aliased
 
 from archive_service.accounts.service import Principal
 from archive_service.audit.service import record
@@ -25,7 +26,7 @@ from archive_service.journals.models import AcademicYear, Period, SchoolClass
 from archive_service.register.models import RegisterEntry
 from archive_service.register.service import AFTER_REGISTRATION
 from archive_service.rendering.models import RenderedDocument
-from archive_service.signatures.models import SigningUser
+from archive_service.signatures.models import DocumentReturn, SigningUser
 from archive_service.signatures.service import (
     STEP_TITLES,
     ChainState,
@@ -33,6 +34,7 @@ from archive_service.signatures.service import (
     _state,
     latest_verification,
     open_documents,
+    returned_text,
     reuse_verification,
     signed_pdf,
     signing_queue,
@@ -159,27 +161,34 @@ class DocumentView:
     may_return: bool
 
 
-#: A document, where it belongs and its register entry (None before registration): what
-#: the document page needs before anything else, in one query built once.
+_RETURNER = aliased(SigningUser)
+
+#: A document, where it belongs, its register entry (None before registration) and its
+#: return (who, when, why; None if not returned): what the document page needs before
+#: anything else, in one query built once (a document is returned at most once).
 _READ = _placed(select(RenderedDocument, SchoolClass.name, Period.name, AcademicYear.label,
-                       RegisterEntry)
+                       RegisterEntry, _RETURNER.full_name, DocumentReturn.returned_at,
+                       DocumentReturn.reason)
                 .outerjoin(RegisterEntry, RegisterEntry.document_id == RenderedDocument.id)
+                .outerjoin(DocumentReturn, DocumentReturn.document_id == RenderedDocument.id)
+                .outerjoin(_RETURNER, _RETURNER.id == DocumentReturn.user_id)
                 .where(RenderedDocument.id == bindparam("document_id")))
 
 
 def _read(s, who: Principal, document_id: int
-          ) -> tuple[RenderedDocument, tuple[str, str, str], RegisterEntry | None]:
-    """The document, its class, period and year, and its register entry, if this person
-    may read it."""
+          ) -> tuple[RenderedDocument, tuple[str, str, str], RegisterEntry | None, str | None]:
+    """The document, its class, period and year, its register entry and its return
+    (``returned_text``), if this person may read it."""
     found = s.execute(_READ, {"document_id": document_id}).one_or_none()
     if found is None:
         raise NotFoundError(f"Документ № {document_id} не найден.")
-    doc, class_name, period_name, year, entry = found
+    doc, class_name, period_name, year, entry, returner, returned_at, reason = found
     if not who.may_read_school(doc.school_id, year):
         # The same answer as for a missing document: another school's documents do not exist
         # for this person.
         raise NotFoundError(f"Документ № {document_id} не найден.")
-    return doc, (class_name, period_name, year), entry
+    returned = None if returned_at is None else returned_text(returner, returned_at, reason)
+    return doc, (class_name, period_name, year), entry, returned
 
 
 def _readable(archive: Archive, who: Principal, document_id: int) -> RenderedDocument:
@@ -200,9 +209,9 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     # enough, the audit entry of this view (a page viewed is a read of the document).
     with archive.unit_of_work() as uow:
         s = uow.session
-        doc, where, entry = _read(s, who, document_id)
+        doc, where, entry, returned = _read(s, who, document_id)
         signed = _signed(s, doc)
-        state = _state(s, doc, signed)
+        state = _state(s, doc, signed, returned)
         known = stored(s, doc, signed[0])
         line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=where,
                      entry=entry.number if entry is not None else None)

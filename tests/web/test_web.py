@@ -8,6 +8,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from markupsafe import escape
 
 from archive_service.audit.service import entries, verify
 from tests.signatures.test_chain import pw
@@ -68,6 +69,22 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
     assert "document.read" in actions and "document.preview" in actions
     assert "document.view" in actions  # a page shown with a reused verification
     assert verify(archive)[1] == []
+
+
+def test_a_returned_document_shows_who_returned_it_when_and_why(web):
+    from archive_service.signatures.service import chain_state
+
+    app, archive, doc, _other = web
+    page = f"/documents/{doc}"
+    teacher = login(app, "smirnova")
+    _post(teacher, f"{page}/return", {"reason": "Ошибка в отметках 5 «Б»"}, page=page)
+    assert "Документ возвращён на исправление." in _flash(teacher, page)
+    state = chain_state(archive, doc)  # the service's own reading of the return
+    assert state.returned.startswith("Смирнова Ольга Николаевна, ")
+    assert state.returned.endswith(": Ошибка в отметках 5 «Б»") and state.next_step is None
+    html = login(app, "director").get(page).get_data(as_text=True)
+    assert f"Возвращён на исправление: {escape(state.returned)}" in html
+    assert 'name="passphrase"' not in html  # nobody signs a returned version
 
 
 ROLES = ["anonymous", "smirnova", "petrova", "zam", "director", "secretary", "admin",
