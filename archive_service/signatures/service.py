@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from archive_service.actors import Actor
 from archive_service.audit.service import record
@@ -639,16 +639,22 @@ class Stored:
     number: str
     keys: list[str]
     digest: str
-    latest: DocumentVerification | None
+    latest: Any  # a row of _LATEST (verified_at, verified_by, result), or None
+
+
+#: The latest verification of a document's bytes, as a plain row.
+_LATEST = (select(DocumentVerification.verified_at, DocumentVerification.verified_by,
+                  DocumentVerification.result)
+           .where(DocumentVerification.document_id == bindparam("document_id"),
+                  DocumentVerification.sha256 == bindparam("sha256"))
+           .order_by(DocumentVerification.verified_at.desc()).limit(1))
 
 
 def stored(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None) -> Stored:
-    """The document's ``Stored`` state, read in the caller's session."""
+    """The document's ``Stored`` state, read in the caller's session. ``doc`` and
+    ``records``: the ORM objects or rows with the same attribute names (``_current``'s)."""
     keys, digest = _current(s, doc, records)
-    row = s.scalars(select(DocumentVerification).filter_by(document_id=doc.id, sha256=digest)
-                    .order_by(DocumentVerification.verified_at.desc()).limit(1)).first()
-    if row is not None:
-        s.expunge(row)
+    row = s.connection().execute(_LATEST, {"document_id": doc.id, "sha256": digest}).first()
     return Stored(doc.school_id, doc.number, keys, digest, row)
 
 

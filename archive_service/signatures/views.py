@@ -26,11 +26,10 @@ from archive_service.journals.models import AcademicYear, Period, SchoolClass
 from archive_service.register.models import RegisterEntry
 from archive_service.register.service import AFTER_REGISTRATION
 from archive_service.rendering.models import RenderedDocument
-from archive_service.signatures.models import DocumentReturn, SigningUser
+from archive_service.signatures.models import DocumentReturn, SignatureRecord, SigningUser
 from archive_service.signatures.service import (
     STEP_TITLES,
     ChainState,
-    _signed,
     _state,
     latest_verification,
     open_documents,
@@ -155,47 +154,88 @@ class DocumentView:
     signatures: list[SignatureLine]
     verified: bool
     verified_at: dt.datetime
-    register: RegisterEntry | None
+    register: RegisterMark | None
     may_sign: bool
     may_register: bool
     may_return: bool
 
 
+@dataclass(frozen=True)
+class RegisterMark:
+    """The document's register entry as its page shows it."""
+
+    number: int
+    year: str
+    handed_over_by: str
+    received_by: str
+    location: str
+
+
 _RETURNER = aliased(SigningUser)
 
-#: A document, where it belongs, its register entry (None before registration) and its
-#: return (who, when, why; None if not returned): what the document page needs before
-#: anything else, in one query built once (a document is returned at most once).
-_READ = _placed(select(RenderedDocument, SchoolClass.name, Period.name, AcademicYear.label,
-                       RegisterEntry, _RETURNER.full_name, DocumentReturn.returned_at,
+#: A document (the columns its page and its services use), where it belongs, its register
+#: entry (None before registration) and its return (who, when, why; None if not returned):
+#: what the document page needs before anything else, in one statement built once (a
+#: document is returned at most once). Plain rows, no ORM objects: the document page is the
+#: most read page of the service; a row answers the same attribute names as the document.
+_READ = _placed(select(RenderedDocument.id, RenderedDocument.school_id, RenderedDocument.kind,
+                       RenderedDocument.number, RenderedDocument.sha256,
+                       RenderedDocument.storage_key, RenderedDocument.pages,
+                       RenderedDocument.steps, RenderedDocument.created_at,
+                       SchoolClass.name.label("class_name"), Period.name.label("period_name"),
+                       AcademicYear.label.label("year"),
+                       RegisterEntry.number.label("entry_number"),
+                       RegisterEntry.year.label("entry_year"), RegisterEntry.handed_over_by,
+                       RegisterEntry.received_by, RegisterEntry.location,
+                       _RETURNER.full_name.label("returner"), DocumentReturn.returned_at,
                        DocumentReturn.reason)
                 .outerjoin(RegisterEntry, RegisterEntry.document_id == RenderedDocument.id)
                 .outerjoin(DocumentReturn, DocumentReturn.document_id == RenderedDocument.id)
                 .outerjoin(_RETURNER, _RETURNER.id == DocumentReturn.user_id)
                 .where(RenderedDocument.id == bindparam("document_id")))
 
+#: The document's signatures in signing order with their signers' names, as plain rows
+#: (what ``_state`` and ``stored`` read of a signature record).
+_SIGNED = (select(SignatureRecord.field, SignatureRecord.user_id, SignatureRecord.signed_at,
+                  SignatureRecord.storage_key, SignatureRecord.hash_after,
+                  SigningUser.full_name)
+           .join(SigningUser, SigningUser.id == SignatureRecord.user_id)
+           .where(SignatureRecord.document_id == bindparam("document_id"))
+           .order_by(SignatureRecord.sequence))
 
-def _read(s, who: Principal, document_id: int
-          ) -> tuple[RenderedDocument, tuple[str, str, str], RegisterEntry | None, str | None]:
-    """The document, its class, period and year, its register entry and its return
-    (``returned_text``), if this person may read it."""
-    found = s.execute(_READ, {"document_id": document_id}).one_or_none()
+
+@dataclass(frozen=True)
+class _Read:
+    """What ``_read`` found: the document's row, where it belongs, its register entry and
+    its return (``returned_text``)."""
+
+    doc: Any
+    where: tuple[str, str, str]
+    entry: RegisterMark | None
+    returned: str | None
+
+
+def _read(s, who: Principal, document_id: int) -> _Read:
+    """The document and what belongs to it, if this person may read it."""
+    found = s.connection().execute(_READ, {"document_id": document_id}).one_or_none()
     if found is None:
         raise NotFoundError(f"Документ № {document_id} не найден.")
-    doc, class_name, period_name, year, entry, returner, returned_at, reason = found
-    if not who.may_read_school(doc.school_id, year):
+    if not who.may_read_school(found.school_id, found.year):
         # The same answer as for a missing document: another school's documents do not exist
         # for this person.
         raise NotFoundError(f"Документ № {document_id} не найден.")
-    returned = None if returned_at is None else returned_text(returner, returned_at, reason)
-    return doc, (class_name, period_name, year), entry, returned
+    entry = None if found.entry_number is None else RegisterMark(
+        found.entry_number, found.entry_year, found.handed_over_by, found.received_by,
+        found.location)
+    returned = None if found.returned_at is None else returned_text(
+        found.returner, found.returned_at, found.reason)
+    return _Read(found, (found.class_name, found.period_name, found.year), entry, returned)
 
 
-def _readable(archive: Archive, who: Principal, document_id: int) -> RenderedDocument:
-    with archive.sessions() as s:
-        doc = _read(s, who, document_id)[0]
-        s.expunge(doc)
-    return doc
+def _readable(archive: Archive, who: Principal, document_id: int):
+    """The document's row (``_READ``) if this person may read it."""
+    with archive.reads() as s:
+        return _read(s, who, document_id).doc
 
 
 def document_view(archive: Archive, who: Principal, document_id: int, *,
@@ -209,17 +249,15 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     # enough, the audit entry of this view (a page viewed is a read of the document).
     with archive.unit_of_work() as uow:
         s = uow.session
-        doc, where, entry, returned = _read(s, who, document_id)
-        signed = _signed(s, doc)
-        state = _state(s, doc, signed, returned)
-        known = stored(s, doc, signed[0])
-        line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=where,
+        found = _read(s, who, document_id)
+        doc, entry = found.doc, found.entry
+        rows = s.connection().execute(_SIGNED, {"document_id": document_id}).all()
+        state = _state(s, doc, (rows, {r.user_id: r.full_name for r in rows}), found.returned)
+        known = stored(s, doc, rows)
+        line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=found.where,
                      entry=entry.number if entry is not None else None)
         checked = reuse_verification(archive, uow, document_id, known, reader=who.actor,
                                      max_age=max_age)
-        s.expunge(doc)
-        if entry is not None:
-            s.expunge(entry)
     if checked is None:  # verified now, outside the transaction (about a second)
         checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age)
     result = checked.result
