@@ -48,6 +48,9 @@ from archive_service.snapshots.service import create_snapshots, show_snapshot  #
 from signing import pades, pki  # noqa: E402
 from signing.verify import verify_pdf  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import speed_line  # noqa: E402
+
 
 @dataclass(frozen=True)
 class Bench:
@@ -159,6 +162,7 @@ def main() -> None:
     full = list(drawn.fields)
     first_teacher = next(f for f in full if f.step == "teachers")
     five = [first_teacher] + [f for f in full if f.step != "teachers"]
+    print(speed_line())
     print(f"document: {args.class_name} {args.period}, {drawn.pages} pages, "
           f"{len(full)} signature fields, median of {args.rounds}")
     for label, fields in (("5-signature chain", five), (f"full chain ({len(full)})", full)):
@@ -186,6 +190,7 @@ def main() -> None:
         print(f"  ratio ours/raw: {o / r:.2f}; ours/raw with stamp: {o / rs:.2f}")
         print(f"  verify (all signatures, change analysis): {v:.2f} s; with pyHanko's default "
               f"change analysis {vd:.2f} s")
+    print(speed_line())
 
 
 if __name__ == "__main__":

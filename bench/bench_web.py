@@ -54,6 +54,9 @@ from archive_service.actors import Actor  # noqa: E402
 from archive_service.config import Settings  # noqa: E402
 from archive_service.db import Archive, upgrade  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import speed_line  # noqa: E402
+
 DB = "archive_bench_web"
 ACTOR = Actor("bench")
 PERIODS = ["Q1", "Q2", "Q3", "Q4", "Y"]
@@ -115,6 +118,7 @@ def main() -> None:
             return kind, path_for(kind, rng, docs, years)
 
         sessions = [_Client(base, login) for _ in range(args.clients)]
+        print(speed_line())
         print(f"\nopen loop: {args.rate:.0f} requests/s for {args.seconds:.0f} s "
               f"(gunicorn {args.web_workers} workers x {args.threads} threads, {args.clients} clients)")
         before = _cpu(server.pid)
@@ -126,6 +130,7 @@ def main() -> None:
         results = _closed_loop(base, sessions, request, 10)
         _report(results, 10)
         _report_cpu(before, _cpu(server.pid), len(results))
+        print(speed_line())
     finally:
         server.terminate()
         server.wait(10)
