@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine import speed_line  # noqa: E402
+
 from archive_service.actors import Actor  # noqa: E402
 from archive_service.audit.models import AuditEntry, AuditHead  # noqa: E402
 from archive_service.audit.service import GENESIS, entry_hash  # noqa: E402
@@ -95,6 +97,7 @@ def main() -> None:
     try:
         home = work / "home"
         home.mkdir()
+        print(speed_line())
         print(f"dataset: {args.size_mib} MiB under {home} …", flush=True)
         archive = make_dataset(home, args.size_mib)
         with archive.engine.connect() as conn:
@@ -175,6 +178,7 @@ def main() -> None:
             print(f"{name:44} {ours:8.2f} {mb / ours:7.0f} {theirs:9.2f} "
                   f"{mb / theirs if theirs == theirs else float('nan'):7.0f} {ratio:6.2f}")
         print("ratio = restic seconds / our seconds (above 1: we are faster)")
+        print(speed_line())
         archive.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -38,6 +38,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from machine import speed_line  # noqa: E402
+
 from archive_service.closing.models import CloseClass, CloseRun  # noqa: E402
 from archive_service.config import Settings  # noqa: E402
 from archive_service.db import Archive  # noqa: E402
@@ -153,6 +155,7 @@ def main() -> None:
         print(f"region: {args.schools} schools x {args.classes} classes generated in "
               f"{time.perf_counter() - t:.1f} s; {os.cpu_count()} cores; storage "
               f"{args.storage}; PostgreSQL {sa.make_url(PG).host}")
+        print(speed_line())
         results: dict[str, tuple[int, float, float, float]] = {}
         for mode in ["inline", *counts]:
             env = _fresh(work, str(mode), args.storage, exports)
@@ -183,6 +186,7 @@ def main() -> None:
               f" at {per_core:.2f} classes/s per core, 16 cores "
               f"{total / (per_core * 16) / 3600:.1f} h, 64 cores "
               f"{total / (per_core * 64) / 3600:.2f} h")
+        print(speed_line())
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

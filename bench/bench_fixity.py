@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from machine import speed_line  # noqa: E402
+
 from archive_service.actors import Actor  # noqa: E402
 from archive_service.config import Settings  # noqa: E402
 from archive_service.db import Archive, upgrade  # noqa: E402
@@ -100,6 +102,7 @@ def main() -> None:
         print(f"generated {len(files):,} objects, {size / 1e6:,.0f} MB ({args.schools} schools "
               f"x {args.classes} classes x snapshot + journal + summary) in "
               f"{time.perf_counter() - t0:.1f} s")
+        print(speed_line())
         listing = home / "files.txt"
         listing.write_bytes(b"\0".join(str(p).encode() for p in files))
         ours, theirs, parallel = [], [], []
@@ -129,6 +132,7 @@ def main() -> None:
         print(f"ratio ours / sha256sum: {o / s:.2f}, ours / {cores} sha256sum processes: "
               f"{o / p:.2f} (target: <= 1.5); medians of {args.rounds} alternating rounds, "
               "files in the page cache for all")
+        print(speed_line())
         archive.dispose()
 
 

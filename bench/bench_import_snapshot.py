@@ -23,6 +23,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine import speed_line  # noqa: E402
+
 from archive_service.actors import Actor  # noqa: E402
 from archive_service.config import Settings  # noqa: E402
 from archive_service.db import Archive, upgrade  # noqa: E402
@@ -58,6 +60,7 @@ def main() -> None:
         archive = Archive(Settings.from_env(env))
         upgrade(archive.engine)
         actor = Actor("bench")
+        print(speed_line())
         t1 = time.perf_counter()
         for outcome in import_files(archive, files, actor=actor):
             if not hasattr(outcome, "changed"):
@@ -77,6 +80,7 @@ def main() -> None:
               f"({size / 1e6:.1f} MB canonical JSON)")
         print(f"import + snapshot:   {t_import + t_snap:.2f} s")
         print(f"peak RSS:            {peak_mb:.0f} MB")
+        print(speed_line())
         archive.dispose()
         if scratch:
             with admin.connect() as conn:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine import speed_line  # noqa: E402
+
 from archive_service.actors import Actor  # noqa: E402
 from archive_service.config import Settings  # noqa: E402
 from archive_service.db import Archive, upgrade  # noqa: E402
@@ -38,6 +40,7 @@ def main() -> None:
     actor = Actor("bench")
     with tempfile.TemporaryDirectory() as tmp:
         json_files, _ = write_demo_data(Path(tmp) / "demo", args.seed, xlsx=False)
+        print(speed_line())
         for period in args.periods.split(","):
             for workers in (int(w) for w in args.workers.split(",")):
                 home = Path(tmp) / f"{period}-{workers}"
@@ -59,6 +62,7 @@ def main() -> None:
                       f"{pages / seconds / workers:.0f} pages/s per core; peak RSS parent "
                       f"{parent:.0f} MB, largest worker {child:.0f} MB")
                 archive.dispose()
+        print(speed_line())
 
 
 if __name__ == "__main__":

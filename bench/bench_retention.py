@@ -27,6 +27,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from machine import speed_line  # noqa: E402
+
 from archive_service.config import Settings  # noqa: E402
 from archive_service.db import Archive, upgrade  # noqa: E402
 
@@ -166,6 +168,7 @@ def main() -> None:
         docs = generate(url, args.schools, args.classes, args.years)
         print(f"generated {docs:,} documents ({args.schools} schools x {args.years} years x "
               f"{args.classes} classes x 5 periods x 2 kinds) in {time.perf_counter() - t0:.1f} s")
+        print(speed_line())
         results = []
         for run in range(args.runs):
             out = subprocess.run([sys.executable, __file__, "--child", url, "--as-of",
@@ -179,6 +182,7 @@ def main() -> None:
         best = sorted(results, key=lambda r: r["seconds"])[len(results) // 2]
         print(f"median: {best['seconds']:.2f} s, peak RSS {best['peak_rss_mib']:.0f} MiB; "
               f"decisions: {dict(best['counts'])} (target: <= 5 s for 1,000,000 items)")
+        print(speed_line())
     finally:
         admin.dispose()
         if args.keep:

@@ -29,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine import speed_line  # noqa: E402
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
 from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
 from pyhanko.sign import signers  # noqa: E402
@@ -47,9 +48,6 @@ from archive_service.rendering.service import document_meta  # noqa: E402
 from archive_service.snapshots.service import create_snapshots, show_snapshot  # noqa: E402
 from signing import pades, pki  # noqa: E402
 from signing.verify import verify_pdf  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import speed_line  # noqa: E402
 
 
 @dataclass(frozen=True)

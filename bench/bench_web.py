@@ -49,13 +49,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from machine import speed_line  # noqa: E402
 
 from archive_service.actors import Actor  # noqa: E402
 from archive_service.config import Settings  # noqa: E402
 from archive_service.db import Archive, upgrade  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import speed_line  # noqa: E402
 
 DB = "archive_bench_web"
 ACTOR = Actor("bench")
