@@ -1,5 +1,5 @@
-"""``archive pki init``, ``archive user add``, ``archive sign``, ``archive chain``,
-``archive verify``."""
+"""``archive pki init|crl``, ``archive user add|revoke|reissue``, ``archive sign``,
+``archive chain``, ``archive verify``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from pathlib import Path
 
 import click
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from archive_service.errors import ConfigError
+from archive_service.signatures.revocation import (
+    reissue_certificate,
+    revocation_list,
+    revoke_certificate,
+)
 from archive_service.signatures.service import (
     STEP_TITLES,
     add_user,
@@ -22,7 +28,7 @@ from archive_service.signatures.service import (
 )
 from cli.context import actor, echo_json, open_archive, secret_from_file
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
-from signing.pki import pem
+from signing.pki import REVOCATION_REASONS, pem
 from signing.verify import ChainResult, verify_pdf
 
 
@@ -84,6 +90,65 @@ def user_add(login, name, position, roles, passphrase_file, ca_passphrase_file,
                     actor=actor())
     click.echo(f"{name}: сертификат {format(cert.serial_number, 'X')} до "
                f"{cert.not_valid_after_utc:%d.%m.%Y}")
+
+
+@user.command("revoke", help="Отозвать сертификат пользователя: подписывать им больше нельзя "
+              "(подписи, поставленные до отзыва, остаются действительными).")
+@click.option("--login", required=True)
+@click.option("--reason", required=True, type=click.Choice(list(REVOCATION_REASONS)),
+              help="key_compromise — ключ скомпрометирован; affiliation_changed — сменил "
+                   "должность или уволился; superseded — заменён; cessation_of_operation — "
+                   "больше не нужен; unspecified — без причины.")
+@click.option("--ca-passphrase-file", type=click.Path(path_type=Path), required=True)
+@handle_errors
+def user_revoke(login: str, reason: str, ca_passphrase_file: Path) -> None:
+    """Revoke a user's certificate."""
+    done = revoke_certificate(
+        open_archive(), login=login, reason=reason,
+        ca_passphrase=secret_from_file(ca_passphrase_file, "пароль корневого ключа"),
+        actor=actor())
+    click.echo(f"{done.owner}: сертификат {done.serial} отозван {done.revoked_at:%d.%m.%Y %H:%M} "
+               f"UTC ({done.reason_text}). Новый сертификат: archive user reissue --login {login}")
+
+
+@user.command("reissue", help="Выпустить пользователю новый сертификат и ключ (прежний, если он "
+              "ещё действует, отзывается как заменённый).")
+@click.option("--login", required=True)
+@click.option("--passphrase-file", type=click.Path(path_type=Path), required=True,
+              help="Пароль нового ключа.")
+@click.option("--ca-passphrase-file", type=click.Path(path_type=Path), required=True)
+@handle_errors
+def user_reissue(login: str, passphrase_file: Path, ca_passphrase_file: Path) -> None:
+    """Issue a new certificate."""
+    cert, superseded = reissue_certificate(
+        open_archive(), login=login,
+        passphrase=secret_from_file(passphrase_file, "пароль ключа"),
+        ca_passphrase=secret_from_file(ca_passphrase_file, "пароль корневого ключа"),
+        actor=actor())
+    click.echo(f"{login}: новый сертификат {format(cert.serial_number, 'X')} до "
+               f"{cert.not_valid_after_utc:%d.%m.%Y}"
+               + (f"; прежний {superseded} отозван как заменённый" if superseded else ""))
+
+
+@pki.command("crl", help="Список отозванных сертификатов школы; --out — записать его (DER) для "
+             "проверки выгруженных файлов: archive verify ФАЙЛ --root … --crl ….")
+@click.option("--school", "school_code", help="Код школы.")
+@click.option("--out", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def pki_crl(school_code: str | None, out: Path | None, as_json: bool) -> None:
+    """Show or write the school's revocation list."""
+    crl, revoked = revocation_list(open_archive(), school_code)
+    if out:
+        out.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    if as_json:
+        echo_json([r.__dict__ for r in revoked])
+        return
+    if not revoked:
+        click.echo("Отозванных сертификатов нет.")
+    for r in revoked:
+        click.echo(f"{r.serial}: {r.owner} ({r.login}), отозван {r.revoked_at:%d.%m.%Y %H:%M} — "
+                   f"{r.reason_text}; отозвал(а) {r.revoked_by}")
 
 
 @click.command(help="Подписать документы: все поля этого пользователя на текущем шаге. "
@@ -150,18 +215,34 @@ def chain(document_id: int, as_json: bool) -> None:
 @click.argument("target")
 @click.option("--root", type=click.Path(path_type=Path),
               help="Корневой сертификат школы (PEM) для проверки файла без архива.")
+@click.option("--crl", "crls", type=click.Path(path_type=Path), multiple=True,
+              help="Список отозванных сертификатов школы (archive pki crl --out), с --root.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def verify(target: str, root: Path | None, as_json: bool) -> None:
+def verify(target: str, root: Path | None, crls: tuple[Path, ...], as_json: bool) -> None:
     """Verify signatures; exit 10 naming every broken one."""
+    if crls and root is None:
+        raise click.UsageError("--crl проверяет выгруженный файл вместе с --root; документ "
+                               "архива проверяется по текущему списку школы сам.")
     if root is not None:
         roots = [x509.load_pem_x509_certificate(root.read_bytes())]
-        result = verify_pdf(Path(target).read_bytes(), roots=roots)
+        result = verify_pdf(Path(target).read_bytes(), roots=roots,
+                            crls=[_load_crl(p) for p in crls])
     else:
         result = verify_document(open_archive(), int(target), reader=actor())
     _report(result, as_json)
     if not result.ok:
         sys.exit(EXIT_PROBLEMS_FOUND)
+
+
+def _load_crl(path: Path) -> x509.CertificateRevocationList:
+    data = path.read_bytes()
+    try:
+        return (x509.load_pem_x509_crl(data) if data.lstrip().startswith(b"-----")
+                else x509.load_der_x509_crl(data))
+    except ValueError:
+        raise ConfigError(f"{path}: это не список отозванных сертификатов (CRL, DER или "
+                          "PEM); выгрузите его командой archive pki crl --out.") from None
 
 
 def _report(result: ChainResult, as_json: bool) -> None:

@@ -19,6 +19,10 @@ class CertificateNotValidError(SigningError):
     """The certificate is expired, not yet valid, or not for signing."""
 
 
+class CertificateRevokedError(CertificateNotValidError):
+    """The certificate is on the school's revocation list."""
+
+
 class FieldError(SigningError):
     """The signature field is missing or already signed."""
 

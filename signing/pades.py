@@ -175,6 +175,8 @@ class SignRequest:
     timestamper: timestamps.TimeStamper
     validation_context: ValidationContext | None = None
     archival: bool = False  # the last step: DSS + document timestamp (PAdES B-LTA)
+    #: The school's current revocation list: a certificate it names signs nothing.
+    crl: x509.CertificateRevocationList | None = None
 
 
 def field_names(reader: PdfFileReader) -> dict[str, bool]:
@@ -185,7 +187,7 @@ def field_names(reader: PdfFileReader) -> dict[str, bool]:
 def sign(pdf: bytes, request: SignRequest, *, now: dt.datetime | None = None) -> bytes:
     """Sign one pre-created field as an incremental update; returns the new file."""
     now = now or dt.datetime.now(dt.UTC)
-    check_valid(request.certificate, now)
+    check_valid(request.certificate, now, request.crl)
     # One parse of the file serves both the field check and the signing.
     writer = _SigningWriter(io.BytesIO(pdf))
     fields = field_names(writer.prev)

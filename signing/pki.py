@@ -26,7 +26,11 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from signing.errors import CertificateNotValidError, WrongPassphraseError
+from signing.errors import (
+    CertificateNotValidError,
+    CertificateRevokedError,
+    WrongPassphraseError,
+)
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -131,17 +135,77 @@ def issue_tsa(root: Credential, *, school: str, now: dt.datetime,
     return Credential(cert, key)
 
 
-def issue_crl(root: Credential, *, now: dt.datetime, days: int = 365 * 30
-              ) -> x509.CertificateRevocationList:
-    """The root's certificate revocation list (empty: nothing is revoked yet).
+#: Why a certificate is revoked: the reason code of RFC 5280 and its Russian wording.
+REVOCATION_REASONS: dict[str, tuple[x509.ReasonFlags, str]] = {
+    "key_compromise": (x509.ReasonFlags.key_compromise, "ключ скомпрометирован"),
+    "affiliation_changed": (x509.ReasonFlags.affiliation_changed,
+                            "владелец сменил должность или не работает в школе"),
+    "superseded": (x509.ReasonFlags.superseded, "заменён новым сертификатом"),
+    "cessation_of_operation": (x509.ReasonFlags.cessation_of_operation,
+                               "больше не используется"),
+    "unspecified": (x509.ReasonFlags.unspecified, "причина не указана"),
+}
 
-    It goes into each signed document's DSS so that the signatures stay verifiable after
-    their certificates expire (PAdES LT/LTA). Long-lived because revocation itself is not
-    implemented yet; when it is, the list is re-issued on every revocation.
+
+@dataclass(frozen=True)
+class Revocation:
+    """One revoked certificate: its serial number, since when, and why."""
+
+    serial: int
+    revoked_at: dt.datetime
+    reason: str  # a key of REVOCATION_REASONS
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as a person reads it."""
+        return REVOCATION_REASONS[self.reason][1]
+
+
+def issue_crl(root: Credential, *, now: dt.datetime, revoked: list[Revocation] | tuple = (),
+              number: int = 1, days: int = 365 * 30) -> x509.CertificateRevocationList:
+    """The root's certificate revocation list, re-issued with every revocation.
+
+    It goes into each sealed document's DSS so that the signatures stay verifiable after
+    their certificates expire (PAdES LT/LTA), and signing refuses a certificate it lists.
+    Nothing is fetched from the network: the archive holds the school's current list and
+    hands it to verifiers (``archive pki crl``). Long-lived (its next update 30 years on):
+    the list is replaced at each revocation, and an offline verifier is given the current
+    one rather than fetching it when it runs out. ``number``: the CRL number (RFC 5280
+    5.2.3), which grows with every list issued.
     """
-    return (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
-            .last_update(now).next_update(now + dt.timedelta(days=days))
-            .sign(root.private_key, hashes.SHA256()))
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
+               .last_update(now).next_update(now + dt.timedelta(days=days))
+               .add_extension(x509.CRLNumber(number), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                   root.private_key.public_key()), critical=False))
+    for r in revoked:
+        if r.reason not in REVOCATION_REASONS:
+            raise CertificateNotValidError(
+                f"Неизвестная причина отзыва «{r.reason}»: допустимы "
+                f"{', '.join(REVOCATION_REASONS)}.")
+        entry = (x509.RevokedCertificateBuilder().serial_number(r.serial)
+                 .revocation_date(r.revoked_at))
+        if r.reason != "unspecified":  # RFC 5280 5.3.1: unspecified is not to be written
+            entry = entry.add_extension(x509.CRLReason(REVOCATION_REASONS[r.reason][0]),
+                                        critical=False)
+        builder = builder.add_revoked_certificate(entry.build())
+    return builder.sign(root.private_key, hashes.SHA256())
+
+
+def revocation_of(cert: x509.Certificate, crl: x509.CertificateRevocationList | None
+                  ) -> Revocation | None:
+    """The certificate's entry in the list, or None when it is not revoked."""
+    entry = None if crl is None else crl.get_revoked_certificate_by_serial_number(
+        cert.serial_number)
+    if entry is None:
+        return None
+    try:
+        flag = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    except x509.ExtensionNotFound:
+        flag = x509.ReasonFlags.unspecified
+    reason = next((k for k, (f, _text) in REVOCATION_REASONS.items() if f == flag),
+                  "unspecified")
+    return Revocation(cert.serial_number, entry.revocation_date_utc, reason)
 
 
 KDF_ROUNDS = 600_000
@@ -201,14 +265,22 @@ def import_pkcs12(data: bytes, passphrase: str) -> Credential:
     return Credential(cert, key)
 
 
-def check_valid(cert: x509.Certificate, at: dt.datetime) -> None:
-    """Refuse a certificate that is not valid at the given moment."""
+def check_valid(cert: x509.Certificate, at: dt.datetime,
+                crl: x509.CertificateRevocationList | None = None) -> None:
+    """Refuse a certificate that is not valid at the given moment, or that the school's
+    revocation list names (whatever the moment: a revoked key signs nothing more)."""
+    owner = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     if at < cert.not_valid_before_utc or at > cert.not_valid_after_utc:
-        owner = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
         raise CertificateNotValidError(
             f"Сертификат {format(cert.serial_number, 'X')} ({owner}) действителен с "
             f"{cert.not_valid_before_utc:%d.%m.%Y} по {cert.not_valid_after_utc:%d.%m.%Y}; "
             f"на {at:%d.%m.%Y} им подписывать нельзя. Обратитесь к администратору за новым.")
+    revoked = revocation_of(cert, crl)
+    if revoked is not None:
+        raise CertificateRevokedError(
+            f"Сертификат {format(cert.serial_number, 'X')} ({owner}) отозван "
+            f"{revoked.revoked_at:%d.%m.%Y} (причина: {revoked.reason_text}); им подписывать "
+            "нельзя. Обратитесь к администратору за новым сертификатом.")
 
 
 def pem(cert: x509.Certificate) -> bytes:

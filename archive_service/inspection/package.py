@@ -8,6 +8,7 @@ For a municipal archive or an inspector, checkable without this software:
     data/register.json|.xlsx         the register extract for the year
     data/certificates/root.pem       the school's root certificate (trust it to verify)
     data/certificates/tsa.pem        the school's time-stamping authority certificate
+    data/certificates/school.crl     the school's current revocation list (DER)
     data/manifest.json               what every file is (role, document, hashes)
 
 Made with the Library of Congress ``bagit`` library; ``bagit.py --validate DIR`` checks it.
@@ -142,6 +143,8 @@ def _write(archive: Archive, out: Path, docs: list, code: str, name: str, year: 
     if pki_row is not None:
         put("certificates/root.pem", pki_row.root_cert, "корневой сертификат школы")
         put("certificates/tsa.pem", pki_row.tsa_cert, "сертификат службы штампов времени")
+        put("certificates/school.crl", pki_row.crl, "список отозванных сертификатов школы "
+            "(CRL, DER)")
     put("manifest.json", json.dumps({"school": name, "school_code": code, "year": year,
                                      "made_at": dt.datetime.now(dt.UTC).isoformat(
                                          timespec="seconds"), "made_by": reader.name,

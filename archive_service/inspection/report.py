@@ -24,7 +24,9 @@ from archive_service.errors import NotFoundError
 HOW_TO_CHECK = [
     "Подписи проверяются без программы архива: в Adobe Acrobat Reader (добавить корневой "
     "сертификат школы root.pem в доверенные), командой «pdfsig документ.pdf» (poppler-utils) "
-    "или «pyhanko sign validate --trust root.pem документ.pdf» (pyHanko).",
+    "или «pyhanko sign validate --trust root.pem документ.pdf» (pyHanko). Отозванные "
+    "сертификаты школы — в school.crl (подпись, сделанная до отзыва по штампу времени, "
+    "остаётся действительной).",
     "Хеш файла: «sha256sum документ.pdf» должен совпасть с SHA-256 в этом протоколе.",
     "Сертификат подлинный, если SHA-256 его DER-представления совпадает с отпечатком ниже "
     "(«openssl x509 -in root.pem -outform der | sha256sum»).",
@@ -187,6 +189,8 @@ def report_pdf(data: dict[str, Any]) -> bytes:
                   f"{s['timestamp_time'] or '—'}", yes[s["intact"]], yes[s["valid"]],
                   yes[s["trusted"]], "ЕСТЬ" if s["modified_after"] else "нет"]
                  for s in data["signatures"]], [22, 38, 30, 40, 12, 12, 14, 18]),
+        *[Paragraph(f"{s['field']}: {s['summary']}.", body)
+          for s in data["signatures"] if s.get("revoked_at")],
         Paragraph(f"Штампов времени документа (PAdES B-LTA): {v['document_timestamps']}.",
                   body),
     ]

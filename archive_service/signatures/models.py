@@ -53,6 +53,22 @@ class SigningUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CertificateRevocation(Base):
+    """A certificate the school revoked (append-only, immutable): the school's revocation
+    list (``SchoolPki.crl``) is issued anew from these rows at every revocation."""
+
+    __tablename__ = "certificate_revocation"
+    __table_args__ = (UniqueConstraint("school_id", "serial"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    serial: Mapped[str] = mapped_column(String(64))  # hexadecimal, as on the stamps
+    user_id: Mapped[int] = mapped_column(ForeignKey("signing_user.id"))
+    cert_sha256: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))  # a key of signing.pki.REVOCATION_REASONS
+    revoked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str] = mapped_column(String(300))
+
+
 class SigningRole(Base):
     """A role of a signing user: school-wide, or for one class (class leader, teacher)."""
 

@@ -121,6 +121,16 @@ def init_pki(archive: Archive, *, school_code: str | None, ca_passphrase: str,
     return root.certificate
 
 
+def open_root(row: SchoolPki, ca_passphrase: str) -> pki.Credential:
+    """The school root's certificate and key (a wrong passphrase is a clear refusal)."""
+    try:
+        return pki.Credential(x509.load_pem_x509_certificate(row.root_cert),
+                              pki.decrypt_key(row.root_key, ca_passphrase,
+                                              owner="корневой сертификат школы"))
+    except SigningError as exc:
+        raise SignatureRefusedError(exc.message) from None
+
+
 def _pki(s, school_id: int) -> SchoolPki:
     row = s.get(SchoolPki, school_id)
     if row is None:
@@ -171,13 +181,7 @@ def add_users(archive: Archive, *, school_code: str | None, users: list[NewUser]
     with archive.unit_of_work() as uow:
         s = uow.session
         school = _school(s, school_code)
-        row = _pki(s, school.id)
-        try:
-            root = pki.Credential(x509.load_pem_x509_certificate(row.root_cert),
-                                  pki.decrypt_key(row.root_key, ca_passphrase,
-                                                  owner="корневой сертификат школы"))
-        except SigningError as exc:
-            raise SignatureRefusedError(exc.message) from None
+        root = open_root(_pki(s, school.id), ca_passphrase)
         for u in users:
             if s.scalars(select(SigningUser).filter_by(login=u.login)).first():
                 raise ConflictError(f"Пользователь «{u.login}» уже есть.")
@@ -304,6 +308,7 @@ class _Keys:
     seal: pki.Credential | None
     timestamper: object
     validation: object
+    crl: x509.CertificateRevocationList | None = None  # the school's current list
 
 
 def sign_document(archive: Archive, *, document_id: int, login: str, passphrase: str,
@@ -365,7 +370,8 @@ def sign_documents(archive: Archive, *, document_ids: list[int] | None, login: s
         steps = {_pending_fields(s, _document(s, doc_id), login)[1][0].step
                  for doc_id in document_ids}
         user = _user(s, login)
-        keys = _open_keys(s, user, steps, passphrase, tsa_passphrase, archive.settings.tsa_url)
+        keys = _open_keys(s, user, steps, passphrase, tsa_passphrase, archive.settings.tsa_url,
+                          now=now)
     done: list[SignOutcome] = []
     failures: list[tuple[str, ArchiveError]] = []
     for doc_id in document_ids:
@@ -384,23 +390,31 @@ def sign_documents(archive: Archive, *, document_ids: list[int] | None, login: s
 
 
 def _open_keys(s, user: SigningUser, steps: set[str], passphrase: str,
-               tsa_passphrase: str, tsa_url: str | None) -> _Keys:
+               tsa_passphrase: str, tsa_url: str | None, *, now: dt.datetime | None = None
+               ) -> _Keys:
+    """The keys of one action; an expired or revoked certificate is refused before its key
+    is opened (one clear message for the whole action, nothing written)."""
+    now = now or dt.datetime.now(dt.UTC)
     pki_row = _pki(s, user.school_id)
     root = x509.load_pem_x509_certificate(pki_row.root_cert)
+    crl = x509.load_der_x509_crl(pki_row.crl)
     try:
         seal = person = None
         if "seal" in steps:
-            seal = pki.Credential(x509.load_pem_x509_certificate(pki_row.seal_cert),
-                                  pki.decrypt_key(pki_row.seal_key, passphrase,
-                                                  owner="печать организации"))
+            seal_cert = x509.load_pem_x509_certificate(pki_row.seal_cert)
+            pki.check_valid(seal_cert, now, crl)
+            seal = pki.Credential(seal_cert, pki.decrypt_key(pki_row.seal_key, passphrase,
+                                                             owner="печать организации"))
         if steps - {"seal"}:
-            person = pki.Credential(x509.load_pem_x509_certificate(user.cert),
-                                    pki.decrypt_key(user.key, passphrase, owner=user.full_name))
+            cert = x509.load_pem_x509_certificate(user.cert)
+            pki.check_valid(cert, now, crl)
+            person = pki.Credential(cert, pki.decrypt_key(user.key, passphrase,
+                                                          owner=user.full_name))
         tsa = _tsa_credential(pki_row.tsa_cert, pki_row.tsa_key, tsa_passphrase)
     except SigningError as exc:
         raise SignatureRefusedError(exc.message) from None
     return _Keys(root, person, seal, timestamper(tsa, root, tsa_url),
-                 pades.validation_context([root], crls=[x509.load_der_x509_crl(pki_row.crl)]))
+                 pades.validation_context([root], crls=[crl]), crl)
 
 
 def open_signing_keys(s, user: SigningUser, step: str, passphrase: str, tsa_passphrase: str,
@@ -441,7 +455,8 @@ def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor
                 data = pades.sign(data, pades.SignRequest(
                     f.field, pades.local_signer(credential, [keys.root]), credential.certificate,
                     user.position if f.step != "seal" else "Печать организации",
-                    keys.timestamper, keys.validation, archival=f.step == "seal"), now=now)
+                    keys.timestamper, keys.validation, archival=f.step == "seal",
+                    crl=keys.crl), now=now)
                 sequence += 1
                 records.append(SignatureRecord(
                     document_id=doc.id, sequence=sequence, step=f.step, field=f.field,
@@ -617,9 +632,10 @@ class Verification:
 def _verify_now(archive: Archive, document_id: int, *, reader: Actor | None) -> Verification:
     data = signed_pdf(archive, document_id, reader=reader)
     with archive.sessions() as s:
-        root = x509.load_pem_x509_certificate(_pki(s, _document(s, document_id).school_id)
-                                              .root_cert)
-    result = verify_pdf(data, roots=[root])
+        row = _pki(s, _document(s, document_id).school_id)
+        root = x509.load_pem_x509_certificate(row.root_cert)
+        crl = x509.load_der_x509_crl(row.crl)
+    result = verify_pdf(data, roots=[root], crls=[crl])
     now, digest = dt.datetime.now(dt.UTC), sha256_hex(data)
     by = (reader or UNNAMED).name
     with archive.unit_of_work() as uow:

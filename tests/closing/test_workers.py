@@ -99,6 +99,7 @@ def test_workers_close_a_region_exactly_once_though_one_is_killed(region_env):
         report = json.loads(done.stdout)
     finally:
         _stop(workers)
+    logs = "".join(w.stderr.read() for w in workers if w.pid != victim[1])
     assert report["classes"] == {"done": 15} and report["schools"] == {"dispatched": 5}
     assert "ключи резервного копирования" in report["message"]
     with archive.sessions() as s:
@@ -113,7 +114,10 @@ def test_workers_close_a_region_exactly_once_though_one_is_killed(region_env):
     assert len(docs) == 15 and {n for _s, n in docs} == {2}  # rendered once
     assert created == 15  # and recorded once
     assert killed.status == "done" and killed.attempts >= 2
-    assert "возвращено в очередь" in done.stderr
+    # Whoever noticed the silence first put the job back: this command while it waited, or a
+    # live worker's every-minute recover_stalled task when the kill fell just before a minute.
+    assert ("возвращено в очередь" in done.stderr
+            or "of a dead worker" in logs), done.stderr + logs
     fixity = _cli(env, "fixity", "run", "--share", "100")  # all on S3 readable and intact
     assert fixity.returncode == 0, fixity.stdout + fixity.stderr
     archive.dispose()

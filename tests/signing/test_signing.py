@@ -148,6 +148,63 @@ def test_expired_certificate_is_refused(unsigned, school):
             old, [root.certificate]), old.certificate, "Учитель", timestamper))
 
 
+def test_a_revoked_certificate_is_refused_whatever_the_revocation_date(unsigned, school):
+    from signing.errors import CertificateRevokedError
+
+    pdf, fields = unsigned
+    root, timestamper = school
+    cred = pki.issue_person(root, name="Уволенный Учитель", position="Учитель", school=SCHOOL,
+                            now=NOW)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)  # even one dated in the future
+    crl = pki.issue_crl(root, now=NOW, number=2, revoked=[
+        pki.Revocation(cred.certificate.serial_number, later, "affiliation_changed")])
+    with pytest.raises(CertificateRevokedError, match="отозван .*сменил должность"):
+        pades.sign(pdf, pades.SignRequest(fields[0].name, pades.local_signer(
+            cred, [root.certificate]), cred.certificate, "Учитель", timestamper, crl=crl))
+    other = pki.issue_person(root, name="Другой Учитель", position="Учитель", school=SCHOOL,
+                             now=NOW)
+    assert pki.revocation_of(other.certificate, crl) is None
+    assert pades.sign(pdf, pades.SignRequest(fields[0].name, pades.local_signer(
+        other, [root.certificate]), other.certificate, "Учитель", timestamper, crl=crl))
+
+
+@pytest.mark.parametrize("reason", sorted(pki.REVOCATION_REASONS))
+def test_the_revocation_list_carries_date_and_reason(school, reason):
+    root, _timestamper = school
+    at = NOW.replace(microsecond=0)
+    crl = pki.issue_crl(root, now=NOW, number=7, revoked=[pki.Revocation(12345, at, reason)])
+    assert crl.is_signature_valid(root.certificate.public_key())
+    cert = pki.issue_person(root, name="Х", position="Учитель", school=SCHOOL, now=NOW)
+    fake = type("Cert", (), {"serial_number": 12345})()  # only the serial number is read
+    assert pki.revocation_of(fake, crl) == pki.Revocation(12345, at, reason)
+    assert pki.revocation_of(cert.certificate, crl) is None
+    with pytest.raises(CertificateNotValidError, match="Неизвестная причина отзыва"):
+        pki.issue_crl(root, now=NOW, revoked=[pki.Revocation(1, at, "lost")])
+
+
+def test_verification_applies_the_revocation_list(signed):
+    pdf, _fields, root = signed
+    plain = verify_pdf(pdf, roots=[root.certificate])
+    first = plain.signatures[0]
+    made = first.timestamp_time or first.signing_time
+    serial = int(first.certificate_serial, 16)
+
+    def revoked_at(at):
+        crl = pki.issue_crl(root, now=dt.datetime.now(dt.UTC), number=2, revoked=[
+            pki.Revocation(serial, at, "key_compromise")])
+        return verify_pdf(pdf, roots=[root.certificate], crls=[crl])
+
+    after = revoked_at(made.replace(microsecond=0) + dt.timedelta(seconds=1))
+    assert after.ok and after.signatures[0].revoked_at is not None
+    assert "после подписи" in after.signatures[0].summary
+    assert after.signatures[1:] == plain.signatures[1:]
+    before = revoked_at(made - dt.timedelta(hours=1))
+    assert not before.ok and [s.field for s in before.broken()] == [first.field]
+    assert before.signatures[0].summary.startswith("сертификат отозван")
+    again = type(before).from_dict(before.as_dict())  # the stored form keeps it
+    assert again == before and not again.ok
+
+
 def test_private_keys_are_stored_encrypted(school):
     root, _ts = school
     person = pki.issue_person(root, name="Иванова Анна", position="Учитель", school=SCHOOL,
