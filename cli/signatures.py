@@ -253,7 +253,7 @@ def _report(result: ChainResult, as_json: bool) -> None:
     if result.error:
         click.secho(f"НЕ ПРОЙДЕНО: {result.error}", fg="red", err=True)
     for s in result.signatures:
-        mark = "верна" if s in result.signatures and s not in result.broken() else "НАРУШЕНА"
+        mark = "верна" if s.holds else "НАРУШЕНА"
         click.echo(f"{s.field}: {s.signer}, {s.timestamp_time or s.signing_time}: {mark} "
                    f"({s.summary})")
     click.echo("Все подписи верны." if result.ok else "Есть нарушенные подписи.")

@@ -265,7 +265,7 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     sigs = [SignatureLine(r.field, STEP_TITLES.get(steps.get(r.field, ""), "штамп времени"),
                           r.signer, f"{(r.timestamp_time or r.signing_time):%d.%m.%Y %H:%M}"
                           if (r.timestamp_time or r.signing_time) else "",
-                          r not in result.broken(), r.summary) for r in result.signatures]
+                          r.holds, r.summary) for r in result.signatures]
     mine = {f.field for f in state.fields if f.expected_signer == who.full_name}
     may_sign = (not who.is_inspector and state.next_step is not None and (
         any(f.step == state.next_step and f.field in mine and not f.signed_by
