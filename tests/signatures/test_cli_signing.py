@@ -7,26 +7,33 @@ from tests.signatures.test_chain import USERS, pw
 from tests.support.journal import tiny, write_json
 
 
-def test_sign_chain_export_and_verify_offline(tmp_path):
-    home = tmp_path
+def school_from_the_cli(home, users=USERS, extra=()):
+    """A rendered tiny journal, the school PKI and the ``users``, all through the CLI;
+    returns the passphrase files (by login, "ca", "seal" and ``extra``) and the root's PEM."""
     run(home, "init", check=True)
-    run(home, "import", str(write_json(tiny(), tmp_path / "a.json")), check=True)
+    run(home, "import", str(write_json(tiny(), home / "a.json")), check=True)
     run(home, "snapshot", "create", "--period", "2025-2026/Q1", "--all", check=True)
     run(home, "render", "--period", "2025-2026/Q1", "--all", check=True)
     secrets = {}
-    for name in ["ca", "seal"] + [u[0] for u in USERS]:
-        secrets[name] = tmp_path / f"{name}.txt"
+    for name in ["ca", "seal", *extra] + [u[0] for u in users]:
+        secrets[name] = home / f"{name}.txt"
         secrets[name].write_text(pw(name) + "\n")
-    root = tmp_path / "root.pem"
+    root = home / "root.pem"
     out = run(home, "pki", "init", "--ca-passphrase-file", str(secrets["ca"]),
               "--seal-passphrase-file", str(secrets["seal"]), "--root-out", str(root),
               check=True).stdout
     assert "Корневой сертификат школы" in out and root.read_bytes().startswith(b"-----BEGIN")
-    for login, name, position, roles in USERS:
+    for login, name, position, roles in users:
         role_args = [a for r, c in roles for a in ("--role", f"{r}:{c}" if c else r)]
         run(home, "user", "add", "--login", login, "--name", name, "--position", position,
             *role_args, "--passphrase-file", str(secrets[login]), "--ca-passphrase-file",
             str(secrets["ca"]), check=True)
+    return secrets, root
+
+
+def test_sign_chain_export_and_verify_offline(tmp_path):
+    home = tmp_path
+    secrets, root = school_from_the_cli(home)
     summary_back = run(home, "return", "2", "--as", "petrova", "--reason",
                        "Нет годовой отметки у Сидоровой", check=True).stdout
     assert "возвращён" in summary_back and "archive snapshot create --reason" in summary_back

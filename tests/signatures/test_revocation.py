@@ -15,7 +15,7 @@ from archive_service.signatures.revocation import (
     revoke_certificate,
 )
 from archive_service.signatures.service import chain_state, verify_document
-from tests.signatures.test_chain import ACTOR, USERS, _refused, _setup, _sign, pw
+from tests.signatures.test_chain import ACTOR, USERS, _refused, _setup, _sign
 from tests.support.state import archive_state
 
 CA = "ca-passphrase"
@@ -100,26 +100,10 @@ def test_refusals_change_nothing(archive, tmp_path, call, error, match):
 
 def test_revoke_reissue_and_verify_offline_from_the_command_line(tmp_path):
     from tests.cli.test_cli import run
+    from tests.signatures.test_cli_signing import school_from_the_cli
 
     home = tmp_path
-    run(home, "init", check=True)
-    from tests.support.journal import tiny, write_json
-
-    run(home, "import", str(write_json(tiny(), tmp_path / "a.json")), check=True)
-    run(home, "snapshot", "create", "--period", "2025-2026/Q1", "--all", check=True)
-    run(home, "render", "--period", "2025-2026/Q1", "--all", check=True)
-    secret = {}
-    for name in ("ca", "seal", "smirnova", "belova", "new"):
-        secret[name] = tmp_path / f"{name}.txt"
-        secret[name].write_text(pw(name) + "\n")
-    root = tmp_path / "root.pem"
-    run(home, "pki", "init", "--ca-passphrase-file", str(secret["ca"]), "--seal-passphrase-file",
-        str(secret["seal"]), "--root-out", str(root), check=True)
-    for login, name, position, roles in USERS[:2]:
-        role_args = [a for r, c in roles for a in ("--role", f"{r}:{c}" if c else r)]
-        run(home, "user", "add", "--login", login, "--name", name, "--position", position,
-            *role_args, "--passphrase-file", str(secret[login]), "--ca-passphrase-file",
-            str(secret["ca"]), check=True)
+    secret, root = school_from_the_cli(home, USERS[:2], extra=["new"])
     assert "Отозванных сертификатов нет." in run(home, "pki", "crl", check=True).stdout
     run(home, "sign", "1", "--as", "smirnova", "--passphrase-file", str(secret["smirnova"]),
         check=True)
