@@ -245,3 +245,38 @@ def validation_context(roots: list[x509.Certificate], *,
         crls=[asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER))
               for c in crls or []],
         revocation_mode="soft-fail", moment=at)
+
+
+def renew_archival_timestamp(pdf: bytes, timestamper: timestamps.TimeStamper,
+                             validation: ValidationContext) -> bytes:
+    """A new document timestamp over a sealed copy (the renewal of PAdES B-LTA).
+
+    One incremental update: the document security store gets the validation data of the
+    evidence so far (the school's current CRL, the TSA's certificates), then a document
+    timestamp covers all of it, so the copy stays verifiable after the previous timestamp's
+    TSA certificate expires. No VRI entries: pyHanko would rewrite the ones the seal wrote,
+    which the change analysis (``signing.diff``) rightly refuses as a change to earlier
+    revocation data; the DSS's own lists serve every signature of the school's chain.
+    """
+    from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    try:
+        out = signers.PdfTimeStamper(timestamper).timestamp_pdf(
+            writer, "sha256", validation,
+            dss_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True))
+    except TimestampRequestError as exc:
+        raise TimestampUnavailableError(
+            f"Служба штампов времени не ответила ({exc}); штамп не продлён, повторите позже "
+            "или сообщите администратору (ARCHIVE_TSA_URL).") from None
+    return out.getvalue()
+
+
+def archival_timestamp_expiry(pdf: bytes) -> dt.datetime | None:
+    """When the TSA certificate of the copy's last document timestamp expires (None: the
+    copy has no document timestamp, i.e. it is not sealed)."""
+    reader = PdfFileReader(io.BytesIO(pdf))
+    stamps = reader.embedded_timestamp_signatures
+    if not stamps:
+        return None
+    return stamps[-1].signer_cert["tbs_certificate"]["validity"]["not_after"].native

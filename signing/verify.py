@@ -282,6 +282,40 @@ def future_validation(pdf: bytes, *, roots: list[x509.Certificate], years: int
     import asyncio
 
     from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
+
+    spec = _crl_required_spec(roots)
+    moment = dt.datetime.now(dt.UTC) + dt.timedelta(days=365 * years)
+    reader = PdfFileReader(io.BytesIO(pdf))
+    out = {}
+    for sig in reader.embedded_regular_signatures:
+        result = asyncio.run(simulate_future_ades_lta_validation(sig, spec, moment))
+        out[sig.field_name] = bool(result.api_status and result.api_status.bottom_line)
+    return out
+
+
+def lta_validation(pdf: bytes, *, roots: list[x509.Certificate], at: dt.datetime
+                   ) -> dict[str, bool]:
+    """Would each signature pass PAdES-LTA validation (ETSI EN 319 102-1, 5.6.3) at ``at``,
+    with only what the file holds now? Unlike ``future_validation`` nothing is assumed:
+    the chain of document timestamps in the file must prove every signature existed while
+    its certificates, and those of the earlier timestamps, were valid. (Used to show that a
+    renewed timestamp keeps a copy valid past the previous TSA certificate.)"""
+    from pyhanko.sign.ades.report import AdESPassed
+    from pyhanko.sign.validation.ades import ades_lta_validation
+    from pyhanko_certvalidator.context import ValidationTimingInfo
+
+    spec = _crl_required_spec(roots)
+    timing = ValidationTimingInfo(validation_time=at, best_signature_time=at,
+                                  point_in_time_validation=False)
+    reader = PdfFileReader(io.BytesIO(pdf))
+    return {str(sig.field_name): asyncio.run(ades_lta_validation(sig, spec, timing))
+            .ades_subindic == AdESPassed.OK
+            for sig in reader.embedded_regular_signatures}
+
+
+def _crl_required_spec(roots: list[x509.Certificate]):  # noqa: ANN202
+    """pyHanko's validation spec for the long-term checks: trust the school roots, and
+    require revocation data (a CRL) for every certificate."""
     from pyhanko.sign.validation.policy_decl import (
         PdfSignatureValidationSpec,
         SignatureValidationSpec,
@@ -297,14 +331,7 @@ def future_validation(pdf: bytes, *, roots: list[x509.Certificate], years: int
     from signing.pades import asn1_cert
 
     rule = RevocationCheckingRule.CRL_REQUIRED
-    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
+    return PdfSignatureValidationSpec(SignatureValidationSpec(
         cert_validation_policy=CertValidationPolicySpec(
             trust_manager=SimpleTrustManager.build(trust_roots=[asn1_cert(c) for c in roots]),
             revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(rule, rule)))))
-    moment = dt.datetime.now(dt.UTC) + dt.timedelta(days=365 * years)
-    reader = PdfFileReader(io.BytesIO(pdf))
-    out = {}
-    for sig in reader.embedded_regular_signatures:
-        result = asyncio.run(simulate_future_ades_lta_validation(sig, spec, moment))
-        out[sig.field_name] = bool(result.api_status and result.api_status.bottom_line)
-    return out
