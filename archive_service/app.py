@@ -27,6 +27,7 @@ HTTP_STATUSES: list[tuple[type[e.ArchiveError], int]] = [
     (e.SnapshotBlockedError, 409),
     (e.SnapshotBatchError, 409),
     (e.SigningBatchError, 409),
+    (e.RenewalBatchError, 409),
     (e.SnapshotChangedError, 409),
     (e.ConflictError, 409),
     (e.IntegrityError, 500),

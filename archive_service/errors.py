@@ -106,6 +106,19 @@ class SigningBatchError(ArchiveError):
             f"{lines}")
 
 
+class RenewalBatchError(ArchiveError):
+    """Some copies of a timestamp renewal run failed; the others were renewed."""
+
+    def __init__(self, done: list, failures: list[tuple[str, ArchiveError]]) -> None:
+        self.done = done
+        self.failures = failures
+        lines = "\n".join(f"  - {name}: {error.message}" for name, error in failures)
+        super().__init__(
+            f"Штамп времени продлён не у всех копий: продлено {len(done)}, не продлено "
+            f"{len(failures)}. Исправьте и повторите (продлённые копии повтор не затронет):\n"
+            f"{lines}")
+
+
 class IntegrityError(ArchiveError):
     """Stored bytes no longer match their recorded hash (tampering or corruption)."""
 

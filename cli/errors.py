@@ -18,6 +18,7 @@ EXIT_CODES: list[tuple[type[e.ArchiveError], int]] = [
     (e.SnapshotBlockedError, 5),
     (e.SnapshotBatchError, 5),
     (e.SigningBatchError, 5),
+    (e.RenewalBatchError, 5),
     (e.SnapshotChangedError, 5),
     (e.ConflictError, 5),
     (e.PermissionDeniedError, 6),

@@ -1,8 +1,9 @@
-"""``archive pki init|crl``, ``archive user add|revoke|reissue``, ``archive sign``,
-``archive chain``, ``archive verify``."""
+"""``archive pki init|crl|tsa-reissue``, ``archive user add|revoke|reissue``, ``archive sign``,
+``archive chain``, ``archive verify``, ``archive timestamps renew``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ import click
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from archive_service.errors import ConfigError
+from archive_service.errors import ConfigError, RenewalBatchError
+from archive_service.signatures.renewal import RenewalReport, reissue_tsa, renew_timestamps
 from archive_service.signatures.revocation import (
     reissue_certificate,
     revocation_list,
@@ -149,6 +151,69 @@ def pki_crl(school_code: str | None, out: Path | None, as_json: bool) -> None:
     for r in revoked:
         click.echo(f"{r.serial}: {r.owner} ({r.login}), отозван {r.revoked_at:%d.%m.%Y %H:%M} — "
                    f"{r.reason_text}; отозвал(а) {r.revoked_by}")
+
+
+@pki.command("tsa-reissue", help="Выпустить новый сертификат службы штампов времени школы "
+             "(прежний заменяется, его штампы остаются действительными). Нужен, когда "
+             "archive timestamps renew сообщает, что новый штамп ничего не продлит.")
+@click.option("--school", "school_code", help="Код школы.")
+@click.option("--ca-passphrase-file", type=click.Path(path_type=Path), required=True)
+@click.option("--years", type=click.IntRange(min=1, max=25), default=10, show_default=True,
+              help="Срок действия нового сертификата (не дольше корневого).")
+@handle_errors
+def pki_tsa_reissue(school_code: str | None, ca_passphrase_file: Path, years: int) -> None:
+    """Issue a new certificate for the school TSA."""
+    cert = reissue_tsa(open_archive(), school_code=school_code,
+                       ca_passphrase=secret_from_file(ca_passphrase_file,
+                                                      "пароль корневого ключа"),
+                       tsa_passphrase=_tsa_passphrase(), actor=actor(), days=365 * years)
+    click.echo(f"Служба штампов времени: новый сертификат {format(cert.serial_number, 'X')} "
+               f"до {cert.not_valid_after_utc:%d.%m.%Y}")
+
+
+@click.group(help="Штампы времени архивных копий.")
+def timestamps() -> None:
+    """Timestamp commands."""
+
+
+@timestamps.command("renew", help="Продлить штамп времени заверенных копий, у которых он "
+                    "истекает в ближайшие годы (по умолчанию 2): новый штамп подтверждает "
+                    "подписи и данные об отзыве, пока они ещё действительны. Запускать по "
+                    "расписанию; повторный запуск продлённые копии не трогает.")
+@click.option("--school", "school_code", help="Код школы.")
+@click.option("--within-years", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Продлить, если штамп истекает раньше, чем через столько лет.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def timestamps_renew(school_code: str | None, within_years: float, as_json: bool) -> None:
+    """Renew the archival timestamps that expire soon."""
+    try:
+        report = renew_timestamps(open_archive(), school_code=school_code,
+                                  within=dt.timedelta(days=365.25 * within_years),
+                                  tsa_passphrase=_tsa_passphrase(), actor=actor())
+    except RenewalBatchError as batch:
+        for r in batch.done:
+            _echo_renewed(r)
+        raise
+    if as_json:
+        echo_json({"school": report.school, "checked": report.checked,
+                   "threshold": report.threshold.isoformat(timespec="seconds"),
+                   "renewed": [r.__dict__ for r in report.renewed]})
+        return
+    for r in report.renewed:
+        _echo_renewed(r)
+    _echo_renewal_total(report)
+
+
+def _echo_renewed(r) -> None:  # noqa: ANN001
+    click.echo(f"{r.number} (№ {r.document_id}): штамп времени продлён, действовал до "
+               f"{r.old_expiry:%d.%m.%Y}, теперь до {r.new_expiry:%d.%m.%Y}")
+
+
+def _echo_renewal_total(report: RenewalReport) -> None:
+    click.echo(f"Школа {report.school}: заверенных копий {report.checked}, продлено "
+               f"{len(report.renewed)}; у остальных штамп действует после "
+               f"{report.threshold:%d.%m.%Y}.")
 
 
 @click.command(help="Подписать документы: все поля этого пользователя на текущем шаге. "

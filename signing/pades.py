@@ -272,11 +272,24 @@ def renew_archival_timestamp(pdf: bytes, timestamper: timestamps.TimeStamper,
     return out.getvalue()
 
 
-def archival_timestamp_expiry(pdf: bytes) -> dt.datetime | None:
-    """When the TSA certificate of the copy's last document timestamp expires (None: the
-    copy has no document timestamp, i.e. it is not sealed)."""
+@dataclass(frozen=True)
+class ArchivalTimestamp:
+    """A copy's last document timestamp: its field and the TSA certificate that made it."""
+
+    field: str
+    certificate: x509.Certificate
+
+    @property
+    def expires(self) -> dt.datetime:
+        """Until when it proves what it covers: its TSA certificate's end of validity."""
+        return self.certificate.not_valid_after_utc
+
+
+def last_archival_timestamp(pdf: bytes) -> ArchivalTimestamp | None:
+    """The copy's last document timestamp (None: it has none, i.e. it is not sealed)."""
     reader = PdfFileReader(io.BytesIO(pdf))
     stamps = reader.embedded_timestamp_signatures
     if not stamps:
         return None
-    return stamps[-1].signer_cert["tbs_certificate"]["validity"]["not_after"].native
+    return ArchivalTimestamp(str(stamps[-1].field_name),
+                             x509.load_der_x509_certificate(stamps[-1].signer_cert.dump()))

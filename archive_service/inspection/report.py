@@ -62,7 +62,12 @@ def report_data(archive: Archive, document_id: int, *, reader: Actor, who=None  
         SignatureRecord,
         SigningUser,
     )
-    from archive_service.signatures.service import signed_pdf, verify_document
+    from archive_service.signatures.service import (
+        ARCHIVAL_TIMESTAMP_STEP,
+        TSA_NAME,
+        signed_pdf,
+        verify_document,
+    )
     from archive_service.snapshots.models import PeriodSnapshot
     from archive_service.snapshots.service import _info as snapshot_info
 
@@ -91,9 +96,13 @@ def report_data(archive: Archive, document_id: int, *, reader: Actor, who=None  
              f"{snap.version}, SHA-256 {snap.sha256})", "by": snap.created_by},
             {"at": _iso(doc.created_at), "event": f"документ сформирован (PDF/A, страниц "
              f"{doc.pages}, SHA-256 {doc.sha256})", "by": doc.created_by}]
-        custody += [{"at": _iso(r.signed_at), "event": f"подпись: шаг «{r.step}», поле "
-                     f"{r.field}; SHA-256 после подписи {r.hash_after}",
-                     "by": users[r.user_id].full_name if r.user_id in users else str(r.user_id)}
+        custody += [{"at": _iso(r.signed_at), "event": (
+                         f"штамп времени продлён ({r.note}); SHA-256 после него {r.hash_after}"
+                         if r.step == ARCHIVAL_TIMESTAMP_STEP else
+                         f"подпись: шаг «{r.step}», поле {r.field}; SHA-256 после подписи "
+                         f"{r.hash_after}"),
+                     "by": (TSA_NAME if r.user_id is None else users[r.user_id].full_name
+                            if r.user_id in users else str(r.user_id))}
                     for r in records]
         if entry is not None:
             custody.append({"at": _iso(entry.received_at), "event": f"зарегистрирован под № "

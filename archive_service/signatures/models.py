@@ -82,7 +82,9 @@ class SigningRole(Base):
 
 class SignatureRecord(Base):
     """One signature put into a document (immutable): who, which step and field, when,
-    the certificate, and the document's hash before and after."""
+    the certificate, and the document's hash before and after. A renewed archival
+    timestamp is one too (``ARCHIVAL_TIMESTAMP_STEP``, no user): every piece appended to a
+    copy is a row here, so the copy is always the rendered file plus these pieces."""
 
     __tablename__ = "signature_record"
     __table_args__ = (UniqueConstraint("document_id", "field"),)
@@ -91,7 +93,9 @@ class SignatureRecord(Base):
     sequence: Mapped[int] = mapped_column(Integer)
     step: Mapped[str] = mapped_column(String(32))
     field: Mapped[str] = mapped_column(String(100))
-    user_id: Mapped[int] = mapped_column(ForeignKey("signing_user.id"))
+    # None for a renewed archival timestamp (step ``archive_timestamp``): the school's
+    # time-stamping authority made it, no person.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("signing_user.id"))
     role: Mapped[str] = mapped_column(String(32))
     signed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     cert_sha256: Mapped[str] = mapped_column(String(64))

@@ -56,6 +56,10 @@ ROLE_OF_STEP = {"teachers": "teacher", "class_leader": "class_leader", "deputy":
 STEP_TITLES = {"teachers": "учителя-предметники", "class_leader": "классный руководитель",
                "deputy": "заместитель директора", "director": "директор",
                "seal": "печать (секретарь)"}
+#: The step of a renewed archival timestamp's record (``signatures.renewal``): not a step
+#: of the chain, a piece the school's TSA appended to a sealed copy.
+ARCHIVAL_TIMESTAMP_STEP = "archive_timestamp"
+TSA_NAME = "служба штампов времени школы"
 
 
 @dataclass(frozen=True)
@@ -222,9 +226,10 @@ def _records(s, doc: RenderedDocument) -> list[SignatureRecord]:
 
 
 def _signed(s, doc: RenderedDocument) -> tuple[list[SignatureRecord], dict[int, str]]:
-    """``_records`` and their signers' names by user id, in one statement."""
+    """``_records`` and their signers' names by user id, in one statement (a renewed
+    archival timestamp has no user)."""
     found = s.execute(select(SignatureRecord, SigningUser.full_name)
-                      .join(SigningUser, SigningUser.id == SignatureRecord.user_id)
+                      .outerjoin(SigningUser, SigningUser.id == SignatureRecord.user_id)
                       .where(SignatureRecord.document_id == doc.id)
                       .order_by(SignatureRecord.sequence)).all()
     return [r for r, _name in found], {r.user_id: name for r, name in found}
@@ -430,7 +435,7 @@ def _tsa_credential(cert_pem: bytes, key_blob: bytes, passphrase: str) -> pki.Cr
     signature, and opening it costs a quarter of a second by design."""
     return pki.Credential(x509.load_pem_x509_certificate(cert_pem),
                           pki.decrypt_key(key_blob, passphrase,
-                                          owner="служба штампов времени школы"))
+                                          owner=TSA_NAME))
 
 
 def timestamper(tsa: pki.Credential, root: x509.Certificate, url: str | None):  # noqa: ANN201

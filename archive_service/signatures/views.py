@@ -199,7 +199,7 @@ _READ = _placed(select(RenderedDocument.id, RenderedDocument.school_id, Rendered
 _SIGNED = (select(SignatureRecord.field, SignatureRecord.user_id, SignatureRecord.signed_at,
                   SignatureRecord.storage_key, SignatureRecord.hash_after,
                   SigningUser.full_name)
-           .join(SigningUser, SigningUser.id == SignatureRecord.user_id)
+           .outerjoin(SigningUser, SigningUser.id == SignatureRecord.user_id)
            .where(SignatureRecord.document_id == bindparam("document_id"))
            .order_by(SignatureRecord.sequence))
 
@@ -262,7 +262,10 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
         checked = latest_verification(archive, document_id, reader=who.actor, max_age=max_age)
     result = checked.result
     steps = {f.field: f.step for f in state.fields}
-    sigs = [SignatureLine(r.field, STEP_TITLES.get(steps.get(r.field, ""), "штамп времени"),
+    # A document timestamp (the seal's, a renewal's) has no step; its field name is
+    # pyHanko's ("Timestamp-<uuid>"), which tells a reader nothing.
+    sigs = [SignatureLine(r.field if r.field in steps else "",
+                          STEP_TITLES.get(steps.get(r.field, ""), "архивный штамп времени"),
                           r.signer, f"{(r.timestamp_time or r.signing_time):%d.%m.%Y %H:%M}"
                           if (r.timestamp_time or r.signing_time) else "",
                           r.holds, r.summary) for r in result.signatures]

@@ -83,9 +83,12 @@ def test_poppler_and_pdfa_after_renewal(short_lived, renewed, tmp_path):
 def test_the_expiry_is_read_from_the_last_document_timestamp(short_lived, renewed, unsigned):
     signed, _fields, _root = short_lived
     pdf, tsa = renewed
-    assert pades.archival_timestamp_expiry(signed) < NOW + dt.timedelta(days=366)
-    assert pades.archival_timestamp_expiry(pdf) == tsa.certificate.not_valid_after_utc
-    assert pades.archival_timestamp_expiry(unsigned[0]) is None
+    first, last = pades.last_archival_timestamp(signed), pades.last_archival_timestamp(pdf)
+    assert first.expires < NOW + dt.timedelta(days=366)
+    assert last.certificate == tsa.certificate
+    assert last.expires == tsa.certificate.not_valid_after_utc
+    assert last.field != first.field and last.field.startswith("Timestamp")
+    assert pades.last_archival_timestamp(unsigned[0]) is None
 
 
 def test_a_flipped_byte_in_the_renewal_is_caught(short_lived, renewed):

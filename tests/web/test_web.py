@@ -25,6 +25,22 @@ def _flash(client, path) -> str:
     return " ".join(re.findall(r'<div class="flash [a-z]+" role="status">([^<]*)</div>', page))
 
 
+def _renew_the_archival_timestamp(archive, doc) -> None:
+    """A new TSA certificate and a renewed timestamp on the sealed copy (as years later)."""
+    from archive_service.journals.models import School
+    from archive_service.rendering.models import RenderedDocument
+    from archive_service.signatures.renewal import reissue_tsa, renew_timestamps
+    from tests.signatures.test_chain import TSA
+
+    with archive.sessions() as s:
+        code = s.get(School, s.get(RenderedDocument, doc).school_id).code
+    reissue_tsa(archive, school_code=code, ca_passphrase="ca-passphrase", tsa_passphrase=TSA,
+                days=365 * 15)
+    [_renewed] = renew_timestamps(archive, school_code=code,
+                                  within=dt.timedelta(days=365 * 11),
+                                  tsa_passphrase=TSA).renewed
+
+
 def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web):
     app, archive, doc, _other = web
     page = f"/documents/{doc}"
@@ -47,6 +63,9 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
     html = secretary.get(page).get_data(as_text=True)
     assert "цепочка завершена" in html and "Все подписи верны." in html
     assert "Зарегистрирован под № 1 (2025-2026)" in html
+    _renew_the_archival_timestamp(archive, doc)
+    html = secretary.get(page).get_data(as_text=True)
+    assert "Все подписи верны." in html and html.count("штамп времени") >= 2, html
     register = secretary.get("/register?year=2025-2026").get_data(as_text=True)
     assert "заверен печатью" in register
     pdf = secretary.get(f"{page}/download")

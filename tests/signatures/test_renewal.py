@@ -1,0 +1,147 @@
+"""Renewing the archival timestamps of sealed copies, and a new TSA certificate: the copy
+stays whole and verifiable past the old TSA certificate; refusals change nothing; runs
+repeat safely; the command line (both databases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography import x509
+
+from archive_service.errors import ConflictError, NotFoundError, SignatureRefusedError
+from archive_service.fixity.service import run_fixity
+from archive_service.inspection.report import report_data
+from archive_service.signatures.models import SchoolPki, SignatureRecord
+from archive_service.signatures.renewal import reissue_tsa, renew_timestamps
+from archive_service.signatures.service import chain_state, signed_pdf, verify_document
+from signing.verify import lta_validation
+from tests.signatures.test_chain import ACTOR, TSA, _setup, _sign
+from tests.support.state import archive_state
+
+CA = "ca-passphrase"
+#: Longer than the school TSA certificate of ``pki init`` (10 years): every sealed copy is due.
+BEYOND_THE_TSA = dt.timedelta(days=365 * 10 + 30)
+
+
+def _sealed(archive, tmp_path) -> int:
+    doc = _setup(archive, tmp_path)
+    for login in ("belova", "smirnova", "petrova", "zam", "register", "director", "secretary"):
+        _sign(archive, doc, login)
+    return doc
+
+
+def _root(archive) -> x509.Certificate:
+    with archive.sessions() as s:
+        return x509.load_pem_x509_certificate(s.query(SchoolPki).one().root_cert)
+
+
+def test_a_renewed_copy_stays_whole_and_verifiable_past_the_old_tsa_certificate(archive,
+                                                                                tmp_path):
+    doc = _sealed(archive, tmp_path)
+    sealed = signed_pdf(archive, doc)
+    # The same TSA certificate would gain nothing: refused, nothing written.
+    before = archive_state(archive)
+    with pytest.raises(ConflictError, match="archive pki tsa-reissue"):
+        renew_timestamps(archive, school_code=None, within=BEYOND_THE_TSA,
+                         tsa_passphrase=TSA, actor=ACTOR)
+    assert archive_state(archive) == before
+    # Nothing is due within two years: nothing to do.
+    quiet = renew_timestamps(archive, school_code=None, within=dt.timedelta(days=730),
+                             tsa_passphrase=TSA, actor=ACTOR)
+    assert (quiet.checked, quiet.renewed) == (1, ())
+    assert archive_state(archive) == before
+
+    cert = reissue_tsa(archive, school_code=None, ca_passphrase=CA, tsa_passphrase=TSA,
+                       actor=ACTOR, days=365 * 15)
+    report = renew_timestamps(archive, school_code=None, within=BEYOND_THE_TSA,
+                              tsa_passphrase=TSA, actor=ACTOR)
+    [renewed] = report.renewed
+    assert renewed.document_id == doc and renewed.new_expiry == cert.not_valid_after_utc
+    assert renewed.old_expiry < renewed.new_expiry
+
+    now = signed_pdf(archive, doc)
+    assert now.startswith(sealed)  # appended, nothing signed rewritten
+    result = verify_document(archive, doc)
+    assert result.ok and result.document_timestamps == 2
+    assert chain_state(archive, doc).next_step is None  # still sealed, nothing to sign
+    with archive.sessions() as s:
+        last = s.query(SignatureRecord).filter_by(document_id=doc).order_by(
+            SignatureRecord.sequence.desc()).first()
+        assert (last.step, last.user_id, last.role) == ("archive_timestamp", None, "tsa")
+    # Ten and a half years on the first TSA certificate has expired; only the renewed
+    # timestamp still proves the signatures (real PAdES-LTA validation, nothing simulated).
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=365 * 10 + 180)
+    assert not any(lta_validation(sealed, roots=[_root(archive)], at=later).values())
+    assert all(lta_validation(now, roots=[_root(archive)], at=later).values())
+    # Fixity, the inspector's report and a second run all see the renewed copy.
+    assert run_fixity(archive, actor=ACTOR, share=100).ok
+    custody = report_data(archive, doc, reader=ACTOR)["custody"]
+    assert any(c["event"].startswith("штамп времени продлён")
+               and c["by"] == "служба штампов времени школы" for c in custody)
+    settled = archive_state(archive)
+    again = renew_timestamps(archive, school_code=None, within=BEYOND_THE_TSA,
+                             tsa_passphrase=TSA, actor=ACTOR)
+    assert again.renewed == () and archive_state(archive) == settled
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda a: renew_timestamps(a, school_code=None, within=BEYOND_THE_TSA,
+                                tsa_passphrase="not-the-tsa-passphrase"),
+     SignatureRefusedError, "Неверный пароль ключа \\(служба штампов времени школы\\)"),
+    (lambda a: reissue_tsa(a, school_code=None, ca_passphrase="wrong", tsa_passphrase=TSA),
+     SignatureRefusedError, "Неверный пароль ключа \\(корневой сертификат школы\\)"),
+    (lambda a: renew_timestamps(a, school_code="NO-SUCH", within=BEYOND_THE_TSA,
+                                tsa_passphrase=TSA),
+     NotFoundError, "NO-SUCH"),
+])
+def test_refusals_change_nothing(archive, tmp_path, call, error, match):
+    _sealed(archive, tmp_path)
+    before = archive_state(archive)
+    with pytest.raises(error, match=match):
+        call(archive)
+    assert archive_state(archive) == before
+
+
+def test_renew_from_the_command_line(tmp_path):
+    from tests.cli.test_cli import run
+    from tests.signatures.test_chain import USERS
+    from tests.signatures.test_cli_signing import school_from_the_cli
+
+    home = tmp_path
+    secret, _root_pem = school_from_the_cli(home, USERS)
+    for login in ("smirnova", "belova", "petrova", "zam"):
+        run(home, "sign", "1", "--as", login, "--passphrase-file", str(secret[login]),
+            check=True)
+    run(home, "register", "add", "1", "--as", "secretary", "--location", "Сейф № 1",
+        check=True)
+    run(home, "sign", "1", "--as", "director", "--passphrase-file", str(secret["director"]),
+        check=True)
+    run(home, "sign", "1", "--as", "secretary", "--passphrase-file", str(secret["seal"]),
+        check=True)
+    nothing = run(home, "timestamps", "renew", check=True).stdout
+    assert "заверенных копий 1, продлено 0" in nothing
+    stuck = run(home, "timestamps", "renew", "--within-years", "11")
+    assert stuck.returncode == 5 and "archive pki tsa-reissue" in stuck.stderr, stuck.stderr
+    out = run(home, "pki", "tsa-reissue", "--ca-passphrase-file", str(secret["ca"]),
+              "--years", "15", check=True).stdout
+    assert "Служба штампов времени: новый сертификат" in out
+    renewed = run(home, "timestamps", "renew", "--within-years", "11", check=True).stdout
+    assert "штамп времени продлён" in renewed and "продлено 1" in renewed, renewed
+    assert "Все подписи верны." in run(home, "verify", "1", check=True).stdout
+    assert "продлено 0" in run(home, "timestamps", "renew", "--within-years", "11",
+                              check=True).stdout
+
+
+def test_a_new_tsa_certificate_never_outlives_the_school_root(archive, tmp_path):
+    _setup(archive, tmp_path)
+    root = _root(archive)
+    cert = reissue_tsa(archive, school_code=None, ca_passphrase=CA, tsa_passphrase=TSA,
+                       days=365 * 40)
+    assert cert.not_valid_after_utc <= root.not_valid_after_utc
+    assert cert.not_valid_after_utc > root.not_valid_after_utc - dt.timedelta(days=2)
+    before = archive_state(archive)
+    with pytest.raises(SignatureRefusedError, match="Корневой сертификат школы действует до"):
+        reissue_tsa(archive, school_code=None, ca_passphrase=CA, tsa_passphrase=TSA,
+                    now=root.not_valid_after_utc + dt.timedelta(days=1))
+    assert archive_state(archive) == before
