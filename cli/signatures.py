@@ -13,7 +13,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from archive_service.errors import ConfigError, RenewalBatchError
-from archive_service.signatures.renewal import RenewalReport, reissue_tsa, renew_timestamps
+from archive_service.signatures.renewal import (
+    RenewalReport,
+    reissue_tsa,
+    renew_region,
+    renew_timestamps,
+)
 from archive_service.signatures.revocation import (
     reissue_certificate,
     revocation_list,
@@ -181,28 +186,35 @@ def timestamps() -> None:
                     "подписи и данные об отзыве, пока они ещё действительны. Запускать по "
                     "расписанию; повторный запуск продлённые копии не трогает.")
 @click.option("--school", "school_code", help="Код школы.")
+@click.option("--all", "all_schools", is_flag=True, help="Все школы архива по очереди.")
 @click.option("--within-years", type=click.FloatRange(min=0), default=2.0, show_default=True,
               help="Продлить, если штамп истекает раньше, чем через столько лет.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def timestamps_renew(school_code: str | None, within_years: float, as_json: bool) -> None:
+def timestamps_renew(school_code: str | None, all_schools: bool, within_years: float,
+                     as_json: bool) -> None:
     """Renew the archival timestamps that expire soon."""
+    within = dt.timedelta(days=365.25 * within_years)
+    if all_schools and school_code:
+        raise click.UsageError("Укажите --school КОД или --all, не оба.")
     try:
-        report = renew_timestamps(open_archive(), school_code=school_code,
-                                  within=dt.timedelta(days=365.25 * within_years),
-                                  tsa_passphrase=_tsa_passphrase(), actor=actor())
+        reports = (renew_region(open_archive(), within=within, tsa_passphrase=_tsa_passphrase(),
+                                actor=actor()) if all_schools else
+                   [renew_timestamps(open_archive(), school_code=school_code, within=within,
+                                     tsa_passphrase=_tsa_passphrase(), actor=actor())])
     except RenewalBatchError as batch:
         for r in batch.done:
             _echo_renewed(r)
         raise
     if as_json:
-        echo_json({"school": report.school, "checked": report.checked,
-                   "threshold": report.threshold.isoformat(timespec="seconds"),
-                   "renewed": [r.__dict__ for r in report.renewed]})
+        echo_json([{"school": report.school, "checked": report.checked,
+                    "threshold": report.threshold.isoformat(timespec="seconds"),
+                    "renewed": [r.__dict__ for r in report.renewed]} for report in reports])
         return
-    for r in report.renewed:
-        _echo_renewed(r)
-    _echo_renewal_total(report)
+    for report in reports:
+        for r in report.renewed:
+            _echo_renewed(r)
+        _echo_renewal_total(report)
 
 
 def _echo_renewed(r) -> None:  # noqa: ANN001

@@ -179,6 +179,23 @@ def daily_fixity(timestamp: int) -> None:
                            f"{len(report.problems)} (archive fixity status).")
 
 
+@bp.periodic(cron="30 4 1 * *")
+@bp.task(name="monthly_timestamp_renewal", queueing_lock="monthly_timestamp_renewal")
+def monthly_timestamp_renewal(timestamp: int) -> None:
+    """Renew the archival timestamps that expire within two years, in every school."""
+    from archive_service.errors import ConfigError
+    from archive_service.signatures.renewal import renew_region
+
+    archive = _archive()
+    if not archive.settings.tsa_passphrase:
+        raise ConfigError("Не задан ARCHIVE_TSA_PASSPHRASE: штампы времени не продлены.")
+    for report in renew_region(archive, within=dt.timedelta(days=730),
+                               tsa_passphrase=archive.settings.tsa_passphrase,
+                               actor=service.SYSTEM):
+        log.info("school %s: %s of %s sealed copies renewed", report.school,
+                 len(report.renewed), report.checked)
+
+
 @bp.periodic(cron="* * * * *")
 @bp.task(name="recover_stalled", queueing_lock="recover_stalled", pass_context=True)
 async def recover_stalled_task(context: procrastinate.JobContext, timestamp: int) -> None:

@@ -48,7 +48,7 @@ from archive_service.errors import (
 )
 from archive_service.journals.models import School
 from archive_service.rendering.models import RenderedDocument
-from archive_service.signatures.models import SignatureRecord
+from archive_service.signatures.models import SchoolPki, SignatureRecord
 from archive_service.signatures.revocation import _locked_pki
 from archive_service.signatures.service import (
     ARCHIVAL_TIMESTAMP_STEP,
@@ -163,8 +163,13 @@ def renew_timestamps(archive: Archive, *, school_code: str | None, within: dt.ti
         copies = [(doc.id, doc.number, *_current(s, doc))
                   for doc in (_document(s, i) for i in sealed_documents(s, school.id))]
     due = []
+    failures: list[tuple[str, ArchiveError]] = []
     for doc_id, number, keys, digest in copies:
-        last = pades.last_archival_timestamp(_assemble(archive, keys, digest, number))
+        try:  # a copy that no longer hashes as recorded is named, not renewed
+            last = pades.last_archival_timestamp(_assemble(archive, keys, digest, number))
+        except IntegrityError as exc:
+            failures.append((f"документ № {doc_id} ({number})", exc))
+            continue
         if last is not None and last.expires < threshold:
             due.append(_Due(doc_id, number, last.expires))
     if due and url is None:
@@ -172,7 +177,6 @@ def renew_timestamps(archive: Archive, *, school_code: str | None, within: dt.ti
     stamper = timestamper(tsa, root, url)
     validation = pades.validation_context([root], crls=[crl])
     done: list[Renewed] = []
-    failures: list[tuple[str, ArchiveError]] = []
     for item in due:
         try:
             renewed = _renew_one(archive, item.document_id, stamper, validation, threshold,
@@ -185,6 +189,29 @@ def renew_timestamps(archive: Archive, *, school_code: str | None, within: dt.ti
     if failures:
         raise RenewalBatchError(done, failures)
     return RenewalReport(school.code, len(copies), threshold, tuple(done))
+
+
+def renew_region(archive: Archive, *, within: dt.timedelta, tsa_passphrase: str,
+                 actor: Actor | None = None) -> list[RenewalReport]:
+    """``renew_timestamps`` for every school with a PKI, one after another (the workers'
+    monthly task, ``archive timestamps renew --all``). A school that fails does not hold
+    the others back; the failures are raised together at the end."""
+    with archive.sessions() as s:
+        codes = list(s.scalars(select(School.code).join(SchoolPki,
+                                                         SchoolPki.school_id == School.id)
+                               .order_by(School.code)))
+    reports, problems = [], []
+    for code in codes:
+        try:
+            reports.append(renew_timestamps(archive, school_code=code, within=within,
+                                            tsa_passphrase=tsa_passphrase, actor=actor))
+        except ArchiveError as exc:
+            problems.append(f"школа {code}: {exc.message}")
+    if problems:
+        raise ArchiveError(f"Продление штампов времени: не удалось у {len(problems)} из "
+                           f"{len(codes)} школ (остальные обработаны):\n"
+                           + "\n".join(f"  - {p}" for p in problems))
+    return reports
 
 
 def _check_gain(tsa: x509.Certificate, due: list[_Due], now: dt.datetime,

@@ -161,4 +161,5 @@ def test_the_queue_schedules_closes_backups_fixity_and_recovery():
 
     crons = {p.task.name: p.cron for p in queue.bp.periodic_registry.periodic_tasks.values()}
     assert crons == {"close_due_periods": "15 0 * * *", "daily_backup": "0 2 * * *",
-                     "daily_fixity": "0 3 * * *", "recover_stalled": "* * * * *"}
+                     "daily_fixity": "0 3 * * *", "recover_stalled": "* * * * *",
+                     "monthly_timestamp_renewal": "30 4 1 * *"}

@@ -9,11 +9,16 @@ import datetime as dt
 import pytest
 from cryptography import x509
 
-from archive_service.errors import ConflictError, NotFoundError, SignatureRefusedError
+from archive_service.errors import (
+    ArchiveError,
+    ConflictError,
+    NotFoundError,
+    SignatureRefusedError,
+)
 from archive_service.fixity.service import run_fixity
 from archive_service.inspection.report import report_data
 from archive_service.signatures.models import SchoolPki, SignatureRecord
-from archive_service.signatures.renewal import reissue_tsa, renew_timestamps
+from archive_service.signatures.renewal import reissue_tsa, renew_region, renew_timestamps
 from archive_service.signatures.service import chain_state, signed_pdf, verify_document
 from signing.verify import lta_validation
 from tests.signatures.test_chain import ACTOR, TSA, _setup, _sign
@@ -131,6 +136,13 @@ def test_renew_from_the_command_line(tmp_path):
     assert "Все подписи верны." in run(home, "verify", "1", check=True).stdout
     assert "продлено 0" in run(home, "timestamps", "renew", "--within-years", "11",
                               check=True).stdout
+    import json
+
+    [region] = json.loads(run(home, "timestamps", "renew", "--all", "--json",
+                              check=True).stdout)
+    assert (region["checked"], region["renewed"]) == (1, [])
+    both = run(home, "timestamps", "renew", "--all", "--school", "X")
+    assert both.returncode == 2 and "не оба" in both.stderr
 
 
 def test_a_new_tsa_certificate_never_outlives_the_school_root(archive, tmp_path):
@@ -144,4 +156,36 @@ def test_a_new_tsa_certificate_never_outlives_the_school_root(archive, tmp_path)
     with pytest.raises(SignatureRefusedError, match="Корневой сертификат школы действует до"):
         reissue_tsa(archive, school_code=None, ca_passphrase=CA, tsa_passphrase=TSA,
                     now=root.not_valid_after_utc + dt.timedelta(days=1))
+    assert archive_state(archive) == before
+
+
+def test_the_region_run_renews_every_school_and_gathers_the_failures(archive, tmp_path):
+    doc = _sealed(archive, tmp_path)
+    with pytest.raises(ArchiveError, match="(?s)не удалось у 1 из 1 школ.*archive pki tsa-reissue"):
+        renew_region(archive, within=BEYOND_THE_TSA, tsa_passphrase=TSA)
+    reissue_tsa(archive, school_code=None, ca_passphrase=CA, tsa_passphrase=TSA,
+                days=365 * 15)
+    [report] = renew_region(archive, within=BEYOND_THE_TSA, tsa_passphrase=TSA)
+    assert [r.document_id for r in report.renewed] == [doc]
+
+
+def test_a_damaged_copy_is_named_and_left_alone(archive, tmp_path):
+    from pathlib import Path
+
+    from archive_service.errors import RenewalBatchError
+
+    doc = _sealed(archive, tmp_path)
+    reissue_tsa(archive, school_code=None, ca_passphrase=CA, tsa_passphrase=TSA,
+                days=365 * 15)
+    with archive.sessions() as s:
+        key = s.query(SignatureRecord).filter_by(document_id=doc).order_by(
+            SignatureRecord.sequence.desc()).first().storage_key
+    blob = Path(archive.storage.root) / key
+    piece = blob.read_bytes()
+    blob.chmod(0o644)
+    blob.write_bytes(piece[:-30] + bytes([piece[-30] ^ 1]) + piece[-29:])
+    before = archive_state(archive)
+    with pytest.raises(RenewalBatchError, match=r"продлено 0, не продлено 1(?s:.*)изменён в "
+                                                r"хранилище"):
+        renew_timestamps(archive, school_code=None, within=BEYOND_THE_TSA, tsa_passphrase=TSA)
     assert archive_state(archive) == before
