@@ -42,6 +42,16 @@ def status_for(error: e.ArchiveError) -> int:
     return next(code for cls, code in HTTP_STATUSES if isinstance(error, cls))
 
 
+def moment_text(value: str | None) -> str:
+    """An ISO moment as pages show it, in UTC like the signature stamps: 03.12.2026 09:03:32
+    UTC (a moment stored without a zone is UTC)."""
+    if not value:
+        return ""
+    at = dt.datetime.fromisoformat(value)
+    at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+    return f"{at:%d.%m.%Y %H:%M:%S} UTC"
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` may carry ``ARCHIVE`` (an Archive) for tests."""
     app = Flask(__name__, template_folder="../templates")
@@ -74,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                       inspection_bp, operations_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # JSON bodies only: see archive_service/api.py
+    app.add_template_filter(moment_text, "moment")
     app.before_request(load_principal)
 
     @app.after_request

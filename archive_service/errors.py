@@ -18,6 +18,20 @@ class ArchiveError(Exception):
         self.message = message
 
 
+class PartlyDone:
+    """Mixin of the errors of a batch in which some items failed after the others were done:
+    both lists kept (``done``, ``failures``: name and error), and one message, ``HEAD``
+    formatted with the counts ``{done}`` and ``{failed}``, then a line per failure."""
+
+    HEAD = ""
+
+    def __init__(self, done: list, failures: list[tuple[str, ArchiveError]]) -> None:
+        self.done = done
+        self.failures = failures
+        lines = "\n".join(f"  - {name}: {error.message}" for name, error in failures)
+        super().__init__(self.HEAD.format(done=len(done), failed=len(failures)) + "\n" + lines)
+
+
 class ConfigError(ArchiveError):
     """The service is configured wrongly (environment variables, URLs)."""
 
@@ -76,47 +90,29 @@ class SnapshotChangedError(SnapshotError):
     """The journal changed since the last snapshot; a new version needs a reason."""
 
 
-class SnapshotBatchError(SnapshotError):
+class SnapshotBatchError(PartlyDone, SnapshotError):
     """Some classes of a multi-class snapshot request failed; the others were snapshotted."""
 
-    def __init__(self, done: list, failures: list[tuple[str, ArchiveError]]) -> None:
-        self.done = done
-        self.failures = failures
-        lines = "\n".join(f"  - {name}: {error.message}" for name, error in failures)
-        super().__init__(
-            f"Срезы созданы не для всех классов: готово {len(done)}, не создано "
-            f"{len(failures)}. Остальные классы обработаны; исправьте и повторите для этих:\n"
-            f"{lines}")
+    HEAD = ("Срезы созданы не для всех классов: готово {done}, не создано {failed}. Остальные "
+            "классы обработаны; исправьте и повторите для этих:")
 
 
 class SignatureRefusedError(ArchiveError):
     """A signature was refused: wrong passphrase, certificate not valid, field problem."""
 
 
-class SigningBatchError(ArchiveError):
+class SigningBatchError(PartlyDone, ArchiveError):
     """Some documents of one signing action failed; the others were signed."""
 
-    def __init__(self, done: list, failures: list[tuple[str, ArchiveError]]) -> None:
-        self.done = done
-        self.failures = failures
-        lines = "\n".join(f"  - {name}: {error.message}" for name, error in failures)
-        super().__init__(
-            f"Подписаны не все документы: подписано {len(done)}, не подписано "
-            f"{len(failures)}. Остальные подписаны; для этих повторите после исправления:\n"
-            f"{lines}")
+    HEAD = ("Подписаны не все документы: подписано {done}, не подписано {failed}. Остальные "
+            "подписаны; для этих повторите после исправления:")
 
 
-class RenewalBatchError(ArchiveError):
+class RenewalBatchError(PartlyDone, ArchiveError):
     """Some copies of a timestamp renewal run failed; the others were renewed."""
 
-    def __init__(self, done: list, failures: list[tuple[str, ArchiveError]]) -> None:
-        self.done = done
-        self.failures = failures
-        lines = "\n".join(f"  - {name}: {error.message}" for name, error in failures)
-        super().__init__(
-            f"Штамп времени продлён не у всех копий: продлено {len(done)}, не продлено "
-            f"{len(failures)}. Исправьте и повторите (продлённые копии повтор не затронет):\n"
-            f"{lines}")
+    HEAD = ("Штамп времени продлён не у всех копий: продлено {done}, не продлено {failed}. "
+            "Исправьте и повторите (продлённые копии повтор не затронет):")
 
 
 class IntegrityError(ArchiveError):

@@ -66,6 +66,8 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
     _renew_the_archival_timestamp(archive, doc)
     html = secretary.get(page).get_data(as_text=True)
     assert "Все подписи верны." in html and html.count("штамп времени") >= 2, html
+    # The chain's times as a person reads them, in UTC like the stamps.
+    assert len(re.findall(r"<td>\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d UTC</td>", html)) == 6
     register = secretary.get("/register?year=2025-2026").get_data(as_text=True)
     assert "заверен печатью" in register
     pdf = secretary.get(f"{page}/download")
@@ -291,3 +293,11 @@ def test_register_links_are_what_url_for_builds(sqlite_archive):
                                  number=r.number) for r in rows]
         assert _links(rows) == expected
     assert expected[2].endswith("/2024-2025/3.pdf") and "%" in expected[2]
+
+
+def test_moments_are_shown_in_utc_whatever_zone_they_were_stored_in():
+    from archive_service.app import moment_text
+
+    assert moment_text("2026-12-03T09:03:32") == "03.12.2026 09:03:32 UTC"
+    assert moment_text("2026-12-03T12:03:32+03:00") == "03.12.2026 09:03:32 UTC"
+    assert moment_text(None) == ""
