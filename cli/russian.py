@@ -74,7 +74,9 @@ def localise(command: click.Command) -> None:
     for param in command.params:
         if isinstance(param, click.Option) and param.metavar is None and not param.is_flag \
                 and not param.count:
-            param.metavar = {"integer": "ЧИСЛО", "path": "ПУТЬ"}.get(param.type.name, "ТЕКСТ")
+            param.metavar = {"integer": "ЧИСЛО", "integer range": "ЧИСЛО", "float": "ЧИСЛО",
+                             "float range": "ЧИСЛО", "path": "ПУТЬ"}.get(param.type.name,
+                                                                        "ТЕКСТ")
         if isinstance(param, click.Argument) and param.metavar is None:
             param.metavar = {"files": "ФАЙЛ...", "code": "КОД_ШКОЛЫ",
                              "snapshot_id": "НОМЕР_СРЕЗА",

@@ -141,6 +141,8 @@ def test_renew_from_the_command_line(tmp_path):
     [region] = json.loads(run(home, "timestamps", "renew", "--all", "--json",
                               check=True).stdout)
     assert (region["checked"], region["renewed"]) == (1, [])
+    assert "--within-years ЧИСЛО" in run(home, "timestamps", "renew", "--help",
+                                         check=True).stdout
     both = run(home, "timestamps", "renew", "--all", "--school", "X")
     assert both.returncode == 2 and "не оба" in both.stderr
 
