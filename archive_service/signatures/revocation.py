@@ -15,8 +15,9 @@ Decisions:
   revocation, a new position, a forgotten passphrase); a certificate it replaces that is
   still valid and not revoked is revoked as superseded in the same unit of work, so a person
   never holds two usable certificates.
-- The seal and the TSA are not revoked here: replacing them is a new ``pki init`` of the
-  school's keys, not implemented.
+- The seal and the TSA are not revoked here. The TSA's certificate can be replaced
+  (``signatures.renewal.reissue_tsa``), which leaves the old one valid; the seal's
+  cannot yet.
 """
 
 from __future__ import annotations
