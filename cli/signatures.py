@@ -12,9 +12,11 @@ import click
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from archive_service.errors import ConfigError, RenewalBatchError
+from archive_service.errors import ConfigError
 from archive_service.signatures.renewal import (
+    DEFAULT_WINDOW,
     RenewalReport,
+    Renewed,
     reissue_tsa,
     renew_region,
     renew_timestamps,
@@ -187,37 +189,36 @@ def timestamps() -> None:
                     "расписанию; повторный запуск продлённые копии не трогает.")
 @click.option("--school", "school_code", help="Код школы.")
 @click.option("--all", "all_schools", is_flag=True, help="Все школы архива по очереди.")
-@click.option("--within-years", type=click.FloatRange(min=0), default=2.0, show_default=True,
+@click.option("--within-years", type=click.FloatRange(min=0),
+              default=DEFAULT_WINDOW.days / 365, show_default=True,
               help="Продлить, если штамп истекает раньше, чем через столько лет.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def timestamps_renew(school_code: str | None, all_schools: bool, within_years: float,
                      as_json: bool) -> None:
     """Renew the archival timestamps that expire soon."""
-    within = dt.timedelta(days=365.25 * within_years)
+    within = dt.timedelta(days=365 * within_years)
     if all_schools and school_code:
         raise click.UsageError("Укажите --school КОД или --all, не оба.")
-    try:
-        reports = (renew_region(open_archive(), within=within, tsa_passphrase=_tsa_passphrase(),
-                                actor=actor()) if all_schools else
-                   [renew_timestamps(open_archive(), school_code=school_code, within=within,
-                                     tsa_passphrase=_tsa_passphrase(), actor=actor())])
-    except RenewalBatchError as batch:
-        for r in batch.done:
-            _echo_renewed(r)
-        raise
+    # Each copy and each school's total is printed as it is done, so a run that fails for
+    # some copies or schools still shows what it did (the error lists the rest).
+    each = (lambda _r: None) if as_json else _echo_renewed
+    total = (lambda _r: None) if as_json else _echo_renewal_total
+    if all_schools:
+        reports = renew_region(open_archive(), within=within, tsa_passphrase=_tsa_passphrase(),
+                               actor=actor(), progress=each, school_done=total)
+    else:
+        reports = [renew_timestamps(open_archive(), school_code=school_code, within=within,
+                                    tsa_passphrase=_tsa_passphrase(), actor=actor(),
+                                    progress=each)]
+        total(reports[0])
     if as_json:
         echo_json([{"school": report.school, "checked": report.checked,
                     "threshold": report.threshold.isoformat(timespec="seconds"),
                     "renewed": [r.__dict__ for r in report.renewed]} for report in reports])
-        return
-    for report in reports:
-        for r in report.renewed:
-            _echo_renewed(r)
-        _echo_renewal_total(report)
 
 
-def _echo_renewed(r) -> None:  # noqa: ANN001
+def _echo_renewed(r: Renewed) -> None:
     click.echo(f"{r.number} (№ {r.document_id}): штамп времени продлён, действовал до "
                f"{r.old_expiry:%d.%m.%Y}, теперь до {r.new_expiry:%d.%m.%Y}")
 

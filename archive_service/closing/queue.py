@@ -184,12 +184,12 @@ def daily_fixity(timestamp: int) -> None:
 def monthly_timestamp_renewal(timestamp: int) -> None:
     """Renew the archival timestamps that expire within two years, in every school."""
     from archive_service.errors import ConfigError
-    from archive_service.signatures.renewal import renew_region
+    from archive_service.signatures.renewal import DEFAULT_WINDOW, renew_region
 
     archive = _archive()
     if not archive.settings.tsa_passphrase:
         raise ConfigError("Не задан ARCHIVE_TSA_PASSPHRASE: штампы времени не продлены.")
-    for report in renew_region(archive, within=dt.timedelta(days=730),
+    for report in renew_region(archive, within=DEFAULT_WINDOW,
                                tsa_passphrase=archive.settings.tsa_passphrase,
                                actor=service.SYSTEM):
         log.info("school %s: %s of %s sealed copies renewed", report.school,

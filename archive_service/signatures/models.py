@@ -139,3 +139,21 @@ class DocumentVerification(Base):
     verified_by: Mapped[str] = mapped_column(String(300))
     ok: Mapped[bool] = mapped_column(Boolean)
     result: Mapped[str] = mapped_column(Text)  # canonical JSON of signing.verify.ChainResult
+
+
+class ArchivalTimestampState(Base):
+    """When the last document timestamp of a sealed copy expires, as read from its bytes.
+
+    A schedule, not archived content (so mutable, and not in fixity): written at the seal
+    and at each renewal, so that the monthly renewal run finds the copies due with one query
+    instead of reading and parsing every sealed copy of the region (``bench/bench_renewal.py``).
+    A row describes the bytes whose hash it holds; for other bytes, or once it is a year
+    old, the run reads the copy again (``signatures.renewal``).
+    """
+
+    __tablename__ = "archival_timestamp_state"
+    document_id: Mapped[int] = mapped_column(ForeignKey("rendered_document.id"),
+                                             primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # the copy's bytes it was read from
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -37,6 +37,7 @@ from archive_service.journals.models import School, SchoolClass
 from archive_service.journals.values import class_name as norm_class_name
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import (
+    ArchivalTimestampState,
     DocumentReturn,
     DocumentVerification,
     SchoolPki,
@@ -326,16 +327,37 @@ def sign_document(archive: Archive, *, document_id: int, login: str, passphrase:
     return list(outcome.fields)
 
 
+def is_sealed():  # noqa: ANN201 - an SQL expression
+    """SQL: the ``RenderedDocument`` of the query has its seal (the chain's last step)."""
+    return (select(SignatureRecord.id)
+            .where(SignatureRecord.document_id == RenderedDocument.id,
+                   SignatureRecord.step == "seal")
+            .correlate(RenderedDocument).exists())
+
+
 def open_documents(s, school_id: int) -> list[int]:
     """The school's documents whose chain is still open: not sealed, not returned (a school
     keeps years of closed ones; queues and dashboards look only at these)."""
-    sealed = select(SignatureRecord.id).where(SignatureRecord.document_id == RenderedDocument.id,
-                                              SignatureRecord.step == "seal").exists()
     returned = select(DocumentReturn.id).where(
         DocumentReturn.document_id == RenderedDocument.id).exists()
     return list(s.scalars(select(RenderedDocument.id).where(
-        RenderedDocument.school_id == school_id, ~sealed, ~returned)
+        RenderedDocument.school_id == school_id, ~is_sealed(), ~returned)
         .order_by(RenderedDocument.id)))
+
+
+def next_sequence(s, document_id: int) -> int:
+    """The sequence number of the next piece appended to the document."""
+    return (s.scalar(select(func.count(SignatureRecord.id)).filter_by(
+        document_id=document_id)) or 0) + 1
+
+
+def note_archival_timestamp(s, document_id: int, digest: str,
+                            last: pades.ArchivalTimestamp | None, now: dt.datetime) -> None:
+    """Keep when the copy's last document timestamp expires (``ArchivalTimestampState``,
+    the renewal run's schedule): ``last``, read from the bytes whose hash is ``digest``."""
+    if last is not None:
+        s.merge(ArchivalTimestampState(document_id=document_id, sha256=digest,
+                                       expires_at=last.expires, read_at=now))
 
 
 def signing_queue(archive: Archive, login: str) -> list[int]:
@@ -450,8 +472,7 @@ def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor
         doc = _document(s, document_id, lock=True)  # one signer at a time per document
         user, fields = _pending_fields(s, doc, login)
         data = original = _assemble(archive, *_current(s, doc), doc.number)
-        sequence = s.scalar(select(func.count(SignatureRecord.id)).filter_by(
-            document_id=doc.id)) or 0
+        sequence = next_sequence(s, doc.id) - 1
         records = []
         try:
             for f in fields:
@@ -483,6 +504,9 @@ def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor
         for record in records:
             record.storage_key = key_out
             s.add(record)
+        if any(f.step == "seal" for f in fields):
+            note_archival_timestamp(s, doc.id, records[-1].hash_after,
+                                    pades.last_archival_timestamp(data), now)
         uow.audit(actor, "document.sign", "document", doc.id, chain=doc.school_id,
                   details={"number": doc.number, "login": login,
                            "fields": [f.field for f in fields], "step": fields[0].step,

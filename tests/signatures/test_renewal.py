@@ -191,3 +191,80 @@ def test_a_damaged_copy_is_named_and_left_alone(archive, tmp_path):
                                                 r"хранилище"):
         renew_timestamps(archive, school_code=None, within=BEYOND_THE_TSA, tsa_passphrase=TSA)
     assert archive_state(archive) == before
+
+
+def test_an_expired_tsa_certificate_is_refused_before_anything_is_written(archive, tmp_path):
+    _sealed(archive, tmp_path)
+    with archive.sessions() as s:
+        tsa = x509.load_pem_x509_certificate(s.query(SchoolPki).one().tsa_cert)
+    before = archive_state(archive)
+    with pytest.raises(SignatureRefusedError, match="(?s)Сертификат службы штампов времени "
+                                                    "школы недействителен.*tsa-reissue"):
+        renew_timestamps(archive, school_code=None, within=dt.timedelta(days=30),
+                         tsa_passphrase=TSA, now=tsa.not_valid_after_utc + dt.timedelta(days=1))
+    assert archive_state(archive) == before
+
+
+def _schedule(archive, doc):
+    from archive_service.signatures.models import ArchivalTimestampState
+
+    with archive.sessions() as s:
+        row = s.get(ArchivalTimestampState, doc)
+        return None if row is None else (row.sha256, row.expires_at.replace(tzinfo=dt.UTC)
+                                         if row.expires_at.tzinfo is None else row.expires_at)
+
+
+def _set_schedule(archive, doc, **values):
+    from archive_service.signatures.models import ArchivalTimestampState
+
+    with archive.unit_of_work() as uow:
+        row = uow.session.get(ArchivalTimestampState, doc)
+        if values.pop("delete", False):
+            uow.session.delete(row)
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+def test_the_schedule_is_kept_at_the_seal_and_read_again_when_it_cannot_be_trusted(
+        archive, tmp_path):
+    """Which copies are due comes from ``archival_timestamp_state``; a missing row (a copy
+    sealed before the table), one for other bytes, or one a year old is read again from the
+    copy itself, and a refusal writes no row."""
+    from signing import pades
+
+    doc = _sealed(archive, tmp_path)
+    expires = pades.last_archival_timestamp(signed_pdf(archive, doc)).expires
+    with archive.sessions() as s:
+        digest = s.query(SignatureRecord).filter_by(document_id=doc).order_by(
+            SignatureRecord.sequence.desc()).first().hash_after
+    assert _schedule(archive, doc) == (digest, expires)  # written at the seal
+    quiet = dt.timedelta(days=30)
+    _set_schedule(archive, doc, delete=True)
+    before = archive_state(archive)
+    with pytest.raises(ConflictError, match="tsa-reissue"):  # due, and no time to gain
+        renew_timestamps(archive, school_code=None, within=BEYOND_THE_TSA, tsa_passphrase=TSA)
+    assert archive_state(archive) == before  # no row either
+    renew_timestamps(archive, school_code=None, within=quiet, tsa_passphrase=TSA)
+    assert _schedule(archive, doc) == (digest, expires)
+    far = expires + dt.timedelta(days=365 * 20)
+    _set_schedule(archive, doc, sha256="0" * 64, expires_at=far)  # for other bytes
+    renew_timestamps(archive, school_code=None, within=quiet, tsa_passphrase=TSA)
+    assert _schedule(archive, doc) == (digest, expires)
+    two_years_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=730)
+    _set_schedule(archive, doc, expires_at=far, read_at=two_years_ago)  # too old to trust
+    with pytest.raises(ConflictError, match="tsa-reissue"):
+        renew_timestamps(archive, school_code=None, within=BEYOND_THE_TSA, tsa_passphrase=TSA)
+    renew_timestamps(archive, school_code=None, within=quiet, tsa_passphrase=TSA)
+    assert _schedule(archive, doc) == (digest, expires)
+    # A row that is right and young is trusted: the copy is not read at all (here its last
+    # piece is even gone from storage, which is fixity's to find).
+    from pathlib import Path
+
+    with archive.sessions() as s:
+        key = s.query(SignatureRecord).filter_by(document_id=doc).order_by(
+            SignatureRecord.sequence.desc()).first().storage_key
+    blob = Path(archive.storage.root) / key
+    blob.chmod(0o644)
+    blob.unlink()
+    assert renew_timestamps(archive, school_code=None, within=quiet,
+                            tsa_passphrase=TSA).checked == 1
