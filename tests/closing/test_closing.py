@@ -163,3 +163,16 @@ def test_the_queue_schedules_closes_backups_fixity_and_recovery():
     assert crons == {"close_due_periods": "15 0 * * *", "daily_backup": "0 2 * * *",
                      "daily_fixity": "0 3 * * *", "recover_stalled": "* * * * *",
                      "monthly_timestamp_renewal": "30 4 1 * *"}
+
+
+def test_the_monthly_renewal_without_the_tsa_passphrase_fails_saying_so(tmp_path,
+                                                                        monkeypatch):
+    from archive_service.closing import queue
+    from archive_service.errors import ConfigError
+
+    monkeypatch.setenv("ARCHIVE_HOME", str(tmp_path))
+    monkeypatch.delenv("ARCHIVE_TSA_PASSPHRASE", raising=False)
+    monkeypatch.delenv("ARCHIVE_DATABASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="Не задан ARCHIVE_TSA_PASSPHRASE: штампы времени "
+                                          "не продлены"):
+        queue.monthly_timestamp_renewal(timestamp=0)

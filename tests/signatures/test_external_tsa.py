@@ -78,3 +78,28 @@ def test_an_unreachable_service_is_a_clear_refusal_and_nothing_is_written(tsa_se
     with pytest.raises(SignatureRefusedError, match="Служба штампов времени не ответила"):
         _sign(archive, doc, "smirnova")
     assert archive_state(archive) == before and requests == []
+
+
+@pytest.mark.parametrize("service_down", [False, True])
+def test_a_renewal_the_external_service_cannot_make_is_named_and_nothing_is_written(
+        tsa_server, service_down):
+    """Renewing through an external TSA: its certificate is known only from its answer.
+    This one answers with the certificate that made the seal's timestamp (no time gained),
+    or not at all; either way the copy is named and nothing is stored."""
+    import datetime as dt
+
+    from archive_service.errors import RenewalBatchError
+    from archive_service.signatures.renewal import renew_timestamps
+
+    doc, archive, _requests, server = tsa_server
+    for login in ("belova", "smirnova", "petrova", "zam", "register", "director", "secretary"):
+        _sign(archive, doc, login)
+    if service_down:
+        server.shutdown()
+        server.server_close()
+    before = archive_state(archive)
+    why = "Служба штампов времени не ответила" if service_down else "не дольше прежнего штампа"
+    with pytest.raises(RenewalBatchError, match=f"продлено 0, не продлено 1(?s:.*){why}"):
+        renew_timestamps(archive, school_code=None, within=dt.timedelta(days=365 * 11),
+                         tsa_passphrase=TSA)
+    assert archive_state(archive) == before
