@@ -78,13 +78,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from archive_service.operations.blueprint import bp as operations_bp
     from archive_service.register.blueprint import bp as register_bp
     from archive_service.signatures.blueprint import bp as signatures_bp
-    from archive_service.web import load_principal
+    from archive_service.web import load_principal, navigation
 
     for blueprint in (accounts_bp, signatures_bp, register_bp, audit_bp, retention_bp,
                       inspection_bp, operations_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # JSON bodies only: see archive_service/api.py
     app.add_template_filter(moment_text, "moment")
+    app.add_template_global(navigation, "navigation")
     app.before_request(load_principal)
 
     @app.after_request

@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, current_app, flash, g, redirect, request, send_file, session, url_for
 
 from archive_service.accounts.service import Principal, principal
 from archive_service.db import Archive
-from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError
+from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError, check_text
 
 
 def archive() -> Archive:
@@ -24,12 +24,64 @@ def archive() -> Archive:
     return current_app.extensions["archive"]
 
 
-def load_principal() -> None:
-    """Before each request: who is logged in (or None)."""
+#: The header's links: (text, endpoint, the roles that see it; None: everyone logged in).
+#: Staff roles only: an inspector sees the links for everyone. The views check the same
+#: roles through the services; the header only spares people links they could not use.
+NAVIGATION: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
+    ("Мои задачи", "signatures.dashboard", None),
+    ("Сотрудники", "accounts.people_page", ("administrator",)),
+    ("Реестр", "register.register_page", None),
+    ("Поиск", "inspection.search_page", None),
+    ("Журнал аудита", "audit.audit_page", ("director", "administrator")),
+    ("Сроки хранения", "retention.retention_page",
+     ("director", "deputy", "secretary", "administrator")),
+    ("Моя учётная запись", "accounts.account_page", None),
+)
+
+
+def navigation() -> list[tuple[str, str]]:
+    """The header's links for the logged-in person: (text, address)."""
+    who = g.get("principal")
+    if who is None:
+        return []
+    return [(text, url_for(endpoint)) for text, endpoint, roles in NAVIGATION
+            if roles is None or (not who.is_inspector and who.has(*roles))]
+
+
+#: What an account opened with the administrator's one-time code may reach: the page where
+#: the owner sets their own password and key passphrase, and logging out.
+SETUP_ENDPOINTS = frozenset({"accounts.setup", "accounts.logout", "accounts.login",
+                             "api.logout", "static"})
+
+
+def load_principal():  # noqa: ANN201 - None, or the response that stops the request
+    """Before each request: who is logged in (or None). An account opened with a one-time
+    code reaches only its setup page until the owner has set their own password."""
     login = session.get("login")
     g.principal = principal(archive(), login) if login else None
     if login and g.principal is None:
         session.clear()
+    if g.principal is not None and g.principal.must_setup and \
+            request.endpoint not in SETUP_ENDPOINTS:
+        message = "Сначала задайте свой пароль (и пароль ключа подписи) на странице первого входа."
+        if request.path.startswith("/api/"):
+            return {"error": "Forbidden", "message": message}, 403
+        return redirect(url_for("accounts.setup"))
+    return None
+
+
+def field(name: str, *, limit: int = 2000) -> str:
+    """A form field's text (refused if the database could not store it, or far too long)."""
+    value = check_text(request.form.get(name, ""), name)
+    if len(value) > limit:
+        raise ArchiveError(f"Поле «{name}» длиннее {limit} символов.")
+    return value
+
+
+def no_store(response: Response) -> Response:
+    """A response that holds a secret or personal data: never kept by a browser or proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -69,6 +121,23 @@ def attempt(action: Callable[[], str], *,
         flash(exc.message, "error")
     else:
         flash(message, "ok")
+
+
+T = TypeVar("T")
+
+
+def refused(action: Callable[[], T], *,
+            refuse: tuple[type[ArchiveError], ...] = (PermissionDeniedError, NotFoundError)
+            ) -> tuple[T | None, str | None]:
+    """``(result, None)``, or ``(None, message)`` when the service refused with a reason the
+    person can act on (shown on the same page); ``refuse``: errors that stay 403/404 pages,
+    as in ``attempt``."""
+    try:
+        return action(), None
+    except refuse:
+        raise
+    except ArchiveError as exc:
+        return None, exc.message
 
 
 def attachment(data: bytes, mimetype: str, name: str) -> Response:

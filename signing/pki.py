@@ -33,6 +33,7 @@ from signing.errors import (
 )
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,22 @@ def _name(common_name: str, *, organisation: str, title: str | None = None) -> x
     return x509.Name(parts)
 
 
-def _build(subject: x509.Name, issuer: Credential | None, key: PrivateKey, *,
+def _build(subject: x509.Name, issuer: Credential | None, key: PrivateKey | PublicKey, *,
            not_before: dt.datetime, days: int, ca: bool,
            eku: list[x509.ObjectIdentifier] | None) -> x509.Certificate:
+    """A certificate for ``key`` (a private key, or only the public half of a key its owner
+    holds), signed by ``issuer`` (None: self-signed, ``key`` then private)."""
+    public = key if isinstance(key, PublicKey) else key.public_key()
     issuer_name = issuer.certificate.subject if issuer else subject
     signing_key = issuer.private_key if issuer else key
     builder = (x509.CertificateBuilder()
-               .subject_name(subject).issuer_name(issuer_name).public_key(key.public_key())
+               .subject_name(subject).issuer_name(issuer_name).public_key(public)
                .serial_number(x509.random_serial_number())
                .not_valid_before(not_before)
                .not_valid_after(not_before + dt.timedelta(days=days))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None),
                               critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(public),
                               critical=False))
     if issuer:
         builder = builder.add_extension(
@@ -109,20 +113,56 @@ def create_root(school: str, *, now: dt.datetime, days: int = 365 * 30) -> Crede
 
 def issue_person(root: Credential, *, name: str, position: str, school: str,
                  now: dt.datetime, days: int = 365 * 3) -> Credential:
-    """A personal signing certificate (name, position, school)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = _build(_name(name, organisation=school, title=position), root, key,
-                  not_before=now, days=days, ca=False, eku=None)
-    return Credential(cert, key)
+    """A personal signing certificate (name, position, school) with a fresh key."""
+    key = new_key()
+    return Credential(certify_person(root, key.public_key(), name=name, position=position,
+                                     school=school, now=now, days=days), key)
 
 
 def issue_organisation(root: Credential, *, school: str, now: dt.datetime,
                        days: int = 365 * 5) -> Credential:
     """The organisation's certificate used for the school seal (печать организации)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = _build(_name(school, organisation=school, title="Печать организации"), root, key,
+    key = new_key()
+    return Credential(certify_organisation(root, key.public_key(), school=school, now=now,
+                                           days=days), key)
+
+
+def new_key() -> ec.EllipticCurvePrivateKey:
+    """A fresh signing key (ECDSA P-256), as every personal and seal key is."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def public_pem(key: PrivateKey) -> bytes:
+    """The public half of a key as PEM (what a key request carries to the issuer)."""
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_public(data: bytes) -> PublicKey:
+    """A public key from PEM; anything else is a clear refusal."""
+    try:
+        key = serialization.load_pem_public_key(data)
+    except ValueError:
+        raise CertificateNotValidError("Открытый ключ запроса повреждён: запрос нужно "
+                                       "сделать заново.") from None
+    if not isinstance(key, PublicKey):
+        raise CertificateNotValidError("Открытый ключ запроса неподдерживаемого типа.")
+    return key
+
+
+def certify_person(root: Credential, public_key: PublicKey, *, name: str, position: str,
+                   school: str, now: dt.datetime, days: int = 365 * 3) -> x509.Certificate:
+    """A personal signing certificate for a key its owner holds (only the public half is
+    needed: the private key stays encrypted under the owner's passphrase)."""
+    return _build(_name(name, organisation=school, title=position), root, public_key,
                   not_before=now, days=days, ca=False, eku=None)
-    return Credential(cert, key)
+
+
+def certify_organisation(root: Credential, public_key: PublicKey, *, school: str,
+                         now: dt.datetime, days: int = 365 * 5) -> x509.Certificate:
+    """The seal's certificate for a key its holder made (see ``certify_person``)."""
+    return _build(_name(school, organisation=school, title="Печать организации"), root,
+                  public_key, not_before=now, days=days, ca=False, eku=None)
 
 
 def issue_tsa(root: Credential, *, school: str, now: dt.datetime,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_service.db import Base
@@ -21,6 +21,13 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: The position printed in the person's signing certificate («учитель математики»).
+    position: Mapped[str | None] = mapped_column(String(300))
+    #: False while the account opens only with the one-time code the administrator handed
+    #: over (``password_hash`` is that code's hash): the owner sets their own password first.
+    password_set: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: When the one-time code stops opening the account (None once the password is set).
+    setup_expires: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AccountRole(Base):

@@ -56,6 +56,9 @@ class Principal:
     grants: tuple[Grant, ...] = field(default=())
     school_code: str | None = None  # the school's code and name (None without a school)
     school_name: str | None = None
+    #: Logged in with the administrator's one-time code: only the page where the owner sets
+    #: their own password (and key passphrase) is open until then.
+    must_setup: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -92,6 +95,14 @@ def hash_password(password: str) -> str:
     if len(password) < 10:
         raise ConflictError("Пароль должен быть не короче 10 символов.")
     return _hasher.hash(password)
+
+
+def verify_password(digest: str, password: str) -> bool:
+    """Whether ``password`` matches the Argon2 ``digest`` (False for a malformed digest)."""
+    try:
+        return _hasher.verify(digest, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def create_account(archive: Archive, *, school_code: str | None, login: str, full_name: str,
@@ -161,7 +172,7 @@ def _account(s, login: str) -> Account:
 #: The principal's queries, built once since they run on every request. Roles are joined;
 #: an inspector's grants come in a second query, run only for an inspector.
 _PRINCIPAL = (select(Account.id, Account.full_name, Account.school_id, School.code, School.name,
-                     AccountRole.role, AccountRole.class_name)
+                     Account.password_set, AccountRole.role, AccountRole.class_name)
               .outerjoin(School, School.id == Account.school_id)
               .outerjoin(AccountRole, AccountRole.account_id == Account.id)
               .where(Account.login == bindparam("login"), Account.active.is_(True)))
@@ -177,11 +188,17 @@ def principal(archive: Archive, login: str) -> Principal | None:
         found = conn.execute(_PRINCIPAL, {"login": login}).all()
         if not found:
             return None
-        account_id, full_name, school_id, code, name = found[0][:5]
+        account_id, full_name, school_id, code, name, password_set = found[0][:6]
         roles = frozenset((r.role, r.class_name) for r in found if r.role is not None)
         grants = tuple(Grant(*g) for g in conn.execute(_GRANTS, {"account_id": account_id})
                        ) if any(role == "inspector" for role, _c in roles) else ()
-        return Principal(account_id, login, full_name, school_id, roles, grants, code, name)
+        return Principal(account_id, login, full_name, school_id, roles, grants, code, name,
+                         not password_set)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    """A stored moment as an aware UTC datetime (SQLite gives it back naive)."""
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def authenticate(archive: Archive, login: str, password: str, *, remote: str,
@@ -198,19 +215,20 @@ def authenticate(archive: Archive, login: str, password: str, *, remote: str,
         if failures >= MAX_FAILURES:
             last = s.scalar(select(func.max(LoginAttempt.at)).where(
                 LoginAttempt.login == login, LoginAttempt.ok.is_(False)))
-            last = last if last.tzinfo else last.replace(tzinfo=dt.UTC)
-            until = (last + LOCK_WINDOW).astimezone()
+            until = (_aware(last) + LOCK_WINDOW).astimezone()
             raise PermissionDeniedError(
                 f"Слишком много неудачных попыток входа: вход для «{login}» закрыт до "
                 f"{until:%H:%M}. Обратитесь к администратору, если забыли пароль.")
         account = s.scalars(select(Account).filter_by(login=login, active=True)).one_or_none()
-        ok = False
-        if account is not None:
-            try:
-                ok = _hasher.verify(account.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
-        s.add(LoginAttempt(login=login, remote=remote, at=now, ok=ok))
+        ok = account is not None and verify_password(account.password_hash, password)
+        expired = ok and not account.password_set and account.setup_expires is not None and \
+            _aware(account.setup_expires) < now
+        s.add(LoginAttempt(login=login, remote=remote, at=now, ok=ok and not expired))
+    if expired:
+        raise PermissionDeniedError(
+            f"Одноразовый код для первого входа «{login}» истёк "
+            f"{_aware(account.setup_expires).astimezone():%d.%m.%Y}: попросите администратора "
+            "выдать новый код.")
     if not ok:
         raise refused
     found = principal(archive, login)

@@ -35,6 +35,9 @@ class CloseRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     backup_id: Mapped[str | None] = mapped_column(String(80))
     message: Mapped[str | None] = mapped_column(Text)
+    #: The classes the run covers, by name (None: every class the period applies to); a
+    #: run started for some classes grows when the same close is started for others.
+    classes: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class CloseSchool(Base):

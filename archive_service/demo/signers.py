@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from archive_service.accounts.people import login_for
 from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.journals.models import SchoolClass, Staff, StaffRole
@@ -32,20 +33,6 @@ DEMO_PASSPHRASE = "демо-пароль"
 DEMO_TSA_PASSPHRASE = "демо-пароль-службы-штампов"
 DEMO_KDF_ROUNDS = 10_000
 SIGNING_ROLES = set(ROLE_OF_STEP.values())
-
-_TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n",
-                      "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y",
-                      "", "e", "iu", "ia"], strict=True))
-
-
-def login_for(full_name: str) -> str:
-    """A login from a Russian name: the surname and initials, transliterated (ivanova.an)."""
-    parts = full_name.lower().split()
-    surname = "".join(_TRANSLIT.get(ch, ch) for ch in parts[0])
-    initials = "".join(_TRANSLIT.get(p[0], p[0])[0] for p in parts[1:3])
-    return f"{surname}.{initials}" if initials else surname
-
 
 @dataclass
 class DemoSigning:

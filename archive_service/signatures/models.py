@@ -33,8 +33,10 @@ class SchoolPki(Base):
     root_key: Mapped[bytes] = mapped_column(LargeBinary)
     tsa_cert: Mapped[bytes] = mapped_column(LargeBinary)
     tsa_key: Mapped[bytes] = mapped_column(LargeBinary)
-    seal_cert: Mapped[bytes] = mapped_column(LargeBinary)
-    seal_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # None until the seal is certified: a school set up in the web gets its seal once the
+    # secretary has made the seal key under her passphrase (``KeyRequest``, kind «seal»).
+    seal_cert: Mapped[bytes | None] = mapped_column(LargeBinary)
+    seal_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     crl: Mapped[bytes] = mapped_column(LargeBinary)  # the root's CRL (DER), put in each DSS
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -51,6 +53,34 @@ class SigningUser(Base):
     cert: Mapped[bytes] = mapped_column(LargeBinary)
     key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KeyRequest(Base):
+    """A key pair its owner made under their own passphrase, waiting for the school root to
+    certify it (запрос на выпуск сертификата).
+
+    The owner sets the passphrase in the web (first login, a forgotten passphrase, a revoked
+    or expired certificate); the private key is encrypted under it at once, so the person
+    who issues the certificate with the root's passphrase (the administrator) never learns
+    it. ``kind``: «person» (a signer; the certificate goes to their ``SigningUser``) or
+    «seal» (the school seal, requested by the secretary who applies it). ``status``:
+    pending -> issued | withdrawn (a newer request of the same owner replaces it).
+    """
+
+    __tablename__ = "key_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    login: Mapped[str] = mapped_column(String(100), index=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    position: Mapped[str] = mapped_column(String(300))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # PEM
+    key: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted PKCS#8 (signing.pki)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(300))
+    serial: Mapped[str | None] = mapped_column(String(64))  # the certificate issued
 
 
 class CertificateRevocation(Base):

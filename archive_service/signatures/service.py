@@ -26,6 +26,7 @@ from archive_service.audit.service import record
 from archive_service.db import Archive
 from archive_service.errors import (
     ArchiveError,
+    ConfigError,
     ConflictError,
     IntegrityError,
     NotFoundError,
@@ -96,33 +97,45 @@ def _school(s, code: str | None) -> School:
 
 
 def init_pki(archive: Archive, *, school_code: str | None, ca_passphrase: str,
-             seal_passphrase: str, tsa_passphrase: str, now: dt.datetime | None = None,
-             actor: Actor | None = None) -> x509.Certificate:
-    """Create the school root, TSA and seal (once per school)."""
+             seal_passphrase: str | None, tsa_passphrase: str, now: dt.datetime | None = None,
+             actor: Actor | None = None, school_id: int | None = None) -> x509.Certificate:
+    """Create the school root, TSA and seal (once per school).
+
+    ``seal_passphrase`` None (the web): no seal yet; the secretary makes the seal key under
+    her own passphrase and the root certifies it later (``signatures.enrolment``).
+    ``school_id``: the school by id instead of ``school_code``.
+    """
     now = now or dt.datetime.now(dt.UTC)
+    if not tsa_passphrase:
+        raise ConfigError(f"Не задан ARCHIVE_TSA_PASSPHRASE — пароль ключа ({TSA_NAME}), "
+                          "который задаёт администратор сервера.")
     with archive.unit_of_work() as uow:
-        school = _school(uow.session, school_code)
+        school = uow.session.get(School, school_id) if school_id is not None else \
+            _school(uow.session, school_code)
         if uow.session.get(SchoolPki, school.id) is not None:
             raise ConflictError(f"У школы {school.code} уже есть корневой сертификат; "
                                 "повторное создание запрещено.")
         try:
             root = pki.create_root(school.name, now=now)
             tsa = pki.issue_tsa(root, school=school.name, now=now)
-            seal = pki.issue_organisation(root, school=school.name, now=now)
+            seal = None if seal_passphrase is None else \
+                pki.issue_organisation(root, school=school.name, now=now)
             row = SchoolPki(
                 school_id=school.id, root_cert=pki.pem(root.certificate),
                 root_key=pki.encrypt_key(root.private_key, ca_passphrase),
                 tsa_cert=pki.pem(tsa.certificate),
                 tsa_key=pki.encrypt_key(tsa.private_key, tsa_passphrase),
-                seal_cert=pki.pem(seal.certificate),
-                seal_key=pki.encrypt_key(seal.private_key, seal_passphrase),
+                seal_cert=None if seal is None else pki.pem(seal.certificate),
+                seal_key=None if seal is None else pki.encrypt_key(seal.private_key,
+                                                                   seal_passphrase),
                 crl=pki.issue_crl(root, now=now).public_bytes(serialization.Encoding.DER),
                 created_at=now)
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
         uow.session.add(row)
         uow.audit(actor or UNNAMED, "pki.init", "school", school.code, chain=school.id,
-                  details={"root_serial": format(root.certificate.serial_number, "X")})
+                  details={"root_serial": format(root.certificate.serial_number, "X"),
+                           "seal": "создана" if seal else "по запросу секретаря"})
     return root.certificate
 
 
@@ -428,6 +441,11 @@ def _open_keys(s, user: SigningUser, steps: set[str], passphrase: str,
     try:
         seal = person = None
         if "seal" in steps:
+            if pki_row.seal_cert is None:
+                raise SignatureRefusedError(
+                    "Ключ печати школы ещё не выпущен: секретарь задаёт его пароль на странице "
+                    "«Моя учётная запись», администратор выпускает сертификат на странице "
+                    "«Сотрудники».")
             seal_cert = x509.load_pem_x509_certificate(pki_row.seal_cert)
             pki.check_valid(seal_cert, now, crl)
             seal = pki.Credential(seal_cert, pki.decrypt_key(pki_row.seal_key, passphrase,
