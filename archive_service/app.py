@@ -42,12 +42,12 @@ def status_for(error: e.ArchiveError) -> int:
     return next(code for cls, code in HTTP_STATUSES if isinstance(error, cls))
 
 
-def moment_text(value: str | None) -> str:
-    """An ISO moment as pages show it, in UTC like the signature stamps: 03.12.2026 09:03:32
-    UTC (a moment stored without a zone is UTC)."""
+def moment_text(value: str | dt.datetime | None) -> str:
+    """A moment (ISO text or a datetime) as pages show it, in UTC like the signature stamps:
+    03.12.2026 09:03:32 UTC (a moment stored without a zone is UTC)."""
     if not value:
         return ""
-    at = dt.datetime.fromisoformat(value)
+    at = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
     return f"{at:%d.%m.%Y %H:%M:%S} UTC"
 
@@ -75,13 +75,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from archive_service.audit.blueprint import bp as audit_bp
     from archive_service.disposition.blueprint import bp as retention_bp
     from archive_service.inspection.blueprint import bp as inspection_bp
+    from archive_service.journals.blueprint import bp as journals_bp
     from archive_service.operations.blueprint import bp as operations_bp
     from archive_service.register.blueprint import bp as register_bp
     from archive_service.signatures.blueprint import bp as signatures_bp
     from archive_service.web import load_principal, navigation
 
-    for blueprint in (accounts_bp, signatures_bp, register_bp, audit_bp, retention_bp,
-                      inspection_bp, operations_bp, api_bp):
+    for blueprint in (accounts_bp, signatures_bp, journals_bp, register_bp, audit_bp,
+                      retention_bp, inspection_bp, operations_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # JSON bodies only: see archive_service/api.py
     app.add_template_filter(moment_text, "moment")

@@ -29,6 +29,7 @@ def archive() -> Archive:
 #: roles through the services; the header only spares people links they could not use.
 NAVIGATION: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("Мои задачи", "signatures.dashboard", None),
+    ("Загрузка журнала", "journals.upload_page", ("administrator", "deputy")),
     ("Сотрудники", "accounts.people_page", ("administrator",)),
     ("Реестр", "register.register_page", None),
     ("Поиск", "inspection.search_page", None),

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from archive_service.errors import ImportRejectedError
-from archive_service.journals.service import import_files
+from archive_service.journals.service import CHANGE_NAMES, import_files
 from cli.context import actor, echo_json, open_archive
 from cli.errors import exit_code_for, handle_errors
 
@@ -36,7 +36,8 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
                                 for e in rejected]})
     else:
         for r in results:
-            what = "изменения: " + ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) \
+            what = "изменения: " + ", ".join(f"{CHANGE_NAMES.get(k, k)} {v}"
+                                              for k, v in sorted(r.counts.items())) \
                 if r.changed else "без изменений (уже загружено)"
             click.echo(f"{r.file_name}: принят, классы {', '.join(r.classes)}; {what}")
     for exc in rejected:

@@ -25,12 +25,15 @@ def account() -> None:
                    "inspector (можно несколько).")
 @click.option("--password-file", type=click.Path(path_type=Path), required=True)
 @click.option("--school", "school_code", help="Код школы.")
+@click.option("--school-name", help="Название школы, если её ещё нет в архиве (первый "
+              "администратор новой школы, до первой загрузки журнала).")
 @handle_errors
-def account_add(login, name, roles, password_file, school_code) -> None:
+def account_add(login, name, roles, password_file, school_code, school_name) -> None:
     """Create an account."""
     parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else "") for r in roles]
     create_account(open_archive(), school_code=school_code, login=login, full_name=name,
-                   password=secret_from_file(password_file, "пароль"), roles=parsed, actor=actor())
+                   password=secret_from_file(password_file, "пароль"), roles=parsed,
+                   actor=actor(), school_name=school_name)
     click.echo(f"Учётная запись «{login}» создана.")
 
 

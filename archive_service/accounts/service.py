@@ -107,8 +107,13 @@ def verify_password(digest: str, password: str) -> bool:
 
 def create_account(archive: Archive, *, school_code: str | None, login: str, full_name: str,
                    password: str, roles: list[tuple[str, str]], actor: Actor,
-                   now: dt.datetime | None = None) -> int:
-    """A named account with roles in its school (an inspector's school comes from grants)."""
+                   now: dt.datetime | None = None, school_name: str | None = None) -> int:
+    """A named account with roles in its school (an inspector's school comes from grants).
+
+    ``school_name``: when the school is not in the archive yet, it is created with this
+    name (a new school's first administrator, before its first import, which then keeps
+    the code and writes the name from the e-journal).
+    """
     from archive_service.snapshots.service import find_school
 
     now = now or dt.datetime.now(dt.UTC)
@@ -123,7 +128,15 @@ def create_account(archive: Archive, *, school_code: str | None, login: str, ful
         if s.scalars(select(Account).filter_by(login=login)).first():
             raise ConflictError(f"Учётная запись «{login}» уже есть.")
         inspector = any(r == "inspector" for r, _c in roles)
-        school = None if inspector else find_school(s, school_code)
+        school = None
+        if not inspector and school_name and school_code and s.scalars(
+                select(School).filter_by(code=school_code)).first() is None:
+            school = School(code=school_code, name=" ".join(school_name.split()), settings={})
+            s.add(school)
+            s.flush()
+            uow.audit(actor, "school.create", "school", school_code, chain=school.id,
+                      details={"name": school.name})
+        school = school or (None if inspector else find_school(s, school_code))
         account = Account(login=login, full_name=full_name,
                           school_id=school.id if school else None, password_hash=digest,
                           active=True, created_at=now)

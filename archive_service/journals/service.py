@@ -55,13 +55,16 @@ from archive_service.storage.base import sha256_hex
 
 @dataclass
 class ImportResult:
-    """What one import did."""
+    """What one import did: ``counts`` what changed in the archive, ``content`` what the
+    file holds (students, lessons, marks, absences, period marks; whether or not stored now:
+    an unchanged file holds what the archive already has)."""
 
     file_name: str
     school_code: str
     classes: list[str]
     changed: bool
     counts: dict[str, int] = field(default_factory=dict)
+    content: dict[str, int] = field(default_factory=dict)
 
 
 def read_document(path: Path) -> tuple[JournalDocument, bytes]:
@@ -71,9 +74,17 @@ def read_document(path: Path) -> tuple[JournalDocument, bytes]:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportRejectedError(name, [Problem(name, f"файл не открывается: {exc.strerror}")]) from None
-    if data[:2] == b"PK" or path.suffix.lower() in (".xlsx", ".xlsm"):
+    return parse_document(name, data)
+
+
+def parse_document(name: str, data: bytes) -> tuple[JournalDocument, bytes]:
+    """Parse and validate the bytes of an import file named ``name`` (as uploaded: the name
+    only tells the kind when the bytes do not); raises ImportRejectedError with every
+    problem."""
+    suffix = Path(name).suffix.lower()
+    if data[:2] == b"PK" or suffix in (".xlsx", ".xlsm"):
         doc = parse_xlsx(data, name)
-    elif data.lstrip()[:1] in (b"{", b"\xef") or path.suffix.lower() == ".json":
+    elif data.lstrip()[:1] in (b"{", b"\xef") or suffix == ".json":
         doc = parse_json(data, name)
     else:
         raise ImportRejectedError(name, [Problem(
@@ -84,11 +95,87 @@ def read_document(path: Path) -> tuple[JournalDocument, bytes]:
     return doc, data
 
 
-def import_file(archive: Archive, path: Path, *, actor: Actor) -> ImportResult:
-    """Import one file in one unit of work."""
+def content_counts(doc: JournalDocument) -> dict[str, int]:
+    """What a journal file holds, counted as a person checks it against the e-journal."""
+    counts = {"classes": len(doc.classes), "students": 0, "lessons": 0, "marks": 0,
+              "absences": 0, "period_marks": 0}
+    for cls in doc.classes:
+        counts["students"] += len(cls.students)
+        for course in cls.courses:
+            counts["lessons"] += len(course.lessons)
+            counts["period_marks"] += len(course.period_marks)
+            for lesson in course.lessons:
+                counts["marks"] += len(lesson.marks)
+                counts["absences"] += len(lesson.attendance)
+    return counts
+
+
+def import_file(archive: Archive, path: Path, *, actor: Actor,
+                school_code: str | None = None) -> ImportResult:
+    """Import one file in one unit of work (``school_code``: see ``import_data``)."""
     doc, data = read_document(path)
+    return _import(archive, doc, data, actor, school_code)
+
+
+def import_data(archive: Archive, name: str, data: bytes, *, actor: Actor,
+                school_code: str | None = None) -> ImportResult:
+    """Import the bytes of an uploaded file in one unit of work. ``school_code``: the
+    school the person acts for; a file of another school is refused before anything is
+    written (a school's staff never load another school's journal)."""
+    doc, data = parse_document(name, data)
+    return _import(archive, doc, data, actor, school_code)
+
+
+def _import(archive: Archive, doc: JournalDocument, data: bytes, actor: Actor,
+            school_code: str | None) -> ImportResult:
+    if school_code is not None and doc.school_code != school_code:
+        raise ImportRejectedError(doc.file_name, [Problem(
+            doc.file_name, f"файл относится к школе с кодом {doc.school_code} "
+            f"(«{doc.school_name}»), а вы работаете в школе с кодом {school_code}: проверьте, "
+            "что выгрузка сделана в электронном журнале вашей школы")])
     with archive.unit_of_work() as uow:
-        return _apply(uow, doc, data, actor)
+        result = _apply(uow, doc, data, actor)
+    result.content = content_counts(doc)
+    return result
+
+
+#: What ``ImportResult.counts`` and ``.content`` count, as people read it.
+CHANGE_NAMES = {"school": "школа", "academic_year": "учебный год", "period": "периоды",
+                "staff": "сотрудники", "staff_role": "роли сотрудников", "school_class": "классы",
+                "student": "ученики",
+                "enrolment": "зачисления в классы", "subject": "предметы", "course": "курсы",
+                "course_teacher": "учителя курсов", "course_student": "состав подгрупп",
+                "journal": "журналы классов (уроки, отметки, посещаемость)"}
+CONTENT_NAMES = {"classes": "классов", "students": "учеников", "lessons": "уроков",
+                 "marks": "отметок", "absences": "отметок посещаемости",
+                 "period_marks": "итоговых отметок"}
+
+
+def import_uploads(archive: Archive, files: list[tuple[str, bytes]], *, actor: Actor,
+                   school_code: str | None) -> list[ImportResult | ImportRejectedError]:
+    """Import uploaded files (a zip: each file in it), each all-or-nothing on its own and
+    only if it belongs to ``school_code``; returns each file's result or refusal, in order."""
+    from archive_service.journals.uploads import unpack
+
+    out: list[ImportResult | ImportRejectedError] = []
+    for name, data in files:
+        for item in unpack(name, data):
+            if isinstance(item, ImportRejectedError):
+                out.append(item)
+                continue
+            try:
+                out.append(import_data(archive, item.name, item.data, actor=actor,
+                                       school_code=school_code))
+            except ImportRejectedError as exc:
+                out.append(exc)
+    return out
+
+
+def recent_imports(archive: Archive, school_id: int, *, limit: int = 30) -> list[ImportBatch]:
+    """The school's latest imports that changed something (who, when, which file)."""
+    with archive.sessions() as s:
+        return list(s.scalars(select(ImportBatch).filter_by(school_id=school_id)
+                              .order_by(ImportBatch.id.desc()).limit(limit)))
 
 
 def import_files(

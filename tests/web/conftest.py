@@ -87,3 +87,25 @@ def login(app, who: str):
                                              "csrf_token": token})
         assert answer.status_code == 302, answer.get_data(as_text=True)
     return client
+
+
+def fresh_app(archive, *, school_code: str = "T-001", school_name: str = "МБОУ «Тестовая школа»"):
+    """A new school as the region's operator leaves it: the school and its first
+    administrator («admin», ``PASSWORD``), nothing imported, no keys. Returns the app."""
+    archive.settings = dataclasses.replace(archive.settings, tsa_passphrase=TSA,
+                                           secure_cookies=False)
+    create_account(archive, school_code=school_code, school_name=school_name, login="admin",
+                   full_name="Админ Админов", password=PASSWORD,
+                   roles=[("administrator", "")], actor=ACTOR)
+    return create_app({"ARCHIVE": archive, "SECRET_KEY": "test", "TESTING": True})
+
+
+def post(client, path: str, data: dict, *, page: str = "/account", **kw):
+    """A form post with the session's CSRF token (read from ``page``)."""
+    return client.post(path, data={**data, "csrf_token": csrf(client, page)}, **kw)
+
+
+def flashes(client, path: str = "/") -> str:
+    """The messages a page shows (and consumes)."""
+    return " ".join(re.findall(r'<div class="flash [a-z]+" role="status">([^<]*)</div>',
+                               client.get(path).get_data(as_text=True)))

@@ -1,0 +1,58 @@
+"""The upload page: e-journal exports (one or many .json/.xlsx files, or a zip) imported
+through the same service as ``archive import``, each file all-or-nothing."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from flask import Blueprint, make_response, render_template, request
+
+from archive_service.errors import ArchiveError
+from archive_service.journals.service import (
+    CHANGE_NAMES,
+    CONTENT_NAMES,
+    import_uploads,
+    recent_imports,
+)
+from archive_service.journals.uploads import MAX_UPLOAD
+from archive_service.web import archive, current, login_required, no_store
+
+bp = Blueprint("journals", __name__)
+#: Who loads the school's exports (seed 000, 4.1-4.2: the administrator of the e-journal and
+#: the deputy directors who check it).
+UPLOADERS = ("administrator", "deputy")
+
+
+def _page(results=None, status: int = 200):
+    who = current()
+    return no_store(make_response(render_template(
+        "journals/upload.html", results=results, recent=recent_imports(archive(), who.school_id),
+        changes=CHANGE_NAMES, contents=CONTENT_NAMES, limit_mb=MAX_UPLOAD // 2**20), status))
+
+
+@bp.get("/imports")
+@login_required
+def upload_page():
+    """The upload form and the school's latest imports."""
+    current().require(*UPLOADERS)
+    return _page()
+
+
+@bp.post("/imports")
+@login_required
+def upload():
+    """Import the uploaded files; the page lists per file what was stored or every problem."""
+    who = current()
+    who.require(*UPLOADERS)
+    request.max_content_length = MAX_UPLOAD
+    files = []
+    for item in request.files.getlist("files"):
+        name = PurePath(item.filename or "").name.replace("\\", "/").rsplit("/", 1)[-1][:200]
+        if name:
+            files.append((name, item.read()))
+    if not files:
+        raise ArchiveError("Не выбрано ни одного файла: выберите выгрузки журнала (.json, .xlsx "
+                           "или архив .zip).")
+    results = import_uploads(archive(), files, actor=who.actor, school_code=who.school_code)
+    rejected = sum(isinstance(r, ArchiveError) for r in results)
+    return _page(results, 422 if rejected == len(results) else 200)
