@@ -30,6 +30,7 @@ def archive() -> Archive:
 NAVIGATION: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("Мои задачи", "signatures.dashboard", None),
     ("Загрузка журнала", "journals.upload_page", ("administrator", "deputy")),
+    ("Полнота журнала", "checks.report_page", ("deputy", "director")),
     ("Сотрудники", "accounts.people_page", ("administrator",)),
     ("Реестр", "register.register_page", None),
     ("Поиск", "inspection.search_page", None),
