@@ -22,6 +22,10 @@ sub-folder per school code (``archive close-period`` imports from there first; a
 ``ARCHIVE_HOME/backups``): where a close and the daily schedule make the encrypted backup.
 ``ARCHIVE_WORKER_HEARTBEAT_SECONDS`` (default 10): how often a worker reports it is alive; a
 worker silent for three heartbeats is taken as dead and its task goes to another worker.
+``ARCHIVE_WEB_DISPATCH`` (default ``inline``): who does the snapshot and render work a
+person starts in the web — ``inline``: a background thread of the web process that took the
+request (the embedded default, one school); ``queue``: the PostgreSQL task queue of the
+``archive worker`` processes (a region).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class Settings:
     import_root: Path | None = None
     backup_target: str | None = None
     worker_heartbeat_seconds: float = 10.0
+    web_dispatch: str = "inline"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -70,12 +75,22 @@ class Settings:
                    if env.get("ARCHIVE_IMPORT_ROOT") else None,
                    backup_target=env.get("ARCHIVE_BACKUP_TARGET") or None,
                    worker_heartbeat_seconds=_hours(env, "ARCHIVE_WORKER_HEARTBEAT_SECONDS", 10.0,
-                                                   "секунд"))
+                                                   "секунд"),
+                   web_dispatch=_choice(env, "ARCHIVE_WEB_DISPATCH", ("inline", "queue")))
 
     def ensure_home(self) -> None:
         """Create ARCHIVE_HOME when the embedded SQLite database lives there."""
         if self.database_url.startswith("sqlite:///") or self.storage_url.startswith("file://"):
             self.home.mkdir(parents=True, exist_ok=True)
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name) or choices[0]
+    if raw not in choices:
+        from archive_service.errors import ConfigError
+
+        raise ConfigError(f"{name}={raw!r}: допустимо {' или '.join(choices)}.")
+    return raw
 
 
 def _hours(env: dict[str, str], name: str, default: float, unit: str = "часов") -> float:

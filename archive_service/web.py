@@ -31,6 +31,8 @@ NAVIGATION: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("Мои задачи", "signatures.dashboard", None),
     ("Загрузка журнала", "journals.upload_page", ("administrator", "deputy")),
     ("Полнота журнала", "checks.report_page", ("deputy", "director")),
+    ("Срезы и копии", "closing.close_page", ("deputy",)),
+    ("Ход закрытия", "closing.progress_page", ("director", "deputy")),
     ("Сотрудники", "accounts.people_page", ("administrator",)),
     ("Реестр", "register.register_page", None),
     ("Поиск", "inspection.search_page", None),

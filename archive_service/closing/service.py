@@ -147,16 +147,25 @@ class Started:
 
 
 def start_close(archive: Archive, *, period: str, school_code: str | None, actor: Actor,
-                trigger: str = "manual") -> Started:
+                trigger: str = "manual", classes: list[str] | None = None) -> Started:
     """Create the run of a period over one school or all, or continue the unfinished one.
 
     Continuing puts every row that waited for a person back in the queue (the person has
-    had the chance to fix the cause) and adds schools that appeared since.
+    had the chance to fix the cause) and adds schools that appeared since. ``classes``: only
+    these classes of one school (the web's choice); a run continued for other classes (or
+    for all) grows to cover them.
     """
+    from archive_service.journals.values import class_name as norm_class_name
     from archive_service.snapshots.service import PeriodRef
 
     ref = PeriodRef.parse(period)
     period = f"{ref.year}/{ref.code}"
+    if classes is not None:
+        if school_code is None:
+            raise ArchiveError("Классы выбираются только для одной школы.")
+        classes = sorted({norm_class_name(c) for c in classes})
+        if not classes:
+            raise ArchiveError("Не выбрано ни одного класса.")
     codes = schools_in_scope(archive, school_code)
     scope = school_code or "*"
     now = _now()
@@ -168,11 +177,17 @@ def start_close(archive: Archive, *, period: str, school_code: str | None, actor
         created = run is None
         if created:
             run = CloseRun(period=period, scope=scope, trigger=trigger, status="running",
-                           created_at=now, created_by=actor.name)
+                           created_at=now, created_by=actor.name, classes=classes)
             s.add(run)
             s.flush()
         else:
             run.status, run.message, run.finished_at = "running", None, None
+            if run.classes is not None:  # grows to the classes asked for now (None: all)
+                run.classes = None if classes is None else sorted(set(run.classes) |
+                                                                  set(classes))
+                # The school is listed again: its new classes get their rows.
+                s.execute(update(CloseSchool).where(CloseSchool.run_id == run.id)
+                          .values(status="pending", updated_at=now))
             s.execute(update(CloseSchool).where(CloseSchool.run_id == run.id,
                                                 CloseSchool.status == "attention")
                       .values(status="pending", message=None, updated_at=now))
@@ -218,7 +233,8 @@ def close_school(archive: Archive, run_id: int, school_code: str, *, actor: Acto
                         ).one()
         if row.status in FINAL_SCHOOL:
             return
-        period = s.get(CloseRun, run_id).period
+        run = s.get(CloseRun, run_id)
+        period, chosen = run.period, run.classes
         school = s.scalars(select(School).filter_by(code=school_code)).one_or_none()
         source = import_source(archive, school_code, school.settings if school else None)
     imported, problems = 0, []
@@ -246,6 +262,12 @@ def close_school(archive: Archive, run_id: int, school_code: str, *, actor: Acto
         return
     try:
         targets = _classes_of(archive, school_code, period)
+        if chosen is not None:
+            unknown = sorted(set(chosen) - {name for _s, _c, name in targets})
+            if unknown:
+                raise NotFoundError(f"Нет классов {', '.join(unknown)}, к которым относится "
+                                    f"период {period}.")
+            targets = [t for t in targets if t[2] in chosen]
     except ArchiveError as exc:
         _school_done(archive, run_id, school_code, "attention", imported, 0, exc.message)
         _maybe_finish(archive, run_id, dispatch)
@@ -423,6 +445,7 @@ class RunReport:
     scope: str
     trigger: str
     status: str
+    classes_asked: list[str] | None  # the classes the run was started for (None: all)
     created_at: dt.datetime
     created_by: str
     finished_at: dt.datetime | None
@@ -468,8 +491,8 @@ def run_report(archive: Archive, run_id: int) -> RunReport:
             raise NotFoundError(f"Закрытие периода № {run_id} не найдено (archive close-period "
                                 "--list).")
         report = RunReport(run.id, run.period, run.scope, run.trigger, run.status,
-                           run.created_at, run.created_by, run.finished_at, run.backup_id,
-                           run.message)
+                           run.classes, run.created_at, run.created_by, run.finished_at,
+                           run.backup_id, run.message)
         codes = dict(s.execute(select(School.id, School.code)).all())
         findings: collections.Counter[str] = collections.Counter()
         for row in s.scalars(select(CloseSchool).filter_by(run_id=run_id)
@@ -492,6 +515,38 @@ def run_report(archive: Archive, run_id: int) -> RunReport:
                                        dict(row.findings)))
         report.findings = dict(findings)
     return report
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One class of a run as its progress page lists it."""
+
+    class_name: str
+    status: str
+    message: str | None
+    snapshot_id: int | None
+    documents: tuple[int, ...]
+    findings: dict[str, int]
+
+
+def class_rows(archive: Archive, run_id: int) -> list[ClassRow]:
+    """The classes of a run, in the order they were recorded."""
+    with archive.sessions() as s:
+        return [ClassRow(r.class_name, r.status, r.message, r.snapshot_id,
+                         tuple(r.documents or ()), dict(r.findings or {}))
+                for r in s.scalars(select(CloseClass).filter_by(run_id=run_id)
+                                   .order_by(CloseClass.id))]
+
+
+def school_runs(archive: Archive, *, school_code: str, period: str | None = None,
+                limit: int = 10) -> list[RunReport]:
+    """The latest runs of one school (of a period, if given), newest first."""
+    with archive.sessions() as s:
+        query = select(CloseRun.id).where(CloseRun.scope == school_code)
+        if period:
+            query = query.where(CloseRun.period == period)
+        ids = list(s.scalars(query.order_by(CloseRun.id.desc()).limit(limit)))
+    return [run_report(archive, i) for i in ids]
 
 
 def list_runs(archive: Archive, *, limit: int = 20) -> list[RunReport]:

@@ -284,8 +284,16 @@ UNREAD: Any = object()
 
 
 def returned_text(who: str, at: dt.datetime, reason: str) -> str:
-    """How a return is shown: who, when, why."""
-    return f"{who}, {at:%d.%m.%Y %H:%M}: {reason}"
+    """How a return is shown after «возвращён: »: why, by whom, when (UTC, as the chain's
+    other times)."""
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return f"{reason}; вернул(а) {who}, {at.astimezone(dt.UTC):%d.%m.%Y %H:%M} UTC"
+
+
+def state_in(s, doc: RenderedDocument) -> ChainState:
+    """The chain's state of ``doc`` read in the caller's session (for pages and services
+    that read many documents in one session)."""
+    return _state(s, doc)
 
 
 def _state(s, doc: RenderedDocument,

@@ -101,8 +101,9 @@ def test_a_returned_document_shows_who_returned_it_when_and_why(web):
     _post(teacher, f"{page}/return", {"reason": "Ошибка в отметках 5 «Б»"}, page=page)
     assert "Документ возвращён на исправление." in _flash(teacher, page)
     state = chain_state(archive, doc)  # the service's own reading of the return
-    assert state.returned.startswith("Смирнова Ольга Николаевна, ")
-    assert state.returned.endswith(": Ошибка в отметках 5 «Б»") and state.next_step is None
+    assert state.returned.startswith("Ошибка в отметках 5 «Б»; вернул(а) Смирнова Ольга "
+                                     "Николаевна, ")
+    assert state.returned.endswith(" UTC") and state.next_step is None
     html = login(app, "director").get(page).get_data(as_text=True)
     assert f"Возвращён на исправление: {escape(state.returned)}" in html
     assert 'name="passphrase"' not in html  # nobody signs a returned version
