@@ -175,9 +175,10 @@ def _row(s: Session, e: RegisterEntry) -> RegisterRow:
 def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
     """The mark of each registered document, in three queries whatever their number."""
     from archive_service.disposition.models import DisposalAct, Tombstone
-    from archive_service.signatures.models import DocumentReturn, SignatureRecord
+    from archive_service.signatures.models import DocumentReturn, SignatureRecord, SigningUser
+    from archive_service.signatures.service import returned_text
 
-    steps, signed, returned, destroyed = {}, {}, set(), {}
+    steps, signed, returned, destroyed = {}, {}, {}, {}
     for at in range(0, len(ids), 500):  # SQLite allows a limited number of parameters
         chunk = ids[at:at + 500]
         steps.update(s.execute(select(RenderedDocument.id, RenderedDocument.steps)
@@ -185,8 +186,12 @@ def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
         for doc_id, field in s.execute(select(SignatureRecord.document_id, SignatureRecord.field)
                                        .where(SignatureRecord.document_id.in_(chunk))):
             signed.setdefault(doc_id, set()).add(field)
-        returned.update(s.scalars(select(DocumentReturn.document_id)
-                                  .where(DocumentReturn.document_id.in_(chunk))))
+        returned.update((r.document_id, returned_text(r.full_name, r.returned_at, r.reason))
+                        for r in s.execute(
+            select(DocumentReturn.document_id, DocumentReturn.returned_at,
+                   DocumentReturn.reason, SigningUser.full_name)
+            .join(SigningUser, SigningUser.id == DocumentReturn.user_id)
+            .where(DocumentReturn.document_id.in_(chunk))))
         destroyed.update(s.execute(select(Tombstone.document_id, DisposalAct.number)
                                    .join(DisposalAct, DisposalAct.id == Tombstone.act_id)
                                    .where(Tombstone.document_id.in_(chunk))).all())
@@ -196,7 +201,7 @@ def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
         if doc_id in destroyed:
             out[doc_id] = f"уничтожен по акту № {destroyed[doc_id]}"
         elif doc_id in returned:
-            out[doc_id] = "возвращён на исправление"
+            out[doc_id] = f"возвращён: {returned[doc_id]}"
         elif all(st["name"] in done for st in doc_steps):
             out[doc_id] = "заверен печатью"
         elif all(st["name"] in done for st in doc_steps if st["step"] == "director"):

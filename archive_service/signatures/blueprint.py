@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from archive_service.errors import NotFoundError
 from archive_service.signatures.service import STEP_TITLES, return_document, sign_documents
-from archive_service.signatures.views import dashboard as dashboard_data
 from archive_service.signatures.views import (
+    KIND_NAMES,
     document_pdf,
     document_view,
     page_png,
+    readable,
     require_signer,
 )
+from archive_service.signatures.views import dashboard as dashboard_data
 from archive_service.web import archive, attachment, attempt, current, login_required
 
 bp = Blueprint("signatures", __name__)
@@ -38,12 +41,39 @@ def document(document_id: int):
                            steps=STEP_TITLES)
 
 
+#: Page images: a preview, and the reader's size (A4 at 150 dpi: 1240 px wide, readable).
+PAGE_DPI = {"small": 80, "large": 150}
+
+
 @bp.get("/documents/<int:document_id>/pages/<int:page>.png")
 @login_required
 def page(document_id: int, page: int):
-    """One page image."""
-    return Response(page_png(archive(), current(), document_id, page), mimetype="image/png",
-                    headers={"Cache-Control": "private, max-age=300"})
+    """One page image (``size``: small or large)."""
+    dpi = PAGE_DPI.get(request.args.get("size", "small"))
+    if dpi is None:
+        raise NotFoundError("Размер листа: small или large.")
+    return Response(page_png(archive(), current(), document_id, page, dpi=dpi),
+                    mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.get("/documents/<int:document_id>/read/<int:page>")
+@login_required
+def reader(document_id: int, page: int):
+    """The copy page by page at a readable size (``go``: a page number typed in)."""
+    go = request.args.get("go", "")
+    if go:
+        wanted = int(go) if go.isascii() and go.isdigit() and len(go) < 7 else page
+        return redirect(url_for("signatures.reader", document_id=document_id,
+                                page=max(1, wanted)), 303)
+    doc = readable(archive(), current(), document_id)
+    if page > doc.pages:
+        return redirect(url_for("signatures.reader", document_id=document_id,
+                                page=doc.pages), 303)
+    if page < 1:
+        return redirect(url_for("signatures.reader", document_id=document_id, page=1), 303)
+    title = (f"{KIND_NAMES.get(doc.kind, doc.kind)} {doc.class_name}, {doc.period_name} "
+             f"{doc.year}")
+    return render_template("reader.html", doc=doc, page=page, pages=doc.pages, title=title)
 
 
 @bp.get("/documents/<int:document_id>/download")

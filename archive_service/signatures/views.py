@@ -58,6 +58,18 @@ class DocumentLine:
     next_step: str | None
     overdue: bool
     registered: int | None
+    returned: str | None = None  # «reason; вернул(а) who, when» (``returned_text``)
+    period_code: str = ""
+
+    @property
+    def period_ref(self) -> str:
+        """«2025-2026/Q1»: how pages name the document's period."""
+        return f"{self.year}/{self.period_code}"
+
+    @property
+    def sealed(self) -> bool:
+        """The chain is complete (not returned: a returned copy's chain stops unfinished)."""
+        return self.next_step is None and self.returned is None
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,9 @@ class Dashboard:
     to_register: list[DocumentLine]
     overdue: list[DocumentLine]
     recent: list[DocumentLine]
+    #: Returned copies not yet replaced by a new version, that this person takes part in
+    #: correcting (the deputies, the director and the administrator see the school's).
+    returned: list[DocumentLine] = ()
 
 
 def _placed(stmt: Select) -> Select:
@@ -78,13 +93,13 @@ def _placed(stmt: Select) -> Select:
             .join(AcademicYear, AcademicYear.id == Period.academic_year_id))
 
 
-_WHERE = _placed(select(SchoolClass.name, Period.name, AcademicYear.label)
+_WHERE = _placed(select(SchoolClass.name, Period.name, AcademicYear.label, Period.code)
                  .select_from(RenderedDocument)
                  .where(RenderedDocument.id == bindparam("document_id")))
 
 
-def _where(s, doc: RenderedDocument) -> tuple[str, str, str]:
-    """The document's class, period name and academic year, in one query."""
+def _where(s, doc: RenderedDocument) -> tuple[str, str, str, str]:
+    """The document's class, period name, academic year and period code, in one query."""
     return tuple(s.execute(_WHERE, {"document_id": doc.id}).one())
 
 
@@ -92,11 +107,11 @@ _UNKNOWN: Any = object()
 
 
 def _line(s, doc: RenderedDocument, now: dt.datetime, state: ChainState | None = None, *,
-          where: tuple[str, str, str] | None = None, entry: int | None = _UNKNOWN
+          where: tuple[str, str, str, str] | None = None, entry: int | None = _UNKNOWN
           ) -> DocumentLine:
     """The document's line in lists; ``where``, ``entry`` (its register number or None):
     what the caller has already read."""
-    class_name, period_name, year = where or _where(s, doc)
+    class_name, period_name, year, period_code = where or _where(s, doc)
     state = state or _state(s, doc)
     created = doc.created_at if doc.created_at.tzinfo else doc.created_at.replace(tzinfo=dt.UTC)
     due = created + dt.timedelta(days=DAYS_AFTER_RENDER.get(state.next_step or "", 99))
@@ -105,7 +120,8 @@ def _line(s, doc: RenderedDocument, now: dt.datetime, state: ChainState | None =
     return DocumentLine(doc.id, doc.number, KIND_NAMES.get(doc.kind, doc.kind),
                         class_name, period_name, year,
                         None if state.returned else state.next_step,
-                        bool(state.next_step and not state.returned and now > due), entry)
+                        bool(state.next_step and not state.returned and now > due), entry,
+                        state.returned, period_code)
 
 
 def dashboard(archive: Archive, who: Principal, *, now: dt.datetime | None = None) -> Dashboard:
@@ -122,13 +138,47 @@ def dashboard(archive: Archive, who: Principal, *, now: dt.datetime | None = Non
         ids = sorted(set(open_documents(s, who.school_id)) | set(recent))
         lines = {i: _line(s, s.get(RenderedDocument, i), now) for i in ids}
         recent_lines = [lines[i] for i in sorted(recent)]
+        returned = [_line(s, s.get(RenderedDocument, i), now)
+                    for i in returned_documents(s, who, signer)]
     to_register = []
     if who.has("secretary"):
         to_register = [ln for ln in lines.values() if ln.registered is None
                        and ln.next_step in AFTER_REGISTRATION]
     overdue = [ln for ln in lines.values() if ln.overdue] if who.has(
         "director", "deputy", "secretary", "administrator") else []
-    return Dashboard([lines[i] for i in queue], to_register, overdue, recent_lines)
+    return Dashboard([lines[i] for i in queue], to_register, overdue, recent_lines, returned)
+
+
+#: Who sees every returned copy of the school (the correction is theirs to start or watch).
+CORRECTORS = ("deputy", "director", "administrator")
+
+
+def returned_documents(s, who: Principal, signer: SigningUser | None) -> list[int]:
+    """The school's returned copies that no newer snapshot version has replaced yet, that
+    this person corrects: all of them for ``CORRECTORS``, else those of their class (a class
+    leader) or bearing their name in a field (a teacher)."""
+    from sqlalchemy import func
+
+    latest = (select(PeriodSnapshot.school_class_id, PeriodSnapshot.period_id,
+                     func.max(PeriodSnapshot.version).label("version"))
+              .where(PeriodSnapshot.school_id == who.school_id)
+              .group_by(PeriodSnapshot.school_class_id, PeriodSnapshot.period_id).subquery())
+    rows = s.execute(
+        select(RenderedDocument.id, RenderedDocument.steps, SchoolClass.name)
+        .join(DocumentReturn, DocumentReturn.document_id == RenderedDocument.id)
+        .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
+        .join(SchoolClass, SchoolClass.id == PeriodSnapshot.school_class_id)
+        .join(latest, (latest.c.school_class_id == PeriodSnapshot.school_class_id)
+              & (latest.c.period_id == PeriodSnapshot.period_id)
+              & (latest.c.version == PeriodSnapshot.version))
+        .where(RenderedDocument.school_id == who.school_id)
+        .order_by(RenderedDocument.id)).all()
+    if who.has(*CORRECTORS):
+        return [r.id for r in rows]
+    leads = {c for role, c in who.roles if role == "class_leader"}
+    name = signer.full_name if signer else who.full_name
+    return [r.id for r in rows if r.name in leads
+            or any(st.get("signer") == name for st in r.steps)]
 
 
 @dataclass(frozen=True)
@@ -158,6 +208,8 @@ class DocumentView:
     may_sign: bool
     may_register: bool
     may_return: bool
+    replaced_by: int | None = None  # the same kind of copy of a newer snapshot version
+    may_correct: bool = False  # a deputy: the correction path (new version) is theirs
 
 
 @dataclass(frozen=True)
@@ -179,11 +231,12 @@ _RETURNER = aliased(SigningUser)
 #: document is returned at most once). Plain rows, no ORM objects: the document page is the
 #: most read page of the service; a row answers the same attribute names as the document.
 _READ = _placed(select(RenderedDocument.id, RenderedDocument.school_id, RenderedDocument.kind,
+                       RenderedDocument.snapshot_id,
                        RenderedDocument.number, RenderedDocument.sha256,
                        RenderedDocument.storage_key, RenderedDocument.pages,
                        RenderedDocument.steps, RenderedDocument.created_at,
                        SchoolClass.name.label("class_name"), Period.name.label("period_name"),
-                       AcademicYear.label.label("year"),
+                       AcademicYear.label.label("year"), Period.code.label("period_code"),
                        RegisterEntry.number.label("entry_number"),
                        RegisterEntry.year.label("entry_year"), RegisterEntry.handed_over_by,
                        RegisterEntry.received_by, RegisterEntry.location,
@@ -210,7 +263,7 @@ class _Read:
     its return (``returned_text``)."""
 
     doc: Any
-    where: tuple[str, str, str]
+    where: tuple[str, str, str, str]
     entry: RegisterMark | None
     returned: str | None
 
@@ -229,11 +282,13 @@ def _read(s, who: Principal, document_id: int) -> _Read:
         found.location)
     returned = None if found.returned_at is None else returned_text(
         found.returner, found.returned_at, found.reason)
-    return _Read(found, (found.class_name, found.period_name, found.year), entry, returned)
+    return _Read(found, (found.class_name, found.period_name, found.year, found.period_code),
+                 entry, returned)
 
 
-def _readable(archive: Archive, who: Principal, document_id: int):
-    """The document's row (``_READ``) if this person may read it."""
+def readable(archive: Archive, who: Principal, document_id: int):
+    """The document's row (``_READ``: number, kind, pages, class, period, year) if this
+    person may read it; the same 404 as a missing document otherwise."""
     with archive.reads() as s:
         return _read(s, who, document_id).doc
 
@@ -256,6 +311,7 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
         known = stored(s, doc, rows)
         line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=found.where,
                      entry=entry.number if entry is not None else None)
+        replaced_by = newer_version(s, doc)
         checked = reuse_verification(archive, uow, document_id, known, reader=who.actor,
                                      max_age=max_age)
     if checked is None:  # verified now, outside the transaction (about a second)
@@ -280,12 +336,27 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
                         state, sigs, result.ok, checked.verified_at, entry, may_sign,
                         who.has("secretary") and entry is None and not who.is_inspector
                         and state.next_step in AFTER_REGISTRATION,
-                        not who.is_inspector and state.next_step is not None)
+                        not who.is_inspector and state.next_step is not None, replaced_by,
+                        not who.is_inspector and who.has("deputy") and bool(state.returned)
+                        and replaced_by is None)
+
+
+def newer_version(s, doc) -> int | None:  # noqa: ANN001 - a document row or object
+    """The same kind of copy made from a newer snapshot version of the same class and
+    period (the copy that took a returned one's place), or None."""
+    snap = s.get(PeriodSnapshot, doc.snapshot_id)
+    newest = s.scalars(select(PeriodSnapshot.id).filter_by(
+        school_class_id=snap.school_class_id, period_id=snap.period_id)
+        .order_by(PeriodSnapshot.version.desc()).limit(1)).one()
+    if newest == snap.id:
+        return None
+    return s.scalars(select(RenderedDocument.id).filter_by(snapshot_id=newest, kind=doc.kind)
+                     .order_by(RenderedDocument.id.desc()).limit(1)).first()
 
 
 def document_pdf(archive: Archive, who: Principal, document_id: int) -> tuple[str, bytes]:
     """The signed file for download (the read is audited)."""
-    doc = _readable(archive, who, document_id)
+    doc = readable(archive, who, document_id)
     return doc.number, signed_pdf(archive, document_id, reader=who.actor)
 
 
@@ -332,7 +403,7 @@ def render_page(pdf: bytes, page: int, dpi: int) -> bytes:
 def page_png(archive: Archive, who: Principal, document_id: int, page: int,
              *, dpi: int = 80) -> bytes:
     """One page as a PNG for the preview (pdfium; no external program)."""
-    doc = _readable(archive, who, document_id)
+    doc = readable(archive, who, document_id)
     if not 1 <= page <= doc.pages:
         raise NotFoundError(f"В документе нет листа {page}.")
     png = render_page(signed_pdf(archive, document_id), page, dpi)

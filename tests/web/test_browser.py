@@ -88,7 +88,7 @@ def test_five_people_take_a_document_to_sealed_and_registered(server, browser, t
     sign(secretary, pw("seal"))
     secretary.goto(f"{base}/documents/{doc}")
     text = secretary.inner_text("main")
-    assert "цепочка завершена" in text and "Все подписи верны." in text
+    assert "заверен печатью" in text and "Все подписи верны." in text
     secretary.wait_for_function("document.images[0] && document.images[0].complete "
                                 "&& document.images[0].naturalWidth > 0")
     secretary.screenshot(path=str(shots / "document-sealed.png"), full_page=True)

@@ -61,7 +61,7 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
     _post(director, f"{page}/sign", {"passphrase": pw("director")}, page=page)
     _post(secretary, f"{page}/sign", {"passphrase": pw("seal")}, page=page)
     html = secretary.get(page).get_data(as_text=True)
-    assert "цепочка завершена" in html and "Все подписи верны." in html
+    assert "заверен печатью" in html and "Все подписи верны." in html
     assert "Зарегистрирован под № 1 (2025-2026)" in html
     _renew_the_archival_timestamp(archive, doc)
     html = secretary.get(page).get_data(as_text=True)
@@ -104,9 +104,45 @@ def test_a_returned_document_shows_who_returned_it_when_and_why(web):
     assert state.returned.startswith("Ошибка в отметках 5 «Б»; вернул(а) Смирнова Ольга "
                                      "Николаевна, ")
     assert state.returned.endswith(" UTC") and state.next_step is None
-    html = login(app, "director").get(page).get_data(as_text=True)
+    director = login(app, "director")
+    html = director.get(page).get_data(as_text=True)
     assert f"Возвращён на исправление: {escape(state.returned)}" in html
+    assert f"<strong>Возвращён: {escape(state.returned)}</strong>" in html
+    assert "заверен печатью" not in html and "цепочка завершена" not in html
     assert 'name="passphrase"' not in html  # nobody signs a returned version
+    # Every list says so, and those who correct it see it on their dashboard.
+    for who in ("director", "zam", "petrova", "smirnova", "admin"):
+        board = login(app, who).get("/").get_data(as_text=True)
+        assert "Возвращены на исправление (1)" in board, who
+        assert f"возвращён: {escape(state.returned)}" in board, who
+    board = login(app, "secretary").get("/").get_data(as_text=True)
+    assert "Возвращены на исправление" not in board  # not the secretary's to correct
+    assert f"возвращён: {escape(state.returned)}" in board  # but her lists say so
+    # The deputy is shown the way to the correction.
+    assert "исправление на странице «Срезы и копии»" in login(app, "zam").get(page).get_data(
+        as_text=True)
+
+
+def test_a_copy_is_read_page_by_page(web):
+    app, _archive, doc, other = web
+    client = login(app, "smirnova")
+    reader = client.get(f"/documents/{doc}/read/1").get_data(as_text=True)
+    assert f'src="/documents/{doc}/pages/1.png?size=large"' in reader
+    assert f'href="/documents/{doc}/read/2" rel="next"' in reader
+    last = client.get(f"/documents/{doc}/read/999")
+    assert last.status_code == 303 and last.headers["Location"].endswith("/read/8")
+    assert client.get(f"/documents/{doc}/read/1?go=3").headers["Location"].endswith("/read/3")
+    assert client.get(f"/documents/{doc}/read/2?go=x²").headers["Location"].endswith("/read/2")
+    large = client.get(f"/documents/{doc}/pages/2.png?size=large")
+    small = client.get(f"/documents/{doc}/pages/2.png")
+    assert large.data.startswith(b"\x89PNG") and len(large.data) > len(small.data)
+    assert _png_width(large.data) == 1754  # a landscape A4 sheet at 150 dpi: readable
+    assert client.get(f"/documents/{doc}/pages/2.png?size=huge").status_code == 404
+    assert client.get(f"/documents/{other}/read/1").status_code == 404
+
+
+def _png_width(data: bytes) -> int:
+    return int.from_bytes(data[16:20], "big")
 
 
 ROLES = ["anonymous", "smirnova", "petrova", "zam", "director", "secretary", "admin",
@@ -119,7 +155,9 @@ MATRIX = {
     ("GET", "/documents/{doc}"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
     ("GET", "/documents/{doc}/pages/1.png"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
     ("GET", "/documents/{doc}/download"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
+    ("GET", "/documents/{doc}/read/1"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
     ("GET", "/documents/{other}"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
+    ("GET", "/documents/{other}/read/1"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
     ("GET", "/documents/{other}/download"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
     ("GET", "/documents/999"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
     ("GET", "/register"): [302, 200, 200, 200, 200, 200, 200, 200, 200],
