@@ -191,10 +191,14 @@ def folder_form():
     """The secretary forms the general folder of a period; it gets its register number."""
     who = current()
     data = _body("year", "period", "location")
+    anyway = (request.get_json(silent=True) or {}).get("anyway")
+    if anyway is not None and not isinstance(anyway, str):
+        raise ArchiveError("Поле «anyway» (причина неполной папки) должно быть строкой.")
     require_signer(archive(), who)
     row = form_period_folder(archive(), school_code=None, year=_year(data["year"]),
                              period_code=data["period"], login=who.login,
-                             location=data["location"], actor=who.actor)
+                             location=data["location"], actor=who.actor,
+                             anyway=check_text(anyway, "anyway") if anyway else None)
     return jsonify(row.as_dict()), 201
 
 
@@ -415,7 +419,8 @@ def openapi():
 
 
 def _op(summary: str, *, body: dict | None = None, ok: int = 200, ok_schema: dict | None = None,
-        params: list | None = None, errors: tuple[int, ...] = (401,)) -> dict:
+        params: list | None = None, errors: tuple[int, ...] = (401,),
+        optional: dict | None = None) -> dict:
     responses: dict[str, Any] = {str(ok): {"description": "ok", "content": {
         "application/json": {"schema": ok_schema or {"type": "object"}}}}
                                  if ok != 204 else {"description": "no content"}}
@@ -424,7 +429,8 @@ def _op(summary: str, *, body: dict | None = None, ok: int = 200, ok_schema: dic
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": list(body), "properties": body}}}}
+            "type": "object", "required": list(body),
+            "properties": {**body, **(optional or {})}}}}}
     if params:
         op["parameters"] = params
     return op
@@ -475,7 +481,8 @@ OPENAPI: dict[str, Any] = {
             errors=(400, 401))},
         "/api/v1/register/folders": {"post": _op(
             "Сформировать общую папку за период", ok=201,
-            body={"year": _STR, "period": _STR, "location": _STR}, errors=_ACTION_ERRORS)},
+            body={"year": _STR, "period": _STR, "location": _STR},
+            optional={"anyway": _STR}, errors=_ACTION_ERRORS)},
         "/api/v1/register/folders/{school}/{year}/{number}": {"get": {
             "summary": "Файл общей папки (PDF/A-3)", "parameters": [
                 {"name": "school", "in": "path", "required": True, "schema": _STR},

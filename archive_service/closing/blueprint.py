@@ -14,9 +14,9 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from archive_service.checks.report import default_period, school_periods
 from archive_service.checks.service import KINDS
 from archive_service.closing import background, service
-from archive_service.closing.overview import STAGES, period_overview
 from archive_service.errors import ArchiveError, NotFoundError
 from archive_service.rendering.service import render_snapshots
+from archive_service.signatures.progress import STAGES, period_overview
 from archive_service.snapshots.service import create_snapshots
 from archive_service.web import archive, attempt, current, field, login_required, no_store
 

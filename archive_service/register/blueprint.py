@@ -72,10 +72,13 @@ def folder_form():
     year = request.form.get("year", "").strip()
 
     def form() -> str:
+        anyway = request.form.get("anyway", "").strip() or None
         row = form_period_folder(archive(), school_code=None, year=year,
                                  period_code=request.form.get("period", ""), login=who.login,
-                                 location=request.form.get("location", ""), actor=who.actor)
-        return f"Общая папка сформирована: № {row.number} ({row.year}), листов {row.sheets}."
+                                 location=request.form.get("location", ""), actor=who.actor,
+                                 anyway=anyway)
+        return (f"Общая папка сформирована{' неполной' if row.title.endswith('(неполная)') else ''}"
+                f": № {row.number} ({row.year}), листов {row.sheets}.")
 
     attempt(form, refuse=(PermissionDeniedError,))
     return redirect(url_for("register.register_page", year=year), 303)

@@ -28,8 +28,12 @@ class FolderItem:
 
 
 def build(items: list[FolderItem], *, school: str, period: str, year: str,
-          formed_by: str, formed_at: dt.datetime) -> tuple[bytes, int]:
-    """The folder file and its number of contents pages."""
+          formed_by: str, formed_at: dt.datetime, incomplete: list[str] | None = None,
+          reason: str | None = None) -> tuple[bytes, int]:
+    """The folder file and its number of contents pages. ``incomplete``: what the folder
+    lacks (classes without a sealed copy), printed with the secretary's ``reason``."""
+    from xml.sax.saxutils import escape
+
     import pikepdf
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
@@ -45,20 +49,25 @@ def build(items: list[FolderItem], *, school: str, period: str, year: str,
                            spaceAfter=3 * mm)
     rows = [[Paragraph(h, head) for h in ("№ по реестру", "Документ", "Листов",
                                           "Вложенный файл и его SHA-256")]]
-    rows += [[Paragraph(str(i.register_number), cell), Paragraph(i.title, cell),
+    rows += [[Paragraph(str(i.register_number), cell), Paragraph(escape(i.title), cell),
               Paragraph(str(i.sheets), cell),
-              Paragraph(f"{i.file_name}<br/>{hashlib.sha256(i.pdf).hexdigest()}", cell)]
+              Paragraph(f"{escape(i.file_name)}<br/>{hashlib.sha256(i.pdf).hexdigest()}", cell)]
              for i in items]
     table = Table(rows, colWidths=[22 * mm, 70 * mm, 14 * mm, 76 * mm], repeatRows=1)
     table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.SANS),
                                ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
                                ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story = [Paragraph(f"Общая папка за период: {period} {year}<br/>{school}", title),
-             Paragraph(f"Сформирована {formed_at:%d.%m.%Y} секретарём {formed_by}. Документов: "
-                       f"{len(items)}, листов: {sum(i.sheets for i in items)}. Подписанные копии "
-                       "вложены в этот файл без изменений (вложения PDF/A-3); их подписи "
-                       "проверяются после извлечения.", cell),
-             Paragraph("&nbsp;", cell), table]
+    story = [Paragraph(f"Общая папка за период: {escape(period)} {escape(year)}<br/>"
+                       f"{escape(school)}", title),
+             Paragraph(f"Сформирована {formed_at:%d.%m.%Y} секретарём {escape(formed_by)}. "
+                       f"Документов: {len(items)}, листов: {sum(i.sheets for i in items)}. "
+                       "Подписанные копии вложены в этот файл без изменений (вложения "
+                       "PDF/A-3); их подписи проверяются после извлечения.", cell)]
+    if incomplete:
+        story.append(Paragraph(
+            "<b>Папка сформирована неполной.</b> Нет заверенных копий: "
+            + escape("; ".join(incomplete)) + f". Основание: {escape(reason or '')}.", cell))
+    story += [Paragraph("&nbsp;", cell), table]
     drawn, pages = fonts.story_pdf(story, top_mm=14)
     with pikepdf.open(io.BytesIO(drawn)) as pdf:
         for i in items:

@@ -380,13 +380,17 @@ def register_list_for(archive: Archive, who, *, year: str | None = None,
 
 def form_period_folder(archive: Archive, *, school_code: str | None, year: str, period_code: str,
                        login: str, location: str, actor: Actor,
-                       now: dt.datetime | None = None) -> RegisterRow:
+                       now: dt.datetime | None = None, anyway: str | None = None
+                       ) -> RegisterRow:
     """Form the general folder of a period (seed 000, 4.5) and give it its register number.
 
     The folder holds every registered copy of the school's period that is sealed (a copy
     returned for correction is left out: its new version is registered on its own). It is
-    formed once per school, year and period, and only when no registered copy of the period
-    still waits for the director or the seal, so the folder is the period's complete set.
+    formed once per school, year and period, and only when every class the period applies
+    to has its sealed copies and none is returned, so the folder is the period's complete
+    set; otherwise the refusal names each class and what it lacks. ``anyway``: the
+    secretary's reason to form it without them all the same (recorded in the audit trail
+    and printed on the folder's contents page; the register line says «неполная»).
     ``school_code`` None: the secretary's own school. Its register entry keeps the folder's
     SHA-256 in ``handover_hash`` and its file in
     ``storage_key``; ``sheets`` counts the contents pages plus the copies' sheets.
@@ -421,6 +425,18 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
         if existing is not None:
             raise ConflictError(f"Общая папка за {period.name} {year} уже сформирована: "
                                 f"№ {existing.number} по реестру.")
+        from archive_service.signatures.progress import period_overview
+
+        lacking = [f"{name} — {why}" for name, why in period_overview(
+            archive, school_id=school.id, period=f"{year}/{period_code}").not_ready()]
+        reason = " ".join((anyway or "").split())
+        if anyway is not None and not reason:
+            raise ConflictError("Укажите причину, по которой папка формируется неполной.")
+        if lacking and not reason:
+            raise ConflictError(
+                f"Общую папку за {period.name} {year} формировать рано: нет заверенных печатью "
+                f"копий у классов: {'; '.join(lacking)}. Дождитесь их или сформируйте папку "
+                "неполной, указав причину.")
         entries = s.scalars(select(RegisterEntry).where(
             RegisterEntry.school_id == school.id, RegisterEntry.year == year,
             RegisterEntry.period_code == period_code, RegisterEntry.document_id.is_not(None))
@@ -432,7 +448,8 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
             if state.returned:
                 continue
             if any(f.signed_by is None for f in state.fields):
-                waiting.append(f"№ {e.number} ({doc.number})")
+                if not reason:
+                    waiting.append(f"№ {e.number} ({doc.number})")
                 continue
             keys, digest = _current(s, doc)
             items.append(FolderItem(e.number, e.title, e.sheets, f"{doc.number}.pdf",
@@ -444,10 +461,12 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
             raise ConflictError(f"За {period.name} {year} в реестре нет заверенных копий: "
                                 "папку формировать не из чего.")
         pdf, pages = build(items, school=school.name, period=period.name, year=year,
-                           formed_by=user.full_name, formed_at=now)
+                           formed_by=user.full_name, formed_at=now,
+                           incomplete=lacking if reason else None, reason=reason)
         entry = RegisterEntry(
             school_id=school.id, year=year, number=number, document_id=None, kind="folder",
-            title=f"{KIND_NAMES['folder']}: {period.name} {year}", class_name=None,
+            title=f"{KIND_NAMES['folder']}: {period.name} {year}"
+                  + (" (неполная)" if lacking and reason else ""), class_name=None,
             period_code=period_code, sheets=pages + sum(i.sheets for i in items),
             handed_over_by=user.full_name, handover_hash=sha256_hex(pdf),
             received_by=user.full_name, received_at=now, location=location.strip(),
@@ -459,7 +478,9 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
                   chain=school.id,
                   details={"period": period_code, "sha256": entry.handover_hash,
                            "items": [i.register_number for i in items],
-                           "location": entry.location})
+                           "location": entry.location,
+                           **({"incomplete": lacking, "reason": reason}
+                              if lacking and reason else {})})
         from archive_service.disposition.service import lock_new_objects
 
         entry_id = entry.id

@@ -61,6 +61,11 @@ STEP_TITLES = {"teachers": "учителя-предметники", "class_leade
 #: The step of a renewed archival timestamp's record (``signatures.renewal``): not a step
 #: of the chain, a piece the school's TSA appended to a sealed copy.
 ARCHIVAL_TIMESTAMP_STEP = "archive_timestamp"
+#: The five-day schedule of seed 000, section 4: the copy is rendered on day 2; teachers sign
+#: on day 3, the class leader on day 4, the deputy, the director and the seal on day 5. A step
+#: not done by the end of its day (counted from the rendering) is overdue.
+DAYS_AFTER_RENDER = {"teachers": 1, "class_leader": 2, "deputy": 3, "director": 3, "seal": 3}
+KIND_NAMES = {"journal": "Копия журнала", "summary": "Сводная ведомость"}
 TSA_NAME = "служба штампов времени школы"
 
 

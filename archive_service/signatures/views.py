@@ -1,8 +1,7 @@
 """What a person sees: their dashboard and a document page (permissions checked here).
 
-The five-day schedule of seed 000, section 4: the copy is rendered on day 2; teachers sign on
-day 3, the class leader on day 4, the deputy, the director and the seal on day 5. A step not
-done by the end of its day (counted from the rendering) is overdue.
+The five-day schedule of seed 000, section 4 (``service.DAYS_AFTER_RENDER``) marks a step
+not done by the end of its day as overdue.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ from archive_service.register.service import AFTER_REGISTRATION
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import DocumentReturn, SignatureRecord, SigningUser
 from archive_service.signatures.service import (
+    DAYS_AFTER_RENDER,
+    KIND_NAMES,
     STEP_TITLES,
     ChainState,
     _state,
@@ -40,9 +41,6 @@ from archive_service.signatures.service import (
     stored,
 )
 from archive_service.snapshots.models import PeriodSnapshot
-
-DAYS_AFTER_RENDER = {"teachers": 1, "class_leader": 2, "deputy": 3, "director": 3, "seal": 3}
-KIND_NAMES = {"journal": "Копия журнала", "summary": "Сводная ведомость"}
 
 
 @dataclass(frozen=True)

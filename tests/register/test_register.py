@@ -175,7 +175,8 @@ def test_period_folder_bundles_the_sealed_copies_unchanged(archive, tmp_path):
 
     journal = _setup(archive, tmp_path)
     summary = journal + 1
-    _folder_refused(archive, ConflictError, "нет заверенных копий")
+    _folder_refused(archive, ConflictError, "нет заверенных печатью копий у классов: 7А — "
+                    "копия журнала ждёт: учителя-предметники — Смирнова Ольга Николаевна")
     for login in ("smirnova", "belova", "petrova", "zam"):
         _sign(archive, journal, login)
     for login in ("petrova", "zam"):
@@ -183,7 +184,8 @@ def test_period_folder_bundles_the_sealed_copies_unchanged(archive, tmp_path):
     _register(archive, journal), _register(archive, summary)
     for login in ("director", "secretary"):
         _sign(archive, journal, login)
-    _folder_refused(archive, ConflictError, r"формировать рано: не заверены печатью № 2")
+    _folder_refused(archive, ConflictError, r"формировать рано: нет заверенных печатью копий "
+                    r"у классов: 7А — сводная ведомость ждёт: директор")
     for login in ("director", "secretary"):
         _sign(archive, summary, login)
     _folder_refused(archive, PermissionDeniedError, "формирует секретарь", login="director")
@@ -225,3 +227,46 @@ def test_period_folder_bundles_the_sealed_copies_unchanged(archive, tmp_path):
         _flip_byte(archive, s.query(RegisterEntry).filter_by(kind="folder").one().storage_key)
     with pytest.raises(IntegrityError, match="Общая папка № 3 .* изменена"):
         folder_pdf(archive, school_code="T-001", year="2025-2026", number=3, reader=ACTOR)
+
+
+def test_a_folder_without_every_class_is_formed_only_with_a_recorded_reason(archive, tmp_path):
+    import io
+
+    import pikepdf
+
+    from archive_service.audit.service import entries
+    from archive_service.register.service import folder_pdf, form_period_folder
+    from archive_service.signatures.service import return_document
+
+    journal = _setup(archive, tmp_path)
+    return_document(archive, document_id=journal, login="smirnova", reason="Ошибка в отметках",
+                    actor=ACTOR)
+    _folder_refused(archive, ConflictError, "7А — копия журнала возвращён: Ошибка в отметках; "
+                    "вернул\\(а\\) Смирнова Ольга Николаевна")
+    before = archive_state(archive)
+    with pytest.raises(ConflictError, match="Укажите причину"):
+        form_period_folder(archive, school_code="T-001", year="2025-2026", period_code="Q1",
+                           login="secretary", location="Сейф", actor=ACTOR, anyway="  ")
+    assert archive_state(archive) == before
+    summary = journal + 1
+    for login in ("petrova", "zam"):
+        _sign(archive, summary, login)
+    _register(archive, summary)
+    for login in ("director", "secretary"):
+        _sign(archive, summary, login)
+    row = form_period_folder(archive, school_code="T-001", year="2025-2026", period_code="Q1",
+                             login="secretary", location="Сейф", actor=ACTOR,
+                             anyway="Проверка управления образования, приказ № 5")
+    assert row.title.endswith("(неполная)")
+    _name, data = folder_pdf(archive, school_code="T-001", year="2025-2026", number=row.number,
+                             reader=ACTOR)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.attachments) == 1  # the sealed summary only
+    path = tmp_path / "folder.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout.replace("\n", " ")
+    assert "Папка сформирована неполной." in text and "Ошибка в отметках" in text
+    assert "приказ № 5" in text
+    [made] = [e for e in entries(archive, limit=50) if e.action == "register.folder"]
+    assert "приказ № 5" in made.details and "7А" in made.details

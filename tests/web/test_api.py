@@ -40,9 +40,14 @@ def test_the_chain_through_the_api(web):
     view = secretary.get(f"/api/v1/documents/{doc}").json
     assert view["verified"] and view["chain"]["next_step"] is None
     assert view["register"]["number"] == 1
+    early = secretary.post("/api/v1/register/folders",
+                           json={"year": "2025-2026", "period": "Q1", "location": "Сейф"})
+    assert early.status_code == 409 and "7А — сводная ведомость ждёт" in early.json["message"]
     folder = secretary.post("/api/v1/register/folders",
-                            json={"year": "2025-2026", "period": "Q1", "location": "Сейф"})
+                            json={"year": "2025-2026", "period": "Q1", "location": "Сейф",
+                                  "anyway": "Сводная ведомость подписывается отдельно"})
     assert folder.status_code == 201 and folder.json["kind"] == "folder"
+    assert folder.json["title"].endswith("(неполная)")
     again = secretary.post("/api/v1/register/folders",
                            json={"year": "2025-2026", "period": "Q1", "location": "Сейф"})
     assert again.status_code == 409 and "уже сформирована" in again.json["message"]

@@ -79,7 +79,14 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
     assert "нет периода Q3 в 2025-2026" in _flash(secretary, "/register")
     _post(secretary, "/register/folder", {"year": "2025-2026", "period": "Q1",
                                           "location": "Сейф № 1, полка 2"}, page="/register")
-    assert "Общая папка сформирована: № 2 (2025-2026)" in _flash(secretary, "/register")
+    assert "нет заверенных печатью копий у классов: 7А — сводная ведомость" in _flash(
+        secretary, "/register")
+    _post(secretary, "/register/folder", {"year": "2025-2026", "period": "Q1",
+                                          "location": "Сейф № 1, полка 2",
+                                          "anyway": "ведомость подписывается отдельно"},
+          page="/register")
+    assert "Общая папка сформирована неполной: № 2 (2025-2026)" in _flash(secretary,
+                                                                         "/register")
     folder = login(app, "director").get("/register/folder/T-001/2025-2026/2.pdf")
     assert folder.status_code == 200 and folder.data.startswith(b"%PDF")
     png = secretary.get(f"{page}/pages/1.png")

@@ -3,7 +3,7 @@
 Read-only: the latest snapshot of each class the period applies to, that snapshot's
 documents (journal copy, summary sheet), and for each document the step its chain waits
 for, who must act, since when, and whether that is overdue by the schedule
-(``signatures.views.DAYS_AFTER_RENDER``: teachers the day after the copy is made, the class
+(``service.DAYS_AFTER_RENDER``: teachers the day after the copy is made, the class
 leader two days after, the deputy, the director and the seal three days after). The close
 page, the progress picture of the director and deputies, and the period folder's refusal
 all read this.
@@ -21,8 +21,13 @@ from archive_service.journals.models import School
 from archive_service.register.models import RegisterEntry
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import SigningRole, SigningUser
-from archive_service.signatures.service import ROLE_OF_STEP, STEP_TITLES, state_in
-from archive_service.signatures.views import DAYS_AFTER_RENDER, KIND_NAMES
+from archive_service.signatures.service import (
+    DAYS_AFTER_RENDER,
+    KIND_NAMES,
+    ROLE_OF_STEP,
+    STEP_TITLES,
+    state_in,
+)
 from archive_service.snapshots.models import PeriodSnapshot
 from archive_service.snapshots.service import PeriodRef, classes_for, find_period
 
