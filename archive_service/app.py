@@ -73,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from archive_service.accounts.blueprint import bp as accounts_bp
     from archive_service.api import bp as api_bp
     from archive_service.audit.blueprint import bp as audit_bp
+    from archive_service.backups.blueprint import bp as backups_bp
     from archive_service.checks.blueprint import bp as checks_bp
     from archive_service.closing.blueprint import bp as closing_bp
     from archive_service.disposition.blueprint import bp as retention_bp
@@ -84,7 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from archive_service.web import load_principal, navigation
 
     for blueprint in (accounts_bp, signatures_bp, journals_bp, checks_bp, closing_bp,
-                      register_bp, audit_bp, retention_bp, inspection_bp, operations_bp, api_bp):
+                      register_bp, backups_bp, audit_bp, retention_bp, inspection_bp,
+                      operations_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # JSON bodies only: see archive_service/api.py
     app.add_template_filter(moment_text, "moment")

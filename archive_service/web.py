@@ -36,6 +36,7 @@ NAVIGATION: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("Сотрудники", "accounts.people_page", ("administrator",)),
     ("Реестр", "register.register_page", None),
     ("Поиск", "inspection.search_page", None),
+    ("Резервные копии", "backups.backups_page", ("director", "secretary", "administrator")),
     ("Журнал аудита", "audit.audit_page", ("director", "administrator")),
     ("Сроки хранения", "retention.retention_page",
      ("director", "deputy", "secretary", "administrator")),

@@ -9,16 +9,13 @@ from pathlib import Path
 import click
 
 from archive_service.backups import service as backups
+from archive_service.backups.overview import ACTIONS
 from archive_service.backups.service import EscrowKey, Opener
 from archive_service.config import Settings
 from archive_service.db import Archive
 from archive_service.errors import ConfigError, NotFoundError
 from cli.context import actor, echo_json, open_archive, secret_from_file
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
-
-ACTIONS = {"keys.init": "созданы ключи", "keys.rotate": "изменены ключи", "create": "создана",
-           "copy": "записана на носитель и передана", "verify": "проверена",
-           "restore": "восстановлена", "access": "выдана"}
 
 
 @click.group(help="Зашифрованные резервные копии, которые открывает только директор "

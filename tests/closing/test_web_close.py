@@ -9,13 +9,11 @@ import time
 
 import pytest
 
-from archive_service.accounts.service import create_account
 from archive_service.closing import background, service
 from archive_service.journals.service import import_file
-from archive_service.signatures.service import NewUser, add_users, init_pki, return_document
-from tests.signatures.test_chain import TSA, USERS, pw
+from archive_service.signatures.service import return_document
 from tests.support.journal import tiny, write_json
-from tests.web.conftest import ACTOR, PASSWORD, flashes, fresh_app, login, post
+from tests.web.conftest import ACTOR, flashes, login, post, school_with_signers
 
 
 def wait_for(archive, run_id: int, timeout: float = 60.0) -> service.RunReport:
@@ -29,18 +27,7 @@ def wait_for(archive, run_id: int, timeout: float = 60.0) -> service.RunReport:
 
 @pytest.fixture
 def school(sqlite_archive, tmp_path):
-    archive = sqlite_archive
-    app = fresh_app(archive)
-    import_file(archive, write_json(tiny(), tmp_path / "j.json"), actor=ACTOR)
-    init_pki(archive, school_code=None, ca_passphrase="ca-passphrase",
-             seal_passphrase=pw("seal"), tsa_passphrase=TSA)
-    add_users(archive, school_code=None, ca_passphrase="ca-passphrase", kdf_rounds=1000,
-              users=[NewUser(login_, name, position, roles, pw(login_))
-                     for login_, name, position, roles in USERS])
-    for login_, name, _position, roles in USERS:
-        create_account(archive, school_code="T-001", login=login_, full_name=name,
-                       password=PASSWORD, roles=roles, actor=ACTOR)
-    return app, archive, tmp_path
+    return school_with_signers(sqlite_archive, tmp_path), sqlite_archive, tmp_path
 
 
 def _start(client, data) -> int:

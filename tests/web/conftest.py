@@ -109,3 +109,22 @@ def flashes(client, path: str = "/") -> str:
     """The messages a page shows (and consumes)."""
     return " ".join(re.findall(r'<div class="flash [a-z]+" role="status">([^<]*)</div>',
                                client.get(path).get_data(as_text=True)))
+
+
+def school_with_signers(archive, tmp_path):
+    """``fresh_app`` plus the tiny journal imported (nothing frozen), the school PKI, and the
+    chain's signers (``USERS``) with keys and web accounts. Returns the app."""
+    from archive_service.signatures.service import NewUser, add_users, init_pki
+    from tests.signatures.test_chain import pw
+
+    app = fresh_app(archive)
+    import_file(archive, write_json(tiny(), tmp_path / "j.json"), actor=ACTOR)
+    init_pki(archive, school_code=None, ca_passphrase="ca-passphrase",
+             seal_passphrase=pw("seal"), tsa_passphrase=TSA)
+    add_users(archive, school_code=None, ca_passphrase="ca-passphrase", kdf_rounds=1000,
+              users=[NewUser(login_, name, position, roles, pw(login_))
+                     for login_, name, position, roles in USERS])
+    for login_, name, _position, roles in USERS:
+        create_account(archive, school_code="T-001", login=login_, full_name=name,
+                       password=PASSWORD, roles=roles, actor=ACTOR)
+    return app

@@ -1,0 +1,160 @@
+"""The backups page: the director's view of the last backup, its verification and the next
+one; creation and verification (levels 1-2) started from the page; the secretary's backup
+usage log (seed 000 5.2) with handovers certified by the person's key, printable as PDF/A.
+
+Restoring stays an administrator's command-line step (``archive backup restore``): it needs
+the director's code or the escrow sheet at the machine, and an empty database; its report
+is shown here afterwards from the usage log. Thin: ``backups.service`` does the work and
+writes the log under the named account that acted; ``backups.overview`` reads it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+
+from archive_service import background
+from archive_service.actors import Actor
+from archive_service.backups import overview
+from archive_service.backups import service as backups
+from archive_service.db import Archive
+from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError
+from archive_service.web import (
+    archive,
+    attachment,
+    attempt,
+    current,
+    field,
+    login_required,
+    no_store,
+    refused,
+)
+
+bp = Blueprint("backups", __name__)
+#: Who sees the backups (seed 000 5.2; 004 3.1: the director answers for them, the secretary
+#: keeps the log and the safe, the administrator makes them).
+READERS = ("director", "secretary", "administrator")
+#: Who makes and verifies backups from the page.
+OPERATORS = ("director", "administrator")
+#: Who writes the handovers into the log.
+KEEPERS = ("secretary", "administrator")
+MIN_CODE = 12
+
+
+def _target(a: Archive) -> str:
+    return a.settings.backup_target or str(a.settings.home / "backups")
+
+
+@bp.get("/backups")
+@login_required
+def backups_page():
+    """The backups, their verifications, restores and the usage log."""
+    who = current()
+    who.require(*READERS)
+    status = overview.backup_status(archive())
+    return no_store(make_response(render_template(
+        "backups/backups.html", status=status, lines=overview.log_lines(archive()),
+        creating=background.busy("backup-create"),
+        verifying=background.busy_with("backup-verify-"), target=_target(archive()),
+        may_operate=who.has(*OPERATORS), may_keep=who.has(*KEEPERS),
+        is_director=who.has("director"))))
+
+
+@bp.post("/backups/keys")
+@login_required
+def keys_init():
+    """The director creates the backup keys under her code; the escrow sheet is shown once."""
+    who = current()
+    who.require("director")
+
+    def make() -> str:
+        code, repeat = request.form.get("code", ""), request.form.get("repeat", "")
+        if code != repeat:
+            raise ArchiveError("Коды не совпадают: введите код директора дважды одинаково.")
+        if len(code) < MIN_CODE:
+            raise ArchiveError(f"Код директора должен быть не короче {MIN_CODE} символов: им "
+                               "открываются все резервные копии архива.")
+        return backups.init_keys(archive(), director_code=code, actor=who.actor,
+                                 school=who.school_name or "")
+
+    sheet, error = refused(make)
+    if error is not None:
+        flash(error, "error")
+        return redirect(url_for("backups.backups_page"), 303)
+    return no_store(make_response(render_template("backups/escrow.html", sheet=sheet)))
+
+
+def _create(a: Archive, actor: Actor) -> None:
+    """Make a backup; a refusal is written to the usage log for the page to show."""
+    try:
+        backups.create_backup(a, target_url=_target(a), actor=actor)
+    except ArchiveError as exc:
+        backups.log_event(a, backup_id="", action="create", actor=actor, medium=_target(a),
+                          outcome="failed", details={"message": exc.message})
+
+
+@bp.post("/backups/create")
+@login_required
+def create():
+    """Start a backup of the whole archive to the configured target."""
+    who = current()
+    who.require(*OPERATORS)
+    a = archive()
+    backups.active_keyring(a)  # no keys: the 404 page says the director must create them
+    if background.start("backup-create", lambda: _create(a, who.actor)) is None:
+        flash("Резервная копия уже создаётся: дождитесь окончания.", "error")
+    else:
+        flash(f"Создание резервной копии начато ({_target(a)}); итог появится в журнале "
+              "пользования.", "ok")
+    return redirect(url_for("backups.backups_page"), 303)
+
+
+@bp.post("/backups/<backup_id>/verify")
+@login_required
+def verify(backup_id: str):
+    """Verify a backup at level 1 (objects and sizes) or 2 (ciphertext hashes); no key
+    needed. Level 3 decrypts and stays with the director at the command line."""
+    who = current()
+    who.require(*OPERATORS)
+    level = request.form.get("level", "")
+    if level not in ("1", "2"):
+        raise ArchiveError("Уровень проверки на странице: 1 или 2 (уровень 3 — расшифровка — "
+                           "выполняет директор командой archive backup verify --level 3).")
+    a = archive()
+    if not overview.backup_exists(a, backup_id[:40]):
+        raise NotFoundError(f"Резервной копии {backup_id[:40]} нет в архиве.")
+    backup = next(b for b in backups.list_backups(a) if b.id == backup_id)
+    started = background.start(f"backup-verify-{backup_id}", lambda: backups.verify_backup(
+        a, target_url=backup.target, backup_id=backup_id, level=int(level), actor=who.actor))
+    flash(f"Проверка копии {backup_id} (уровень {level}) начата; итог появится в журнале "
+          "пользования." if started else f"Копия {backup_id} уже проверяется.",
+          "ok" if started else "error")
+    return redirect(url_for("backups.backups_page"), 303)
+
+
+@bp.post("/backups/log")
+@login_required
+def log_copy():
+    """A backup written to a medium and handed over, certified with the person's key."""
+    who = current()
+    who.require(*KEEPERS)
+
+    def record() -> str:
+        backup_id = field("backup", limit=40)
+        backups.record_copy(archive(), backup_id=backup_id, medium=field("medium", limit=300),
+                            handed_by=field("handed_by", limit=300),
+                            received_by=field("received_by", limit=300), actor=who.actor,
+                            certify=(who.login, request.form.get("passphrase", "")))
+        return f"Запись о передаче копии {backup_id} внесена в журнал и заверена подписью."
+
+    attempt(record, refuse=(PermissionDeniedError,))
+    return redirect(url_for("backups.backups_page"), 303)
+
+
+@bp.get("/backups/log.pdf")
+@login_required
+def log_pdf():
+    """The usage log as the paper log (PDF/A-2b)."""
+    who = current()
+    who.require(*READERS)
+    data = overview.log_pdf(archive(), school=who.school_name or "")
+    return no_store(attachment(data, "application/pdf", "журнал-пользования-резервными-копиями.pdf"))
