@@ -30,7 +30,54 @@ def dashboard():
     fixity = last_run(archive()) if who.has("director", "administrator") and \
         not who.is_inspector else None
     return render_template("dashboard.html", board=dashboard_data(archive(), who),
-                           steps=STEP_TITLES, fixity=fixity)
+                           steps=STEP_TITLES, fixity=fixity, todo=_todo(who))
+
+
+def _todo(who) -> list[tuple[str, str, bool]]:  # noqa: ANN001 - a Principal
+    """The person's duties in the period close as (text, address, urgent): the pages their
+    roles work on, and what nobody else can do for them (their own key, the seal, the
+    school's keys)."""
+    from archive_service.accounts import people
+    from archive_service.backups.models import BackupKeyring
+
+    if who.is_inspector or who.school_id is None:
+        return []
+    out: list[tuple[str, str, bool]] = []
+    mine = people.own_account(archive(), who)
+    if mine.needs_key:
+        out.append(("Задайте пароль ключа подписи: без ключа документы не подписать",
+                    url_for("accounts.account_page"), True))
+    if mine.needs_seal:
+        out.append(("Создайте ключ печати школы (его пароль знаете только вы)",
+                    url_for("accounts.account_page"), True))
+    if who.has("administrator"):
+        keys = people.school_keys(archive(), who)
+        if not keys.exists:
+            out.append(("Создайте корневой сертификат школы", url_for("accounts.people_page"),
+                        True))
+        elif keys.requests:
+            out.append((f"Выпустите сертификаты: запросов {len(keys.requests)}",
+                        url_for("accounts.people_page"), True))
+        out.append(("Загрузите выгрузку электронного журнала", url_for("journals.upload_page"),
+                    False))
+    if who.has("deputy"):
+        out += [("Проверьте полноту журнала", url_for("checks.report_page"), False),
+                ("Зафиксируйте срезы и сформируйте копии", url_for("closing.close_page"),
+                 False)]
+    if who.has("director", "deputy"):
+        out.append(("Ход закрытия периода по классам", url_for("closing.progress_page"), False))
+    if who.has("director", "secretary", "administrator"):
+        with archive().sessions() as s:
+            keyring = s.query(BackupKeyring.id).first() is not None
+        if not keyring and who.has("director"):
+            out.append(("Создайте ключи резервных копий (код директора)",
+                        url_for("backups.backups_page"), True))
+        else:
+            out.append(("Резервные копии и журнал пользования ими",
+                        url_for("backups.backups_page"), False))
+    if who.has("secretary"):
+        out.append(("Реестр и общая папка за период", url_for("register.register_page"), False))
+    return out
 
 
 @bp.get("/documents/<int:document_id>")
@@ -101,6 +148,27 @@ def sign(document_id: int):
 
     attempt(sign_it)
     return redirect(url_for("signatures.document", document_id=document_id), 303)
+
+
+@bp.post("/sign-queue")
+@login_required
+def sign_queue():
+    """Sign every document waiting for this person with one opening of the key (a teacher
+    of many classes signs all their copies at once)."""
+    who = current()
+    require_signer(archive(), who)
+    settings = archive().settings
+
+    def sign_all() -> str:
+        done = sign_documents(archive(), document_ids=None, login=who.login,
+                              passphrase=request.form.get("passphrase", ""),
+                              tsa_passphrase=settings.tsa_passphrase or "", actor=who.actor)
+        if not done:
+            return "Документов, ожидающих вашей подписи, нет."
+        return f"Подписано документов: {len(done)}, полей: {sum(len(o.fields) for o in done)}."
+
+    attempt(sign_all)
+    return redirect(url_for("signatures.dashboard"), 303)
 
 
 @bp.post("/documents/<int:document_id>/return")
