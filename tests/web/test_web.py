@@ -395,3 +395,14 @@ def test_a_signer_signs_the_whole_queue_with_one_opening_of_the_key(web):
     assert "Подписано документов: 1, полей: 1." in _flash(teacher, "/")
     _post(teacher, "/sign-queue", {"passphrase": pw("smirnova")}, page="/")
     assert "Документов, ожидающих вашей подписи, нет." in _flash(teacher, "/")
+
+
+def test_pages_use_no_inline_script_the_content_security_policy_would_block():
+    """The CSP allows scripts from the site only ('self'): an inline handler (onclick=,
+    onchange=) or a <script> block in a template would silently do nothing."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    offending = [str(p.relative_to(templates)) for p in templates.rglob("*.html")
+                 if re.search(r"\son[a-z]+\s*=|<script", p.read_text("utf-8"))]
+    assert offending == []
