@@ -75,13 +75,16 @@ def register_export(school_code, year, out: Path) -> None:
 @click.option("--as", "login", required=True, help="Логин секретаря.")
 @click.option("--location", required=True, help="Место хранения папки.")
 @click.option("--out", type=click.Path(path_type=Path), help="Куда записать файл папки.")
+@click.option("--anyway", metavar="ПРИЧИНА", help="Сформировать неполной (без классов, у "
+              "которых нет заверенных печатью копий), с этой причиной (записывается в журнал "
+              "аудита и в папку).")
 @handle_errors
-def register_folder(school_code, year, period_code, login, location, out) -> None:
+def register_folder(school_code, year, period_code, login, location, out, anyway) -> None:
     """Form the period folder."""
     archive = open_archive()
     row = form_period_folder(archive, school_code=school_code, year=year,
                              period_code=period_code, login=login, location=location,
-                             actor=actor())
+                             actor=actor(), anyway=anyway)
     click.echo(f"Сформирована общая папка № {row.number} ({row.year}): {row.title}, листов "
                f"{row.sheets}; место хранения: {row.location}")
     if out:

@@ -35,6 +35,11 @@ def _settle(timeout: float = 60.0) -> None:
 
 
 def test_the_director_makes_the_keys_a_backup_and_verifies_it_from_the_page(web):
+    _director_makes_a_verified_backup(web)
+
+
+def _director_makes_a_verified_backup(web):
+    """The director's part (keys, a backup, its verification); returns the backup."""
     app, archive, _tmp = web
     director = login(app, "director")
     page = director.get("/backups").get_data(as_text=True)
@@ -72,7 +77,7 @@ def test_the_director_makes_the_keys_a_backup_and_verifies_it_from_the_page(web)
 
 def test_the_secretary_keeps_the_usage_log_and_prints_it(web):
     app, archive, tmp = web
-    made = test_the_director_makes_the_keys_a_backup_and_verifies_it_from_the_page(web)
+    made = _director_makes_a_verified_backup(web)
     secretary = login(app, "secretary")
     entry = {"backup": made.id, "medium": "Внешний диск № 2", "handed_by": "Иванова Нина Львовна",
              "received_by": "Орлова Вера Павловна"}
@@ -115,7 +120,7 @@ def test_the_secretary_keeps_the_usage_log_and_prints_it(web):
 
 def test_a_restore_from_the_command_line_is_reported_on_the_page(web, tmp_path):
     app, archive, _tmp = web
-    made = test_the_director_makes_the_keys_a_backup_and_verifies_it_from_the_page(web)
+    made = _director_makes_a_verified_backup(web)
     into = make_archive(tmp_path / "restored", f"sqlite:///{tmp_path / 'restored.sqlite3'}")
     try:
         report = backups.restore_backup(archive, target_url=made.target, backup_id=made.id,

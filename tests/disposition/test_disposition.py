@@ -310,8 +310,11 @@ def test_a_period_folder_follows_the_copies_and_a_year_hold(sqlite_archive, tmp_
 
     archive = sqlite_archive
     _year_archive(archive, tmp_path)
+    # Only the journal copy is sealed here: the folder is formed without the summary sheet,
+    # with the secretary's reason.
     folder = form_period_folder(archive, school_code=None, year="2025-2026", period_code="Q1",
-                                login="secretary", location="Сейф № 1", actor=ACTOR)
+                                login="secretary", location="Сейф № 1", actor=ACTOR,
+                                anyway="ведомость подписывается отдельно")
     with archive.sessions() as s:
         from archive_service.register.models import RegisterEntry
 

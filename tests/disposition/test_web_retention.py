@@ -11,8 +11,8 @@ from archive_service.accounts.service import create_account
 from archive_service.app import create_app
 from tests.disposition.test_disposition import _year_archive
 from tests.signatures.test_chain import ACTOR, TSA, USERS, pw
+from tests.support.browser import browser  # noqa: F401, F811 (the fixture)
 from tests.web.conftest import PASSWORD, csrf, login
-from tests.web.test_browser import browser  # noqa: F401, F811 (the fixture)
 
 
 @pytest.fixture

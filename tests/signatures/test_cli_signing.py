@@ -37,7 +37,8 @@ def test_sign_chain_export_and_verify_offline(tmp_path):
     summary_back = run(home, "return", "2", "--as", "petrova", "--reason",
                        "Нет годовой отметки у Сидоровой", check=True).stdout
     assert "возвращён" in summary_back and "archive snapshot create --reason" in summary_back
-    assert "Возвращён на исправление: Петрова Анна Ивановна" in run(
+    assert "Возвращён на исправление: Нет годовой отметки у Сидоровой; вернул(а) Петрова Анна " \
+        "Ивановна" in run(
         home, "chain", "2", check=True).stdout
     early = run(home, "sign", "1", "--as", "director", "--passphrase-file",
                 str(secrets["director"]))

@@ -22,7 +22,6 @@ import dataclasses
 import json
 import os
 import re
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -37,8 +36,8 @@ from archive_service.config import Settings
 from archive_service.db import Archive, upgrade
 from archive_service.demo.service import write_demo_data
 from tests.signatures.test_chain import TSA
+from tests.support.browser import chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CLASS = "1А"
 PERIOD = "2025-2026/Q1"
 ADMIN_PASSWORD = "пароль-администратора-1"
@@ -99,16 +98,8 @@ def site(home):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        from tests.conftest import _unavailable
-
-        _unavailable("chromium is not installed (make test installs it); browser tests not run")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -333,6 +324,12 @@ def test_5_teachers_and_the_class_leader_sign(home, pages, shots):
         assert "Ждут моей подписи (1)" in page.inner_text("main")
         if i == 0:
             page.screenshot(path=str(shots / "dashboard-teacher.png"), full_page=True)
+            page.goto(f"{base}/documents/{min(people.documents)}")
+            page.fill("form[action$='/sign'] input[name=passphrase]", "не тот пароль")
+            page.click("form[action$='/sign'] button")
+            assert "Неверный пароль ключа" in flash(page)  # and nothing was signed
+            assert "Ждут моей подписи (1)" in person(pages, people.logins[name]).inner_text(
+                "main")
         _sign_document(page, base, min(people.documents), key_of(people.logins[name]))
     leader = person(pages, people.logins[leader_name])
     # Her own subjects in the journal copy, and the summary sheet's class leader field;
