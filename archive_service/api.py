@@ -66,6 +66,8 @@ def login():
     session.clear()
     session["login"] = who.login
     session.permanent = True
+    if who.must_setup:
+        session["setup"] = True  # the API then answers 403 until the password is set
     return jsonify(_me(who))
 
 

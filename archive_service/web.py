@@ -66,6 +66,14 @@ def load_principal():  # noqa: ANN201 - None, or the response that stops the req
     g.principal = principal(archive(), login) if login else None
     if login and g.principal is None:
         session.clear()
+    if g.principal is not None and g.principal.must_setup and not session.get("setup"):
+        # A session opened before the administrator issued a new code (or a copied cookie)
+        # does not reach the setup page: only a login with the code itself does.
+        session.clear()
+        g.principal = None
+        if request.path.startswith("/api/"):
+            return {"error": "Unauthorized", "message": "Войдите заново с новым кодом."}, 401
+        return redirect(url_for("accounts.login"))
     if g.principal is not None and g.principal.must_setup and \
             request.endpoint not in SETUP_ENDPOINTS:
         message = "Сначала задайте свой пароль (и пароль ключа подписи) на странице первого входа."
@@ -73,6 +81,24 @@ def load_principal():  # noqa: ANN201 - None, or the response that stops the req
             return {"error": "Forbidden", "message": message}, 403
         return redirect(url_for("accounts.setup"))
     return None
+
+
+def chosen_period(*roles: str) -> tuple[int, str, list]:
+    """For a page of the person's school: (school id, the period asked for in ``period`` or
+    the one most likely meant, the school's periods); refused unless the person holds one of
+    ``roles``; a period the school does not have is a 404 saying so."""
+    from archive_service.checks.report import default_period, school_periods
+
+    who = current()
+    who.require(*roles)
+    periods = school_periods(archive(), who.school_id)
+    period = request.values.get("period") or default_period(archive(), who.school_id)
+    if period is None:
+        raise NotFoundError("В архиве ещё нет журнала школы: сначала загрузите выгрузку "
+                            "(страница «Загрузка журнала»).")
+    if period not in {p[0] for p in periods}:
+        raise NotFoundError(f"У школы нет периода «{period[:40]}».")
+    return who.school_id, period, periods
 
 
 def field(name: str, *, limit: int = 2000) -> str:

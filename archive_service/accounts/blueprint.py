@@ -50,6 +50,7 @@ def login():
             session["login"] = who.login
             session.permanent = True
             if who.must_setup:
+                session["setup"] = True  # logged in with the one-time code itself
                 return redirect(url_for("accounts.setup"))
             target = request.args.get("next") or ""
             if not target.startswith("/") or target.startswith("//"):
@@ -81,6 +82,7 @@ def setup():
             key_passphrase=field("key_passphrase"), key_repeat=field("key_repeat"),
             seal_passphrase=field("seal_passphrase"), seal_repeat=field("seal_repeat")))
         if error is None:
+            session.pop("setup", None)
             for line in done:
                 flash(line, "ok")
             return redirect(url_for("signatures.dashboard"), 303)

@@ -8,32 +8,24 @@ from flask import Blueprint, make_response, render_template, request
 from archive_service.checks import report as reports
 from archive_service.errors import NotFoundError
 from archive_service.rendering import tables
-from archive_service.web import archive, attachment, current, login_required, no_store
+from archive_service.web import (
+    archive,
+    attachment,
+    chosen_period,
+    login_required,
+    no_store,
+)
 
 bp = Blueprint("checks", __name__)
 #: Who controls how the journal is kept (seed 004, 3.7.2: the deputy directors; the director).
 CHECKERS = ("deputy", "director")
 
 
-def _period() -> tuple[int, str, list]:
-    """The person's school, the period asked for (or the likely one), the school's periods."""
-    who = current()
-    who.require(*CHECKERS)
-    periods = reports.school_periods(archive(), who.school_id)
-    period = request.args.get("period") or reports.default_period(archive(), who.school_id)
-    if period is None:
-        raise NotFoundError("В архиве ещё нет журнала школы: сначала загрузите выгрузку "
-                            "(страница «Загрузка журнала»).")
-    if period not in {p[0] for p in periods}:
-        raise NotFoundError(f"У школы нет периода «{period[:40]}».")
-    return who.school_id, period, periods
-
-
 @bp.get("/checks")
 @login_required
 def report_page():
     """The report of a period: classes with charts, courses and teachers worst first."""
-    school_id, period, periods = _period()
+    school_id, period, periods = chosen_period(*CHECKERS)
     found = reports.completeness_report(archive(), school_id=school_id, period=period)
     return no_store(make_response(render_template(
         "checks/report.html", report=found, periods=periods, measures=reports.MEASURES)))
@@ -43,7 +35,7 @@ def report_page():
 @login_required
 def course_page():
     """One course: which students and lessons make its figures."""
-    school_id, period, _periods = _period()
+    school_id, period, _periods = chosen_period(*CHECKERS)
     class_name = request.args.get("class", "")[:20]
     found = reports.completeness_report(archive(), school_id=school_id, period=period,
                                         class_name=class_name or None)
@@ -58,7 +50,7 @@ def export(fmt: str):
     """The report's course lines as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         raise NotFoundError("Отчёт выгружается в CSV или XLSX.")
-    school_id, period, _periods = _period()
+    school_id, period, _periods = chosen_period(*CHECKERS)
     found = reports.completeness_report(archive(), school_id=school_id, period=period)
     rows = reports.export_rows(found)
     name = f"полнота-{found.year}-{found.period_code}.{fmt}"

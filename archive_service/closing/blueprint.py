@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 
-from archive_service.checks.report import default_period, school_periods
 from archive_service.checks.service import KINDS
 from archive_service.closing import background, service
 from archive_service.errors import ArchiveError, NotFoundError
 from archive_service.rendering.service import render_snapshots
 from archive_service.signatures.progress import STAGES, period_overview
 from archive_service.snapshots.service import create_snapshots
-from archive_service.web import archive, attempt, current, field, login_required, no_store
+from archive_service.web import (
+    archive,
+    attempt,
+    chosen_period,
+    current,
+    field,
+    login_required,
+    no_store,
+)
 
 bp = Blueprint("closing", __name__)
 #: Who takes the snapshots and renders the copies (seed 000, 4.2: the deputy directors print
@@ -31,24 +38,11 @@ CLASS_STATUS = {"pending": "в очереди", "running": "в работе", "d
                 "attention": "ждёт решения человека", "failed": "сбой"}
 
 
-def _period(roles: tuple[str, ...]) -> tuple[int, str, list]:
-    who = current()
-    who.require(*roles)
-    periods = school_periods(archive(), who.school_id)
-    period = request.values.get("period") or default_period(archive(), who.school_id)
-    if period is None:
-        raise NotFoundError("В архиве ещё нет журнала школы: сначала загрузите выгрузку "
-                            "(страница «Загрузка журнала»).")
-    if period not in {p[0] for p in periods}:
-        raise NotFoundError(f"У школы нет периода «{period[:40]}».")
-    return who.school_id, period, periods
-
-
 @bp.get("/close")
 @login_required
 def close_page():
     """The classes of a period, what each has, and the forms to snapshot, render, correct."""
-    school_id, period, periods = _period(CLOSERS)
+    school_id, period, periods = chosen_period(*CLOSERS)
     overview = period_overview(archive(), school_id=school_id, period=period)
     runs = service.school_runs(archive(), school_code=current().school_code, period=period,
                                limit=5)
@@ -61,7 +55,7 @@ def close_page():
 @login_required
 def close_start():
     """Snapshot and render the chosen classes (or all) as a close run; go to its progress."""
-    school_id, period, _periods = _period(CLOSERS)
+    school_id, period, _periods = chosen_period(*CLOSERS)
     who = current()
     chosen = None if request.form.get("all") else [c[:20] for c in request.form.getlist("class")]
     if chosen is not None and not chosen:
@@ -112,7 +106,7 @@ def run_resume(run_id: int):
 def correct():
     """A corrected journal frozen as a new snapshot version with its reason, rendered at
     once: the new copies take the returned ones' place in the chain."""
-    _school_id, period, _periods = _period(CLOSERS)
+    _school_id, period, _periods = chosen_period(*CLOSERS)
     who = current()
     class_name = field("class", limit=20)
 
@@ -142,7 +136,7 @@ def correct():
 def progress_page():
     """One picture of the whole school's close: per class, which step waits for whom and
     since when, overdue ones marked."""
-    school_id, period, periods = _period(WATCHERS)
+    school_id, period, periods = chosen_period(*WATCHERS)
     overview = period_overview(archive(), school_id=school_id, period=period)
     return no_store(make_response(render_template(
         "closing/progress.html", overview=overview, periods=periods, stages=STAGES)))

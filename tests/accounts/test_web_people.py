@@ -172,3 +172,18 @@ def test_names_are_shown_as_text_and_other_people_cannot_use_the_page(fresh):
     assert _post(teacher, "/people/admin/code", {}, "/account").status_code == 403
     # Another school's login does not exist for this administrator.
     assert _post(admin, "/people/nobody/code", {}, "/people").status_code == 404
+
+
+def test_a_session_opened_before_a_new_code_does_not_reach_the_setup_page(fresh):
+    app, archive, _journal = fresh
+    admin = login(app, "admin")
+    code = _add(admin, full_name="Орлова Вера Павловна", position="Директор", login="orlova",
+                role="director")
+    owner = _first_login(app, "orlova", code, "director-password", "director-key")
+    assert owner.get("/").status_code == 200
+    post = _post(admin, "/people/orlova/code", {}, "/people")
+    assert post.status_code == 200 and "data-code" in post.get_data(as_text=True)
+    # The old session (or a copy of its cookie) is logged out, not let set a new password.
+    answer = owner.get("/account/setup")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/login"
+    assert owner.get("/").headers["Location"].startswith("/login")
