@@ -243,6 +243,9 @@ def people_issue():
     def act() -> str:
         issued = people.issue_certificates(archive(), who,
                                            ca_passphrase=request.form.get("ca_passphrase", ""))
+        if not issued:
+            return ("Сертификаты не выпущены: запросы отключённых сотрудников и тех, кто больше "
+                    "не подписывает, отозваны.")
         return "Выпущены сертификаты: " + "; ".join(
             f"{i.full_name} ({'печать школы' if i.kind == 'seal' else 'подпись'}) № {i.serial}"
             for i in issued) + "."

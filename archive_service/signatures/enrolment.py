@@ -130,8 +130,9 @@ def issue_requests(archive: Archive, *, school_id: int, ca_passphrase: str, acto
                    roles_of: dict[str, list[tuple[str, str]]], now: dt.datetime | None = None,
                    days: int = 365 * 3) -> list[Issued]:
     """Certify every pending request of the school with one opening of the root key, all
-    or nothing. ``roles_of``: each requesting person's signing roles (from their account),
-    by login; a person's request without signing roles is refused, naming them."""
+    or nothing. ``roles_of``: each requesting person's roles (from their active account), by
+    login; the request of a person with no signing role (deactivated, or no longer signing)
+    is withdrawn instead, recorded in the audit trail."""
     now = now or dt.datetime.now(dt.UTC)
     issued = []
     with archive.unit_of_work() as uow:
@@ -156,10 +157,16 @@ def issue_requests(archive: Archive, *, school_id: int, ca_passphrase: str, acto
             except SigningError as exc:
                 raise SignatureRefusedError(f"{r.full_name}: {exc.message}") from None
             superseded = None
+            signs = any(role in SIGNING_ROLES for role, _c in roles_of.get(r.login) or ())
+            if (r.kind == "seal" and row.seal_cert is not None) or (
+                    r.kind == "person" and not signs):
+                # The seal was made meanwhile (archive pki init); the person was deactivated
+                # or no longer signs: the request is withdrawn, the others go on.
+                r.status, r.decided_at, r.decided_by = "withdrawn", now, actor.name
+                uow.audit(actor, "certificate.withdraw", "user", r.login, chain=school_id,
+                          details={"kind": r.kind, "request": r.id, "owner": r.full_name})
+                continue
             if r.kind == "seal":
-                if row.seal_cert is not None:  # made meanwhile (archive pki init)
-                    r.status, r.decided_at, r.decided_by = "withdrawn", now, actor.name
-                    continue
                 row.seal_cert, row.seal_key = pki.pem(cert), r.key
             else:
                 superseded = _certify_person(uow, row, root, r, cert, roles_of.get(r.login),

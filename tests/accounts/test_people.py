@@ -243,3 +243,17 @@ def test_staff_of_the_journal_without_an_account_are_offered(school):
     assert "Орлова Вера Павловна" not in [m.full_name for m in
                                           people.staff_without_account(archive, admin)]
     assert people.class_names(archive, admin.school_id) == ["7А"]
+
+
+def test_a_deactivated_persons_request_is_withdrawn_and_blocks_nobody(school):
+    archive, admin, _journal = school
+    first = people.add_person(archive, admin, login="smirnova", full_name="Смирнова Ольга "
+                              "Николаевна", position="Учитель", roles=[("teacher", "")])
+    second = people.add_person(archive, admin, login="belova", full_name="Белова Ирина "
+                               "Сергеевна", position="Учитель", roles=[("teacher", "")])
+    _first_login(archive, "smirnova", first, password="smirnova-password", key="smirnova-key")
+    _first_login(archive, "belova", second, password="belova-password-1", key="belova-key1")
+    people.set_active(archive, admin, login="belova", active=False)
+    [issued] = people.issue_certificates(archive, admin, ca_passphrase=ROOT)
+    assert issued.login == "smirnova"
+    assert people.school_keys(archive, admin).requests == []
