@@ -26,10 +26,9 @@ from archive_service.register.service import (
 )
 from archive_service.signatures.service import return_document, sign_documents
 from archive_service.signatures.views import dashboard, document_view, require_signer
-from archive_service.web import archive, attachment, current, login_required
+from archive_service.web import MAX_ID, archive, attachment, current, login_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_ID = 2**31 - 1
 
 
 def _body(*fields: str) -> dict[str, str]:
@@ -101,7 +100,7 @@ def queue():
                     for name in ("to_sign", "to_register", "overdue")})
 
 
-@bp.get("/documents/<int:document_id>")
+@bp.get("/documents/<id:document_id>")
 @login_required
 def document(document_id: int):
     """A document: the chain, its signatures' latest verification, the register entry."""
@@ -117,7 +116,7 @@ def document(document_id: int):
             "handed_over_by": entry.handed_over_by, "received_by": entry.received_by}})
 
 
-@bp.post("/documents/<int:document_id>/sign")
+@bp.post("/documents/<id:document_id>/sign")
 @login_required
 def sign(document_id: int):
     """Sign this person's fields of the current step."""
@@ -131,7 +130,7 @@ def sign(document_id: int):
     return jsonify({"document_id": outcome.document_id, "fields": list(outcome.fields)})
 
 
-@bp.post("/documents/<int:document_id>/return")
+@bp.post("/documents/<id:document_id>/return")
 @login_required
 def return_(document_id: int):
     """Return the document with a reason."""
@@ -143,7 +142,7 @@ def return_(document_id: int):
     return jsonify(_plain(state))
 
 
-@bp.post("/documents/<int:document_id>/register")
+@bp.post("/documents/<id:document_id>/register")
 @login_required
 def register(document_id: int):
     """The secretary registers the certified copy."""
@@ -204,7 +203,7 @@ def folder_form():
     return jsonify(row.as_dict()), 201
 
 
-@bp.get("/register/folders/<school>/<year>/<int:number>")
+@bp.get("/register/folders/<school>/<year>/<id:number>")
 @login_required
 def folder_file(school: str, year: str, number: int):
     """A period folder's PDF/A file."""
@@ -240,7 +239,7 @@ def search_ledgers():
     return jsonify({"found": [f.as_dict() for f in found]})
 
 
-@bp.get("/documents/<int:document_id>/report")
+@bp.get("/documents/<id:document_id>/report")
 @login_required
 def document_report(document_id: int):
     """The verification report of a document (JSON; the PDF/A is on the web page)."""
@@ -317,7 +316,7 @@ def retention_hold_add():
     return jsonify(_hold(hold)), 201
 
 
-@bp.post("/retention/holds/<int:hold_id>/lift")
+@bp.post("/retention/holds/<id:hold_id>/lift")
 @login_required
 def retention_hold_lift(hold_id: int):
     """Lift a hold with a reason."""
@@ -358,7 +357,7 @@ def retention_act_create():
     return jsonify(_act(info)), 201
 
 
-@bp.post("/retention/acts/<int:number>/review")
+@bp.post("/retention/acts/<id:number>/review")
 @login_required
 def retention_act_review(number: int):
     """The expert commission's decision: agree or reject, protocol, members."""
@@ -373,7 +372,7 @@ def retention_act_review(number: int):
                                    protocol=data["protocol"], members=data["members"])))
 
 
-@bp.post("/retention/acts/<int:number>/approve")
+@bp.post("/retention/acts/<id:number>/approve")
 @login_required
 def retention_act_approve(number: int):
     """The director approves the act with their signature key's passphrase."""
@@ -388,7 +387,7 @@ def retention_act_approve(number: int):
                                     passphrase=data["passphrase"])))
 
 
-@bp.post("/retention/acts/<int:number>/execute")
+@bp.post("/retention/acts/<id:number>/execute")
 @login_required
 def retention_act_execute(number: int):
     """Execute an approved act."""
@@ -403,7 +402,7 @@ def retention_act_execute(number: int):
                     "disposal_failures": list(done.disposal_failures)})
 
 
-@bp.get("/retention/acts/<int:number>/pdf")
+@bp.get("/retention/acts/<id:number>/pdf")
 @login_required
 def retention_act_pdf(number: int):
     """The act's PDF (signed once approved)."""

@@ -69,6 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024)
     csrf = CSRFProtect(app)
+    from archive_service.web import IdConverter
+
+    app.url_map.converters["id"] = IdConverter  # every id in a route: see IdConverter
 
     from archive_service.accounts.blueprint import bp as accounts_bp
     from archive_service.api import bp as api_bp
@@ -82,7 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from archive_service.operations.blueprint import bp as operations_bp
     from archive_service.register.blueprint import bp as register_bp
     from archive_service.signatures.blueprint import bp as signatures_bp
-    from archive_service.web import load_principal, navigation
+    from archive_service.web import load_principal, navigation, refuse_nul
 
     for blueprint in (accounts_bp, signatures_bp, journals_bp, checks_bp, closing_bp,
                       register_bp, backups_bp, audit_bp, retention_bp, inspection_bp,
@@ -91,6 +94,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)  # JSON bodies only: see archive_service/api.py
     app.add_template_filter(moment_text, "moment")
     app.add_template_global(navigation, "navigation")
+    app.before_request(refuse_nul)
     app.before_request(load_principal)
 
     @app.after_request

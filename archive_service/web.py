@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, current_app, flash, g, redirect, request, send_file, session, url_for
+from werkzeug.routing import BaseConverter, ValidationError
 
 from archive_service.accounts.service import Principal, principal
 from archive_service.db import Archive
@@ -22,6 +23,27 @@ from archive_service.errors import ArchiveError, NotFoundError, PermissionDenied
 def archive() -> Archive:
     """The archive of this application."""
     return current_app.extensions["archive"]
+
+
+#: The largest id a route takes: the database's integer columns are 32-bit (PostgreSQL
+#: INTEGER), so a larger number names nothing and must not reach a query.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>`` in a route: ASCII digits only (no «²» or other scripts' digits), 1 to
+    ``MAX_ID``; anything else matches no route (404), never a server error."""
+
+    regex = "[0-9]{1,10}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
 
 
 #: The header's links: (text, endpoint, the roles that see it; None: everyone logged in).
@@ -57,6 +79,29 @@ def navigation() -> list[tuple[str, str]]:
 #: the owner sets their own password and key passphrase, and logging out.
 SETUP_ENDPOINTS = frozenset({"accounts.setup", "accounts.logout", "accounts.login",
                              "api.logout", "static"})
+
+
+#: How a form or query field is named in a message (the page's own label); any other field
+#: by its name.
+FIELD_LABELS = {
+    "year": "Учебный год", "q": "Поиск", "page": "Страница", "period": "Период",
+    "class": "Класс", "subject": "Предмет", "reason": "Причина", "location": "Место хранения",
+    "login": "Логин", "kind": "Вид", "as_of": "Дата", "anyway": "Причина",
+    "full_name": "ФИО", "position": "Должность", "code": "Код",
+}
+
+
+def refuse_nul() -> None:
+    """Before each request: no query, form or path value holds a NUL character (no database
+    stores one, PostgreSQL refuses it with an error nobody could act on): a 400 naming the
+    field instead."""
+    values = [*request.args.items(multi=True), *(request.view_args or {}).items()]
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
+                                                         "multipart/form-data"):
+        values += request.form.items(multi=True)
+    for name, value in values:
+        if isinstance(value, str) and "\x00" in value:
+            check_text(value, FIELD_LABELS.get(name, name))
 
 
 def load_principal():  # noqa: ANN201 - None, or the response that stops the request

@@ -120,9 +120,9 @@ def verify(backup_id: str):
         raise ArchiveError("Уровень проверки на странице: 1 или 2 (уровень 3 — расшифровка — "
                            "выполняет директор командой archive backup verify --level 3).")
     a = archive()
-    if not overview.backup_exists(a, backup_id[:40]):
+    backup = overview.backup_of(a, backup_id)
+    if backup is None:
         raise NotFoundError(f"Резервной копии {backup_id[:40]} нет в архиве.")
-    backup = next(b for b in backups.list_backups(a) if b.id == backup_id)
     started = background.start(f"backup-verify-{backup_id}", lambda: backups.verify_backup(
         a, target_url=backup.target, backup_id=backup_id, level=int(level), actor=who.actor))
     flash(f"Проверка копии {backup_id} (уровень {level}) начата; итог появится в журнале "

@@ -190,7 +190,9 @@ def log_pdf(archive: Archive, *, school: str) -> bytes:
              "при выгрузке.")
 
 
-def backup_exists(archive: Archive, backup_id: str) -> bool:
-    """Whether the archive recorded this backup."""
+def backup_of(archive: Archive, backup_id: str) -> Backup | None:
+    """The backup this archive recorded under the id, or None."""
+    if not backup_id or len(backup_id) > 40 or "\x00" in backup_id:
+        return None
     with archive.sessions() as s:
-        return s.get(Backup, backup_id) is not None
+        return s.get(Backup, backup_id)

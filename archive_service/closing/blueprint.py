@@ -73,7 +73,7 @@ def _run(run_id: int) -> service.RunReport:
     return report
 
 
-@bp.get("/close/runs/<int:run_id>")
+@bp.get("/close/runs/<id:run_id>")
 @login_required
 def run_page(run_id: int):
     """A run's progress (the page refreshes itself while the run goes on)."""
@@ -88,7 +88,7 @@ def run_page(run_id: int):
         run_status=RUN_STATUS, class_status=CLASS_STATUS, kinds=KINDS)))
 
 
-@bp.post("/close/runs/<int:run_id>/resume")
+@bp.post("/close/runs/<id:run_id>/resume")
 @login_required
 def run_resume(run_id: int):
     """Start the same close again: what waited for a person or failed is done anew."""

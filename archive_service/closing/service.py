@@ -163,9 +163,11 @@ def start_close(archive: Archive, *, period: str, school_code: str | None, actor
     if classes is not None:
         if school_code is None:
             raise ArchiveError("Классы выбираются только для одной школы.")
-        classes = sorted({norm_class_name(c) for c in classes})
+        classes = sorted({norm_class_name(c) for c in classes if c and c.strip()})
         if not classes:
             raise ArchiveError("Не выбрано ни одного класса.")
+        if any(len(c) > 20 or "\x00" in c for c in classes):
+            raise ArchiveError("Название класса указано неверно (например: 7А).")
     codes = schools_in_scope(archive, school_code)
     scope = school_code or "*"
     now = _now()

@@ -92,7 +92,7 @@ def hold_add():
     return _back()
 
 
-@bp.post("/retention/holds/<int:hold_id>/lift")
+@bp.post("/retention/holds/<id:hold_id>/lift")
 @login_required
 def hold_lift(hold_id: int):
     """Lift a hold with a reason."""
@@ -122,7 +122,7 @@ def act_create():
     return _back()
 
 
-@bp.post("/retention/acts/<int:number>/review")
+@bp.post("/retention/acts/<id:number>/review")
 @login_required
 def act_review(number: int):
     """Record the expert commission's decision."""
@@ -140,7 +140,7 @@ def act_review(number: int):
     return _back()
 
 
-@bp.post("/retention/acts/<int:number>/approve")
+@bp.post("/retention/acts/<id:number>/approve")
 @login_required
 def act_approve(number: int):
     """The director approves the act with their signature."""
@@ -158,7 +158,7 @@ def act_approve(number: int):
     return _back()
 
 
-@bp.post("/retention/acts/<int:number>/execute")
+@bp.post("/retention/acts/<id:number>/execute")
 @login_required
 def act_execute(number: int):
     """Execute an approved act."""
@@ -180,7 +180,7 @@ def act_execute(number: int):
     return _back()
 
 
-@bp.get("/retention/acts/<int:number>.pdf")
+@bp.get("/retention/acts/<id:number>.pdf")
 @login_required
 def act_pdf(number: int):
     """The act's file (signed once approved)."""

@@ -45,7 +45,7 @@ def search_page():
     return render_template("search.html", found=found, error=error, args=request.args)
 
 
-@bp.get("/documents/<int:document_id>/report.<fmt>")
+@bp.get("/documents/<id:document_id>/report.<fmt>")
 @login_required
 def report(document_id: int, fmt: str):
     """The verification report of a document, PDF/A or JSON."""

@@ -84,7 +84,7 @@ def folder_form():
     return redirect(url_for("register.register_page", year=year), 303)
 
 
-@bp.get("/register/folder/<school>/<year>/<int:number>.pdf")
+@bp.get("/register/folder/<school>/<year>/<id:number>.pdf")
 @login_required
 def folder_download(school: str, year: str, number: int):
     """A period folder's file."""
@@ -111,7 +111,7 @@ def register_export(fmt: str):
     return attachment(data, mime, f"реестр-{year or 'все-годы'}.{fmt}")
 
 
-@bp.post("/documents/<int:document_id>/register")
+@bp.post("/documents/<id:document_id>/register")
 @login_required
 def register_add(document_id: int):
     """The secretary registers the certified copy."""

@@ -80,7 +80,7 @@ def _todo(who) -> list[tuple[str, str, bool]]:  # noqa: ANN001 - a Principal
     return out
 
 
-@bp.get("/documents/<int:document_id>")
+@bp.get("/documents/<id:document_id>")
 @login_required
 def document(document_id: int):
     """The document page: preview, chain with verification, actions."""
@@ -92,7 +92,7 @@ def document(document_id: int):
 PAGE_DPI = {"small": 80, "large": 150}
 
 
-@bp.get("/documents/<int:document_id>/pages/<int:page>.png")
+@bp.get("/documents/<id:document_id>/pages/<id:page>.png")
 @login_required
 def page(document_id: int, page: int):
     """One page image (``size``: small or large)."""
@@ -103,7 +103,7 @@ def page(document_id: int, page: int):
                     mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
-@bp.get("/documents/<int:document_id>/read/<int:page>")
+@bp.get("/documents/<id:document_id>/read/<id:page>")
 @login_required
 def reader(document_id: int, page: int):
     """The copy page by page at a readable size (``go``: a page number typed in)."""
@@ -123,7 +123,7 @@ def reader(document_id: int, page: int):
     return render_template("reader.html", doc=doc, page=page, pages=doc.pages, title=title)
 
 
-@bp.get("/documents/<int:document_id>/download")
+@bp.get("/documents/<id:document_id>/download")
 @login_required
 def download(document_id: int):
     """The signed PDF."""
@@ -131,7 +131,7 @@ def download(document_id: int):
     return attachment(data, "application/pdf", f"{number}.pdf")
 
 
-@bp.post("/documents/<int:document_id>/sign")
+@bp.post("/documents/<id:document_id>/sign")
 @login_required
 def sign(document_id: int):
     """Sign with the signer's passphrase (the key never leaves the server unencrypted)."""
@@ -171,7 +171,7 @@ def sign_queue():
     return redirect(url_for("signatures.dashboard"), 303)
 
 
-@bp.post("/documents/<int:document_id>/return")
+@bp.post("/documents/<id:document_id>/return")
 @login_required
 def return_(document_id: int):
     """Send the document back with a reason."""

@@ -136,7 +136,11 @@ def classes_for(session: Session, year: AcademicYear, period: Period,
     """The classes a command applies to: one by name, or all that use this period."""
     query = select(SchoolClass).filter_by(academic_year_id=year.id)
     if class_name:
-        name = norm_class_name(class_name)
+        try:
+            name = norm_class_name(class_name)
+        except ValueError:
+            raise NotFoundError("Класс не указан: укажите его так, как в журнале (например "
+                                "7А).") from None
         sc = session.scalars(query.filter_by(name=name)).one_or_none()
         if sc is None:
             raise NotFoundError(f"Класс {name} в {year.label} учебном году не найден.")

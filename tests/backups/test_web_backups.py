@@ -70,8 +70,9 @@ def _director_makes_a_verified_backup(web):
     assert re.search(r"Проверка: уровень 2, [^<]+ —\s*<span class=\"good\">без замечаний", page)
     assert post(director, f"/backups/{made.id}/verify", {"level": "3"},
                 page="/backups").status_code == 400
-    assert post(director, "/backups/nonexistent/verify", {"level": "1"},
-                page="/backups").status_code == 404
+    for wrong in ("nonexistent", made.id + "x" * 40):
+        assert post(director, f"/backups/{wrong}/verify", {"level": "1"},
+                    page="/backups").status_code == 404
     return made
 
 

@@ -66,7 +66,7 @@ def test_the_chain_through_the_api(web):
 def test_the_openapi_document_describes_every_api_route(web):
     app, *_ = web
     spec = app.test_client().get("/api/v1/openapi.json").json
-    routes = {re.sub(r"<(?:int:)?(\w+)>", r"{\1}", str(r.rule))
+    routes = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(r.rule))
               for r in app.url_map.iter_rules() if str(r.rule).startswith("/api/")}
     assert routes == set(spec["paths"])
 

@@ -406,3 +406,52 @@ def test_pages_use_no_inline_script_the_content_security_policy_would_block():
     offending = [str(p.relative_to(templates)) for p in templates.rglob("*.html")
                  if re.search(r"\son[a-z]+\s*=|<script", p.read_text("utf-8"))]
     assert offending == []
+
+
+#: Values people and scripts send that a route must answer with a message, never a 5xx.
+ODD = ["", "x", "²", "٣", "\x00", "9" * 30, "-1", "7а", "../../etc/passwd", "<script>",
+       "2025-2026/Q9", "/", "%", "   ", "ÿ" * 500]
+
+
+def test_odd_input_on_the_period_close_pages_is_never_a_server_error(web_pg):
+    """Every page and form of the period close, with odd query, path and form values, as the
+    people who reach them (PostgreSQL: the stricter database); nothing answers 5xx."""
+    app, _archive, doc, _other = web_pg
+    failures = []
+    for who in ("zam", "director", "secretary", "admin"):
+        client = login(app, who)
+        token = csrf(client, "/account")
+        for w in ODD:
+            for path in (f"/checks?period={quote(w)}", f"/checks/export.csv?period={quote(w)}",
+                         f"/checks/course?period=2025-2026/Q1&class={quote(w)}"
+                         f"&subject={quote(w)}", f"/close?period={quote(w)}",
+                         f"/progress?period={quote(w)}", f"/people?q={quote(w)}",
+                         f"/documents/{doc}/read/1?go={quote(w)}",
+                         f"/documents/{doc}/pages/1.png?size={quote(w)}",
+                         f"/close/runs/{quote(w, safe='')}", f"/checks/export.{quote(w, safe='')}"):
+                status = client.get(path).status_code
+                if status >= 500:
+                    failures.append(f"{who} GET {path!r}: {status}")
+            forms = [("/close", {"period": w, "class": w}),
+                     ("/close", {"period": "2025-2026/Q1", "class": w}),
+                     ("/close/correct", {"period": "2025-2026/Q1", "class": w, "reason": w}),
+                     ("/people", {"login": w, "full_name": w, "position": w, "role": w,
+                                  "class_leader": w}),
+                     (f"/people/{quote(w, safe='')}/active", {"active": w}),
+                     ("/people/pki", {"ca_passphrase": w, "repeat": w}),
+                     ("/account/password", {"current": w, "password": w, "repeat": w}),
+                     ("/account/key", {"kind": w, "password": w, "passphrase": w, "repeat": w}),
+                     ("/account/key/passphrase", {"kind": w, "current": w, "passphrase": w,
+                                                  "repeat": w}),
+                     ("/backups/keys", {"code": w, "repeat": w}),
+                     (f"/backups/{quote(w, safe='')}/verify", {"level": w}),
+                     ("/backups/log", {"backup": w, "medium": w, "handed_by": w,
+                                       "received_by": w, "passphrase": w}),
+                     ("/register/folder", {"year": w, "period": w, "location": w,
+                                           "anyway": w}),
+                     ("/sign-queue", {"passphrase": w})]
+            for path, data in forms:
+                status = client.post(path, data={**data, "csrf_token": token}).status_code
+                if status >= 500:
+                    failures.append(f"{who} POST {path!r} {w!r:.20}: {status}")
+    assert failures == []
