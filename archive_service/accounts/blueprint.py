@@ -111,14 +111,18 @@ def change_password():
     return redirect(url_for("accounts.account_page"), 303)
 
 
+def _key_kind() -> str:
+    """Which of the owner's keys a form names: their own (person) or the school's seal."""
+    return "seal" if request.form.get("kind") == "seal" else "person"
+
+
 @bp.post("/account/key")
 @login_required
 def request_key():
     """A new key under a new passphrase (the old certificate is replaced when issued)."""
     who = current()
-    kind = request.form.get("kind", "person")
     attempt(lambda: people.request_key(
-        archive(), who, kind=kind if kind in ("person", "seal") else "person",
+        archive(), who, kind=_key_kind(),
         password=request.form.get("password", ""), passphrase=field("passphrase"),
         repeat=field("repeat")) or "Новый ключ создан; сертификат к нему выпустит "
                                    "администратор (страница «Сотрудники»).",
@@ -131,9 +135,8 @@ def request_key():
 def change_key_passphrase():
     """The owner encrypts the same key under a new passphrase."""
     who = current()
-    kind = request.form.get("kind", "person")
     attempt(lambda: people.change_key_passphrase(
-        archive(), who, kind=kind if kind in ("person", "seal") else "person",
+        archive(), who, kind=_key_kind(),
         current=request.form.get("current", ""), passphrase=field("passphrase"),
         repeat=field("repeat")) or "Пароль ключа изменён.", refuse=(PermissionDeniedError,))
     return redirect(url_for("accounts.account_page"), 303)
