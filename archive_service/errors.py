@@ -52,7 +52,7 @@ class PermissionDeniedError(ArchiveError):
 class Problem:
     """One problem found in an input file, with where it is.
 
-    ``at`` is a location a person can find: «лист «Алгебра», строка 5, столбец D» for a
+    ``at`` is a location a person can find: «лист «Алгебра», ячейка D5» for a
     spreadsheet, «classes[0].courses[2].lessons[5]» for JSON.
     """
 

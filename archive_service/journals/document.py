@@ -138,6 +138,9 @@ class JournalDocument:
     classes: list[ClassJournal]
     covers_year_marks: bool = False
     year_dates_given: bool = True
+    #: What the importer read in a way the person should know of (a skipped helper sheet,
+    #: Latin letters read as Cyrillic), for the import report.
+    notes: list[str] = field(default_factory=list, compare=False)
 
     def period(self, code: str) -> PeriodDef:
         """The period with this code."""

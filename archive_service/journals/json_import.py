@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from archive_service.journals.document import (
 )
 from archive_service.journals.values import (
     PERIOD_SCHEMES,
+    class_name_note,
     clean,
     grade_of,
     parse_attendance,
@@ -71,8 +73,11 @@ def default_scheme(grade: int) -> str:
     return "half_years" if grade >= 10 else "quarters"
 
 
-def parse_json(data: bytes, file_name: str) -> JournalDocument:
-    """Parse and structurally validate a JSON import; raises ImportRejectedError."""
+def parse_json(data: bytes, file_name: str, *,
+               codes_for: Callable[[str], tuple[tuple[str, str], ...]] | None = None
+               ) -> JournalDocument:
+    """Parse and structurally validate a JSON import; raises ImportRejectedError.
+    ``codes_for``: a school's own attendance spellings, by school code."""
     try:
         raw = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -108,9 +113,14 @@ def parse_json(data: bytes, file_name: str) -> JournalDocument:
         for p in year["periods"]
     ]
     classes = []
+    notes: list[str] = []
+    extra = codes_for(clean(raw["school"]["code"]) or "") if codes_for else ()
     for ci, c in enumerate(raw["classes"]):
         cat = f"classes[{ci}]"
-        name = norm_class_name(c["name"])
+        name = value(norm_class_name, c["name"], f"{cat}.name") or ""
+        note = class_name_note(c["name"], name or None)
+        if note:
+            notes.append(f"{cat}.name: {note}")
         grade = c.get("grade") or value(grade_of, name, f"{cat}.name") or 0
         students = [
             StudentRec(clean(s["record_number"]), clean(s["full_name"]),
@@ -141,7 +151,8 @@ def parse_json(data: bytes, file_name: str) -> JournalDocument:
                             clean(m.get("kind_of_work")), weight, where=mat))
                 attendance = []
                 for ai, a in enumerate(le.get("attendance", [])):
-                    parsed = value(parse_attendance, a["code"], f"{lat}.attendance[{ai}]")
+                    parsed = value(parse_attendance, a["code"], f"{lat}.attendance[{ai}]",
+                                   extra=extra)
                     if parsed:
                         attendance.append(AttendanceRec(clean(a["student"]), parsed[1],
                                                         parsed[0], where=f"{lat}.attendance[{ai}]"))
@@ -180,7 +191,7 @@ def parse_json(data: bytes, file_name: str) -> JournalDocument:
         periods=periods, covers=list(raw["covers"]),
         staff=[StaffRec(clean(s["full_name"]), clean(s.get("position")), list(s.get("roles", [])))
                for s in raw.get("staff", [])],
-        classes=classes,
+        classes=classes, notes=notes,
     )
 
 

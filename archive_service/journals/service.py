@@ -10,7 +10,7 @@ twice therefore changes nothing, and a rejected file leaves neither rows nor obj
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,9 +47,14 @@ from archive_service.journals.models import (
     Student,
     Subject,
 )
-from archive_service.journals.validate import class_covers, validate_document
+from archive_service.journals.sheet_import import parse_sheets
+from archive_service.journals.sheets import kind_of, read_sheets
+from archive_service.journals.validate import (
+    class_covers,
+    normalise_lookalikes,
+    validate_document,
+)
 from archive_service.journals.values import name_key, period_kind
-from archive_service.journals.xlsx_import import parse_xlsx
 from archive_service.storage.base import sha256_hex
 
 
@@ -77,19 +82,20 @@ def read_document(path: Path) -> tuple[JournalDocument, bytes]:
     return parse_document(name, data)
 
 
-def parse_document(name: str, data: bytes) -> tuple[JournalDocument, bytes]:
-    """Parse and validate the bytes of an import file named ``name`` (as uploaded: the name
-    only tells the kind when the bytes do not); raises ImportRejectedError with every
-    problem."""
-    suffix = Path(name).suffix.lower()
-    if data[:2] == b"PK" or suffix in (".xlsx", ".xlsm"):
-        doc = parse_xlsx(data, name)
-    elif data.lstrip()[:1] in (b"{", b"\xef") or suffix == ".json":
-        doc = parse_json(data, name)
+def parse_document(name: str, data: bytes, *,
+                   codes_for: Callable[[str], tuple[tuple[str, str], ...]] | None = None
+                   ) -> tuple[JournalDocument, bytes]:
+    """Parse and validate the bytes of an import file named ``name`` (the kind is told by
+    the bytes, the name only where they do not: journals.sheets.kind_of); raises
+    ImportRejectedError with every problem. ``codes_for``: a school's own attendance
+    spellings by school code (journals.codes)."""
+    kind = kind_of(name, data)
+    if kind == "json":
+        doc = parse_json(data, name, codes_for=codes_for)
     else:
-        raise ImportRejectedError(name, [Problem(
-            name, "неизвестный формат файла: ожидается .json (формат school-journal/1) или .xlsx")])
-    problems = validate_document(doc)
+        file_format, sheets = read_sheets(name, data, kind)
+        doc = parse_sheets(sheets, name, file_format, codes_for)
+    problems = normalise_lookalikes(doc) or validate_document(doc)
     if problems:
         raise ImportRejectedError(name, problems)
     return doc, data

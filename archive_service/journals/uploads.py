@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from archive_service.errors import ImportRejectedError, Problem
+from archive_service.journals.sheets import ACCEPTED
 
 MAX_MEMBERS = 500
 MAX_FILE = 64 * 1024 * 1024
 MAX_TOTAL = 512 * 1024 * 1024
 #: The largest upload the page takes at once (files and zips together).
 MAX_UPLOAD = 128 * 1024 * 1024
-IMPORTABLE = (".json", ".xlsx", ".xlsm")
+IMPORTABLE = (".json", ".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".html", ".htm")
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,10 @@ class Upload:
 def _is_workbook(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "xl/workbook.xml" in zf.namelist()
-    except zipfile.BadZipFile:
+            names = zf.namelist()
+            return "xl/workbook.xml" in names or (
+                "mimetype" in names and b"spreadsheet" in zf.read("mimetype")[:100])
+    except (zipfile.BadZipFile, KeyError, OSError):
         return False
 
 
@@ -53,7 +56,7 @@ def is_zip_archive(name: str, data: bytes) -> bool:
     if name.lower().endswith(".zip"):
         return True
     return data[:4] == b"PK\x03\x04" and not _is_workbook(data) and \
-        PurePosixPath(name).suffix.lower() not in (".xlsx", ".xlsm")
+        PurePosixPath(name).suffix.lower() not in (".xlsx", ".xlsm", ".ods")
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -103,7 +106,7 @@ def unpack(name: str, data: bytes) -> list[Upload | ImportRejectedError]:
             if suffix not in IMPORTABLE:
                 out.append(ImportRejectedError(label, [Problem(
                     label, f"файл вида «{suffix or 'без расширения'}» — не выгрузка журнала; "
-                           "принимаются .json (формат school-journal/1) и .xlsx")]))
+                           f"{ACCEPTED}")]))
                 continue
             if info.file_size > MAX_FILE or total + info.file_size > MAX_TOTAL:
                 return [ImportRejectedError(name, [Problem(
@@ -124,6 +127,6 @@ def unpack(name: str, data: bytes) -> list[Upload | ImportRejectedError]:
             total += len(content)
             out.append(Upload(label, content))
     if not out:
-        out.append(ImportRejectedError(name, [Problem(name, "в архиве нет файлов журнала "
-                                                            "(.json, .xlsx)")]))
+        out.append(ImportRejectedError(name, [Problem(name, "в архиве нет файлов журнала; "
+                                                            f"{ACCEPTED}")]))
     return out

@@ -9,9 +9,52 @@ from collections import Counter
 
 from archive_service.errors import Problem
 from archive_service.journals.document import JournalDocument, scope_of
-from archive_service.journals.values import PERIOD_SCHEMES, name_key, period_kind
+from archive_service.journals.values import (
+    PERIOD_SCHEMES,
+    cyrillic,
+    lookalike_note,
+    name_key,
+    period_kind,
+)
 
 _SCHEME_KINDS = {v: k for k, v in PERIOD_SCHEMES.items()}
+
+
+def normalise_lookalikes(doc: JournalDocument) -> list[Problem]:
+    """Names, subjects and groups written with Latin letters that look Cyrillic are read as
+    Cyrillic (one person, one class, one subject, however typed), each change noted for the
+    report; a Cyrillic word holding a Latin letter with no look-alike is a problem naming
+    it. Changes the document in place."""
+    problems: list[Problem] = []
+    noted: dict[str, None] = dict.fromkeys(doc.notes)
+
+    def fix(text: str | None, what: str, where: str) -> str | None:
+        if not text:
+            return text
+        try:
+            new = cyrillic(text, what)
+        except ValueError as exc:
+            problems.append(Problem(doc.file_name, str(exc), where or None))
+            return text
+        note = lookalike_note(text, new)
+        if note:
+            noted.setdefault(f"{where}: {note}" if where else note)
+        return new
+
+    for st in doc.staff:
+        st.full_name = fix(st.full_name, "ФИО сотрудника", "") or st.full_name
+    for cls in doc.classes:
+        cls.class_leader = fix(cls.class_leader, "классный руководитель", cls.where)
+        for s in cls.students:
+            s.full_name = fix(s.full_name, "ФИО ученика", s.where) or s.full_name
+        for c in cls.courses:
+            c.subject = fix(c.subject, "предмет", c.where) or c.subject
+            c.subgroup = fix(c.subgroup, "группа", c.where) or c.subgroup
+            c.teachers = [fix(t, "учитель", c.where) or t for t in c.teachers]
+            for lesson in c.lessons:
+                lesson.teacher = fix(lesson.teacher, "учитель урока", lesson.where)
+    doc.notes[:] = list(noted)
+    return problems
 
 
 def validate_document(doc: JournalDocument) -> list[Problem]:
@@ -114,11 +157,15 @@ def _validate_class(doc, cls, covers, scope, bad) -> None:
                 if m.student not in members:
                     bad(_unknown(m.student, title, cls.name, course.students is not None),
                         m.where)
+                _enrolled(students_by_number.get(m.student), m.date, f"отметка «{m.raw}»",
+                          title, m.where, bad)
             present: set[str] = set()
             for a in lesson.attendance:
                 if a.student not in members:
                     bad(_unknown(a.student, title, cls.name, course.students is not None),
                         a.where)
+                _enrolled(students_by_number.get(a.student), lesson.date,
+                          f"отметка посещаемости «{a.raw}»", title, a.where, bad)
                 if a.student in present:
                     bad(f"«{title}»: у ученика «{who(a.student)}» два кода посещаемости на "
                         f"уроке {lesson.date:%d.%m.%Y}", a.where)
@@ -151,6 +198,19 @@ def _validate_class(doc, cls, covers, scope, bad) -> None:
                 bad(f"«{title}»: у ученика «{who(pm.student)}» две отметки за {pm.period} "
                     f"({pm.kind})", pm.where)
             seen.add(key)
+
+
+def _enrolled(student, day, what: str, title: str, where: str, bad) -> None:
+    """A mark or an absence only while the student is in the class: from the day they
+    joined to the day they left, both included (docs/import-format.md)."""
+    if student is None:
+        return
+    if student.joined and day < student.joined:
+        bad(f"«{title}»: ученик «{student.full_name}» прибыл в класс "
+            f"{student.joined:%d.%m.%Y}, а {what} стоит за {day:%d.%m.%Y}", where)
+    elif student.left and day > student.left:
+        bad(f"«{title}»: ученик «{student.full_name}» выбыл из класса "
+            f"{student.left:%d.%m.%Y}, а {what} стоит за {day:%d.%m.%Y}", where)
 
 
 def _unknown(rec: str, title: str, class_name: str, subgroup: bool) -> str:

@@ -166,7 +166,7 @@ def _book(tmp_path: Path, doc=None) -> Path:
 
 def test_xlsx_mark_outside_scale(loaded, tmp_path):
     book = _edit(_book(tmp_path), "Алгебра", lambda c: c.value == "5" and c.column > 2, "7")
-    _expect_rejected(loaded, book, "7А_Q1.xlsx", "лист «Алгебра», строка 5, столбец C",
+    _expect_rejected(loaded, book, "7А_Q1.xlsx", "лист «Алгебра», ячейка C5",
                      "«7» вне шкалы")
 
 
@@ -190,7 +190,7 @@ def test_xlsx_student_twice_in_grid(loaded, tmp_path):
 def test_xlsx_grid_row_for_unknown_student(loaded, tmp_path):
     book = _edit(_book(tmp_path), "Алгебра", lambda c: c.value == "Сидорова Мария Петровна",
                  "Неизвестный Ученик")
-    _expect_rejected(loaded, book, "лист «Алгебра», строка 7, столбец B",
+    _expect_rejected(loaded, book, "лист «Алгебра», ячейка B7",
                      "ученика «Неизвестный Ученик» нет в списке класса")
 
 

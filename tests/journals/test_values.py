@@ -25,7 +25,7 @@ def test_parse_mark(raw, expected):
     assert v.parse_mark(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["6", "0", "5+", "отл"])
+@pytest.mark.parametrize("raw", ["6", "0", "5++", "+", "отл"])
 def test_parse_mark_outside_scale_names_the_value(raw):
     with pytest.raises(ValueError, match=re.escape(f"«{raw}» вне шкалы")):
         v.parse_mark(raw)
@@ -42,7 +42,76 @@ def test_grid_cell_with_two_marks_and_attendance():
     assert v.parse_grid_cell("о 5") == (("о", "О"), (("5", "5", "5"),))
     assert v.parse_grid_cell(None) == (None, ())
     with pytest.raises(ValueError, match="два кода посещаемости"):
-        v.parse_grid_cell("н/б")
+        v.parse_grid_cell("н/у")
+
+
+@pytest.mark.parametrize("raw,code", [
+    ("Н", "Н"), ("нб", "Н"), ("НБ", "Н"), ("Н/Б", "Н"), ("н/б", "Н"), ("Н / Б", "Н"),
+    ("Б", "Б"), ("б", "Б"), ("УП", "У"), ("уп", "У"), ("У", "У"), ("ОП", "О"), ("о", "О"),
+    ("О", "О"), ("HБ", "Н"), ("O", "О"), ("Y", "У")])
+def test_the_e_journals_attendance_spellings(raw, code):
+    """The codes of seed 000 and what e-journals write for them, in either case, Latin
+    look-alikes read as Cyrillic; the raw spelling is kept."""
+    att, marks = v.parse_grid_cell(raw)
+    assert att == (raw.replace(" ", ""), code) and marks == ()
+
+
+def test_a_school_extends_the_attendance_table():
+    extra = (("ПР", "Н"), ("сп", "У"))
+    assert v.parse_grid_cell("пр", extra)[0] == ("пр", "Н")
+    assert v.parse_grid_cell("СП/5", extra) == (("СП", "У"), (("5", "5", "5"),))
+    with pytest.raises(ValueError, match="неизвестный код посещаемости|вне шкалы"):
+        v.parse_grid_cell("пр")
+
+
+@pytest.mark.parametrize("raw,marks", [
+    ("5-", [("5-", "5")]), ("4+", [("4+", "4")]), ("3 −", [("3−", "3")]),
+    ("5/4", [("5", "5"), ("4", "4")]), ("4, 5", [("4", "4"), ("5", "5")]),
+    ("зачтено", [("зачтено", "зач")]), ("не зачтено", [("незачтено", "незач")]),
+    ("о/5+", [("5+", "5")])])
+def test_marks_with_signs_fractions_and_words(raw, marks):
+    assert [(m[0], m[1]) for m in v.parse_grid_cell(raw)[1]] == marks
+
+
+@pytest.mark.parametrize("raw", ["4,5", "4.5", "3,5", 4.5])
+def test_a_mark_that_reads_two_ways_is_refused_naming_both(raw):
+    with pytest.raises(ValueError, match="читается двояко: две отметки .* или дробное число"):
+        v.parse_grid_cell(raw)
+
+
+def test_a_period_mark_takes_no_sign():
+    with pytest.raises(ValueError, match="без «\\+» и «-»"):
+        v.parse_period_mark("5-")
+    with pytest.raises(ValueError, match="читается двояко"):
+        v.parse_period_mark("4,5")
+
+
+def test_excel_day_numbers_and_other_date_spellings():
+    start = dt.date(2025, 9, 1)
+    assert v.parse_date(45901) == dt.date(2025, 9, 1)
+    assert v.parse_date(45901.0) == dt.date(2025, 9, 1)
+    assert v.parse_date("45901") == dt.date(2025, 9, 1)
+    assert v.parse_date("2025-09-01 00:00:00") == dt.date(2025, 9, 1)
+    assert v.parse_date("01/09/2025") == dt.date(2025, 9, 1)
+    assert v.parse_date("1-9-25") == dt.date(2025, 9, 1)
+    assert v.parse_date("15/01", year_start=start) == dt.date(2026, 1, 15)
+    for wrong in (5, 1.5, "01.09/2025"):
+        with pytest.raises(ValueError):
+            v.parse_date(wrong)
+    assert v.month_of("Сентябрь 2025") == 9 and v.month_of("окт.") == 10
+    assert v.month_of("Алгебра") is None
+
+
+def test_lookalike_letters():
+    assert v.class_name("5A") == "5А" and v.class_name("10 b") == "10В"
+    with pytest.raises(ValueError, match="латинская буква «D»"):
+        v.class_name("5D")
+    assert v.cyrillic("Ивaнов Иван", "ФИО") == "Иванов Иван"  # a Latin «a»
+    assert v.cyrillic("John Smith", "ФИО") == "John Smith"  # a foreign name stays
+    with pytest.raises(ValueError, match="латинская буква «n»"):
+        v.cyrillic("Иваnов Иван", "ФИО")
+    assert v.lookalike_note("Ивaнов", "Иванов") == (
+        "«Ивaнов» записано с латинскими буквами (a): прочитано как «Иванов»")
 
 
 @pytest.mark.parametrize("raw,value", [("5", "5"), ("н/а", "н/а"), ("Н/А", "н/а"),

@@ -96,7 +96,7 @@ def test_a_bad_file_is_refused_naming_every_problem_and_stores_nothing(app):
     assert "classes[0].courses[0].lessons[0].marks[0]" in rows[0] and "«7»" in rows[0]
     assert "classes[0].courses[0].lessons[1].date" in rows[1] and "2025-13-04" in rows[1]
     assert "школе с кодом T-999" in rows[2] and "T-001" in rows[2]
-    assert "неизвестный формат файла" in rows[3]
+    assert "это документ PDF, а не выгрузка журнала" in rows[3] and ".csv" in rows[3]
     assert archive_state(archive) == before
 
 

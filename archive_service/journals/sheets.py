@@ -1,0 +1,240 @@
+"""Reading the sheets of an uploaded spreadsheet, whatever kind of file holds them.
+
+Pure functions (no database). Every kind becomes a list of :class:`Sheet`: its rows of cell
+values and where its first cell stands, so that a message names the cell as the person
+sees it when they open the file (``лист «Алгебра», ячейка D7``) whatever empty rows or
+columns precede the table. The kind is told by the bytes, not the name (an e-journal's
+«.xls» is often an HTML table):
+
+- ``.xlsx``/``.xlsm``, the legacy binary ``.xls`` and ``.ods``: python-calamine;
+- an HTML table saved as ``.xls`` (or ``.html``): lxml; each top-level ``<table>`` is a
+  sheet named by its ``<caption>`` (else «Таблица N»), merged cells (colspan/rowspan) hold
+  their value in the first cell as in Excel;
+- ``.csv`` (UTF-8, with or without BOM, or Windows-1251 as Russian Excel saves it; ``;``,
+  ``,`` or tab): the sheets one under another, each begun by a row ``Лист;<name>``;
+  cells are named by the file's own rows, as Excel shows the file.
+
+Anything else is refused naming what it is and what is accepted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from archive_service.errors import ImportRejectedError, Problem
+
+ACCEPTED = ("принимаются: .json (формат school-journal/1), книги Excel .xlsx, .xlsm и .xls "
+            "(в том числе таблица HTML, сохранённая как .xls), .ods и .csv в формате "
+            "docs/import-format.md")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet: ``rows`` of cell values (None for empty), the first at ``origin`` (row,
+    column; 0-based) of the sheet as a spreadsheet program shows it."""
+
+    title: str
+    rows: list[tuple]
+    origin: tuple[int, int] = (0, 0)
+    hidden: bool = False
+    noun: str = "лист"
+
+    def cell_ref(self, row: int, col: int) -> str:
+        """«лист «Алгебра», ячейка D7» for rows[row][col]."""
+        return (f"{self.noun} «{self.title}», ячейка "
+                f"{get_column_letter(col + self.origin[1] + 1)}{row + self.origin[0] + 1}")
+
+    def row_ref(self, row: int) -> str:
+        return f"{self.noun} «{self.title}», строка {row + self.origin[0] + 1}"
+
+    @property
+    def empty(self) -> bool:
+        return all(_blank(v) for r in self.rows for v in r)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _value(value: Any) -> Any:
+    """A cell as the importer expects it: None for empty, 5 (not 5.0) for whole numbers."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def kind_of(name: str, data: bytes) -> str:
+    """What the bytes are: json, xlsx (calamine's kinds), html or csv; anything else is
+    refused with what it looks like."""
+    head = data[:2048]
+    text_head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+
+    def refuse(what: str) -> ImportRejectedError:
+        return ImportRejectedError(name, [Problem(name, f"это {what}, а не выгрузка журнала; "
+                                                        f"{ACCEPTED}")])
+
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+                mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+            return "workbook"  # a damaged workbook: the reader says so
+        if "xl/workbook.xml" in names or b"spreadsheet" in mimetype:
+            return "workbook"
+        if "word/document.xml" in names:
+            raise refuse("документ Word (.docx)")
+        if "ppt/presentation.xml" in names:
+            raise refuse("презентация PowerPoint (.pptx)")
+        if mimetype:
+            raise refuse(f"документ OpenDocument ({mimetype.decode('ascii', 'replace')})")
+        raise refuse("архив zip (архив с выгрузками загружают на странице «Загрузка журнала»)")
+    if data[:8] == _OLE:
+        return "workbook"  # .xls; a .doc is refused by the reader naming the file
+    if head.startswith(b"%PDF"):
+        raise refuse("документ PDF")
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
+        raise refuse("изображение")
+    if head.startswith(b"{\\rtf"):
+        raise refuse("документ RTF")
+    if text_head[:1] in (b"{", b"["):
+        return "json"
+    lower = data[:65536].lower()
+    if text_head[:1] == b"<":
+        if b"<table" in lower:
+            return "html"
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
+            raise refuse("таблица XML Excel 2003 (сохраните её в Excel как .xlsx)")
+        raise refuse("документ HTML или XML без таблицы")
+    if suffix in ("csv", "txt") and b"\x00" not in head:
+        return "csv"
+    if suffix == "json":
+        return "json"
+    if b"\x00" in head:
+        raise refuse(f"двоичный файл неизвестного вида (.{suffix or 'без расширения'})")
+    raise refuse(f"текстовый файл (.{suffix or 'без расширения'})")
+
+
+def read_sheets(name: str, data: bytes, kind: str) -> tuple[str, list[Sheet]]:
+    """The sheets of a workbook, HTML or CSV file and the format's name for the record."""
+    if kind == "html":
+        return "html", _html_sheets(name, data)
+    if kind == "csv":
+        return "csv", _csv_sheets(name, data)
+    return _calamine_sheets(name, data)
+
+
+def _calamine_sheets(name: str, data: bytes) -> tuple[str, list[Sheet]]:
+    from python_calamine import CalamineWorkbook
+
+    fmt = "xls" if data[:8] == _OLE else ("ods" if b"opendocument" in data[:200] else "xlsx")
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        visible = {m.name: str(m.visible).rsplit(".", 1)[-1] == "Visible"
+                   for m in wb.sheets_metadata}
+        sheets = []
+        for title in wb.sheet_names:
+            sheet = wb.get_sheet_by_name(title)
+            rows = [tuple(_value(v) for v in r) for r in sheet.to_python()]
+            sheets.append(Sheet(title, rows, tuple(sheet.start or (0, 0)),
+                                hidden=not visible.get(title, True)))
+    except Exception as exc:  # a damaged file fails in many ways inside the reader
+        what = {"xls": "книга Excel (.xls)", "ods": "таблица OpenDocument (.ods)"}.get(
+            fmt, "книга Excel (.xlsx)")
+        raise ImportRejectedError(name, [Problem(
+            name, f"файл не читается как {what}: {type(exc).__name__}: {exc}")]) from None
+    return fmt, sheets
+
+
+def _html_sheets(name: str, data: bytes) -> list[Sheet]:
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(data)
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise ImportRejectedError(name, [Problem(
+            name, f"таблица HTML не читается: {exc}")]) from None
+    sheets = []
+    for n, table in enumerate(root.xpath("//table[not(ancestor::table)]"), start=1):
+        captions = table.xpath("./caption")
+        title = " ".join(captions[0].text_content().split()) if captions else ""
+        grid: dict[tuple[int, int], str] = {}
+        taken: set[tuple[int, int]] = set()
+        height = width = 0
+        for r, tr in enumerate(table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")):
+            c = 0
+            for td in tr.xpath("./td|./th"):
+                while (r, c) in taken:
+                    c += 1
+                span_c = _span(td.get("colspan"))
+                span_r = _span(td.get("rowspan"))
+                for dr in range(span_r):
+                    for dc in range(span_c):
+                        taken.add((r + dr, c + dc))
+                text = " ".join(td.text_content().split())
+                if text:
+                    grid[(r, c)] = text
+                width = max(width, c + span_c)
+                c += span_c
+            height = max(height, r + 1)
+        rows = [tuple(grid.get((r, c)) for c in range(width)) for r in range(height)]
+        sheets.append(Sheet(title or f"Таблица {n}", rows, noun="таблица"))
+    return sheets
+
+
+def _span(value: str | None) -> int:
+    """A colspan/rowspan as a small positive number (anything else: 1)."""
+    try:
+        return min(max(int(value or 1), 1), 1000)
+    except ValueError:
+        return 1
+
+
+def _csv_sheets(name: str, data: bytes) -> list[Sheet]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1251", errors="replace")
+    sample = text[:8192]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=";,\t")
+    except csv.Error:
+        dialect = "excel"
+        if sample.count(";") >= sample.count(","):
+            dialect = _Semicolon
+    rows = [tuple(v.strip() or None for v in r) for r in csv.reader(io.StringIO(text), dialect)]
+    sheets: list[Sheet] = []
+    start, title = None, None
+    first = next((i for i, r in enumerate(rows) if r and (r[0] or "").casefold().strip(
+        " :") == "лист"), len(rows))
+    stray = next((i for i in range(first) if any(rows[i])), None)
+    if stray is not None and first < len(rows):
+        raise ImportRejectedError(name, [Problem(
+            name, "строка стоит до первой строки «Лист;…» и не относится ни к одному листу",
+            f"строка {stray + 1}")])
+    for i, row in enumerate([*rows, ("лист", "")]):
+        cells = [v for v in row if v]
+        if cells and cells[0].strip().casefold() in ("лист", "лист:") and (
+                len(cells) > 1 or i == len(rows)):
+            if start is not None:
+                sheets.append(Sheet(title, rows[start:i], (start, 0), noun="лист"))
+            start, title = i + 1, cells[1] if len(cells) > 1 else ""
+    if not sheets:
+        raise ImportRejectedError(name, [Problem(
+            name, "в файле .csv нет строк «Лист;Класс», «Лист;<предмет>», с которых "
+                  "начинаются листы журнала (см. docs/import-format.md)")])
+    return sheets
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
