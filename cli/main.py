@@ -35,6 +35,7 @@ def main() -> None:
 main.add_command(setup.init)
 main.add_command(setup.school)
 main.add_command(imports.import_command)
+main.add_command(imports.attendance_codes)
 main.add_command(snapshot.snapshot)
 main.add_command(check.check)
 main.add_command(demo.demo_data)

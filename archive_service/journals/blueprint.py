@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 
 from archive_service.errors import ArchiveError
+from archive_service.journals import codes
 from archive_service.journals.service import (
     CHANGE_NAMES,
     CONTENT_NAMES,
@@ -15,7 +16,7 @@ from archive_service.journals.service import (
     recent_imports,
 )
 from archive_service.journals.uploads import MAX_UPLOAD
-from archive_service.web import archive, current, login_required, no_store
+from archive_service.web import archive, attempt, current, field, login_required, no_store
 
 bp = Blueprint("journals", __name__)
 #: Who loads the school's exports (seed 000, 4.1-4.2: the administrator of the e-journal and
@@ -27,7 +28,8 @@ def _page(results=None, status: int = 200):
     who = current()
     return no_store(make_response(render_template(
         "journals/upload.html", results=results, recent=recent_imports(archive(), who.school_id),
-        changes=CHANGE_NAMES, contents=CONTENT_NAMES, limit_mb=MAX_UPLOAD // 2**20), status))
+        changes=CHANGE_NAMES, contents=CONTENT_NAMES, limit_mb=MAX_UPLOAD // 2**20,
+        codes=codes.table(archive(), who.school_code) if who.school_code else []), status))
 
 
 @bp.get("/imports")
@@ -56,3 +58,27 @@ def upload():
     results = import_uploads(archive(), files, actor=who.actor, school_code=who.school_code)
     rejected = sum(isinstance(r, ArchiveError) for r in results)
     return _page(results, 422 if rejected == len(results) else 200)
+
+
+@bp.post("/imports/codes")
+@login_required
+def add_code():
+    """Add one of the school's own attendance spellings (journals.codes)."""
+    who = current()
+    who.require(*UPLOADERS)
+    attempt(lambda: "Написание «{}» теперь читается как {}.".format(codes.add_code(
+        archive(), school_code=who.school_code or "", spelling=field("spelling", limit=20),
+        code=field("code", limit=2), actor=who.actor), field("code", limit=2).upper()))
+    return redirect(url_for("journals.upload_page") + "#codes", 303)
+
+
+@bp.post("/imports/codes/remove")
+@login_required
+def remove_code():
+    """Remove one of the school's own attendance spellings."""
+    who = current()
+    who.require(*UPLOADERS)
+    attempt(lambda: codes.remove_code(archive(), school_code=who.school_code or "",
+                                      spelling=field("spelling", limit=20), actor=who.actor)
+            or "Своё написание убрано.")
+    return redirect(url_for("journals.upload_page") + "#codes", 303)

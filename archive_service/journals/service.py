@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from archive_service.actors import Actor
 from archive_service.db import Archive, UnitOfWork, bulk_insert
 from archive_service.errors import ImportRejectedError, Problem
+from archive_service.journals import codes
 from archive_service.journals.document import (
     ClassJournal,
     JournalDocument,
@@ -70,16 +71,19 @@ class ImportResult:
     changed: bool
     counts: dict[str, int] = field(default_factory=dict)
     content: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was read leniently (see doc.notes)
 
 
-def read_document(path: Path) -> tuple[JournalDocument, bytes]:
+def read_document(path: Path, *,
+                  codes_for: Callable[[str], tuple[tuple[str, str], ...]] | None = None
+                  ) -> tuple[JournalDocument, bytes]:
     """Read and validate an import file; raises ImportRejectedError with every problem."""
     name = path.name
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportRejectedError(name, [Problem(name, f"файл не открывается: {exc.strerror}")]) from None
-    return parse_document(name, data)
+    return parse_document(name, data, codes_for=codes_for)
 
 
 def parse_document(name: str, data: bytes, *,
@@ -119,7 +123,7 @@ def content_counts(doc: JournalDocument) -> dict[str, int]:
 def import_file(archive: Archive, path: Path, *, actor: Actor,
                 school_code: str | None = None) -> ImportResult:
     """Import one file in one unit of work (``school_code``: see ``import_data``)."""
-    doc, data = read_document(path)
+    doc, data = read_document(path, codes_for=codes.lookup(archive))
     return _import(archive, doc, data, actor, school_code)
 
 
@@ -128,7 +132,7 @@ def import_data(archive: Archive, name: str, data: bytes, *, actor: Actor,
     """Import the bytes of an uploaded file in one unit of work. ``school_code``: the
     school the person acts for; a file of another school is refused before anything is
     written (a school's staff never load another school's journal)."""
-    doc, data = parse_document(name, data)
+    doc, data = parse_document(name, data, codes_for=codes.lookup(archive))
     return _import(archive, doc, data, actor, school_code)
 
 
@@ -142,6 +146,7 @@ def _import(archive: Archive, doc: JournalDocument, data: bytes, actor: Actor,
     with archive.unit_of_work() as uow:
         result = _apply(uow, doc, data, actor)
     result.content = content_counts(doc)
+    result.notes = list(doc.notes)
     return result
 
 

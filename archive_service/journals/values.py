@@ -219,11 +219,13 @@ def attendance_table(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
     """The attendance spellings (upper case, no spaces) → code: the built-in ones and a
     school's own (``extra``: pairs of spelling and code)."""
     table = dict(ATTENDANCE_CODES)
-    table.update((_code_key(k), v) for k, v in extra)
+    table.update((code_key(k), v) for k, v in extra)
     return table
 
 
-def _code_key(text: str) -> str:
+def code_key(text: str) -> str:
+    """An attendance spelling as the table keys it: upper case, no spaces, ё as е, Latin
+    look-alikes as Cyrillic."""
     return "".join(LOOKALIKES.get(ch, ch) for ch in text.upper().replace(" ", "")) \
         .replace("Ё", "Е")
 
@@ -234,7 +236,7 @@ def parse_attendance(raw: object, extra: tuple[tuple[str, str], ...] = ()) -> tu
     text = clean(raw)
     if text is None:
         raise ValueError("пустая отметка посещаемости")
-    code = attendance_table(extra).get(_code_key(text))
+    code = attendance_table(extra).get(code_key(text))
     if code is None:
         known = ", ".join(sorted(attendance_table(extra)))
         raise ValueError(f"неизвестный код посещаемости «{text}»: допустимы {known}")
@@ -266,13 +268,19 @@ def parse_grid_cell(
     tokens: list[str] = []
     for chunk in (t for t in _CELL_SPLIT.split(text) if t):
         # «Н/Б» is one code; «о/5» and «4/5» are two entries
-        tokens.extend([chunk] if _code_key(chunk) in table else
+        tokens.extend([chunk] if code_key(chunk) in table else
                       [t for t in chunk.split("/") if t])
     for token in tokens:
-        if _code_key(token) in table:
+        if code_key(token) in table:
             if attendance is not None:
                 raise ValueError(f"в ячейке «{text}» два кода посещаемости")
-            attendance = (token, table[_code_key(token)])
+            attendance = (token, table[code_key(token)])
+        elif not re.search(r"\d", token) and name_key(token).rstrip(".") not in PASS_FAIL:
+            known = ", ".join(sorted(table))
+            raise ValueError(
+                f"неизвестный код посещаемости или отметка «{token}»: коды — {known}; "
+                "отметки — 1-5 (можно с «+» или «-»), «зач», «незач». Своё написание кода "
+                "школа добавляет на странице «Загрузка журнала» (archive attendance-codes add)")
         else:
             marks.append(parse_mark(token))
     return attendance, tuple(marks)

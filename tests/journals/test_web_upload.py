@@ -11,7 +11,7 @@ import pytest
 from archive_service.accounts.service import create_account
 from tests.support.journal import tiny, write_workbooks
 from tests.support.state import archive_state
-from tests.web.conftest import ACTOR, PASSWORD, fresh_app, login, post
+from tests.web.conftest import ACTOR, PASSWORD, flashes, fresh_app, login, post
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def _upload(client, *files):
 def _rows(html: str) -> list[str]:
     import re
 
+    html = re.sub(r'<h2 id="codes">.*?</form>', "", html, flags=re.S)  # the codes table
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
             for row in re.findall(r"<tr><td>.*?</tr>", html, re.S)]
 
@@ -131,3 +132,38 @@ def test_only_administrators_and_deputies_upload(app):
     deputy = login(app, "zam")
     assert _upload(deputy, ("7А.json", _json())).status_code == 200
     assert post(deputy, "/imports", {}, page="/imports").status_code == 400
+
+
+def test_a_school_adds_its_own_attendance_spelling_and_its_export_then_imports(app, tmp_path):
+    """«ПР» is no built-in spelling: the file is refused naming the cell; the deputy adds
+    «ПР» → Н on the page (audited), the same file imports and reads «ПР» as Н."""
+    from openpyxl import load_workbook
+
+    from tests.support.journal import write_workbooks
+
+    app, archive = app
+    [book] = write_workbooks(tiny(), tmp_path)
+    wb = load_workbook(book)
+    cell = next(c for row in wb["Алгебра"].iter_rows() for c in row if c.value == "н")
+    cell.value = "ПР"
+    wb.save(book)
+    admin = login(app, "admin")
+    refused = _upload(admin, (book.name, book.read_bytes()))
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert f"ячейка {cell.coordinate}" in html and "неизвестный код посещаемости или отметка «ПР»" in html
+    for bad, says in (({"spelling": "5", "code": "Н"}, "от 1 до 10 букв"),
+                      ({"spelling": "ПР", "code": "Ж"}, "Код посещаемости: Б"),
+                      ({"spelling": "НБ", "code": "Б"}, "уже читается как Н")):
+        assert post(admin, "/imports/codes", bad, page="/imports").status_code == 303
+        assert says in flashes(admin, "/imports"), bad
+    post(admin, "/imports/codes", {"spelling": "пр", "code": "Н"}, page="/imports")
+    page = admin.get("/imports").get_data(as_text=True)
+    assert "Написание «ПР» теперь читается как Н." in page and "своё написание школы" in page
+    accepted = _upload(admin, (book.name, book.read_bytes()))
+    assert "принят, сохранено" in accepted.get_data(as_text=True)
+    from archive_service.journals.codes import school_codes
+
+    assert school_codes(archive, "T-001") == (("ПР", "Н"),)
+    post(admin, "/imports/codes/remove", {"spelling": "ПР"}, page="/imports")
+    assert school_codes(archive, "T-001") == ()

@@ -184,6 +184,8 @@ MATRIX = {
     # login or run that does not exist), so nothing changes.
     ("GET", "/imports"): [302, 403, 403, 200, 403, 403, 200, 403, 403],
     ("POST", "/imports"): [302, 403, 403, 400, 403, 403, 400, 403, 403],
+    ("POST", "/imports/codes"): [302, 403, 403, 303, 403, 403, 303, 403, 403],
+    ("POST", "/imports/codes/remove"): [302, 403, 403, 303, 403, 403, 303, 403, 403],
     ("GET", "/checks?period=2025-2026/Q1"): [302, 403, 403, 200, 200, 403, 403, 403, 403],
     ("GET", "/checks/course?period=2025-2026/Q1&class=7А&subject=Алгебра"):
         [302, 403, 403, 200, 200, 403, 403, 403, 403],
