@@ -90,6 +90,8 @@ class _Sheet:
         self.title = sheet.title
         self.rows = sheet.rows
         self.problems = problems
+        self._filled: dict[int, list[tuple[int, Any]]] = {}
+        self._labels: dict[int, list[tuple[int, str]]] = {}
 
     def at(self, row: int, col: int | None = None) -> str:
         return self.sheet.cell_ref(row, col) if col is not None else self.sheet.row_ref(row)
@@ -110,9 +112,13 @@ class _Sheet:
             return None
 
     def filled(self, row: int) -> list[tuple[int, Any]]:
-        """The non-empty cells of a row, as (column, value)."""
-        return [(c, v) for c, v in enumerate(self.rows[row])
-                if clean(v) is not None or isinstance(v, dt.date)]
+        """The non-empty cells of a row, as (column, value) (computed once a row)."""
+        cells = self._filled.get(row)
+        if cells is None:
+            cells = self._filled[row] = [
+                (c, v) for c, v in enumerate(self.rows[row]) if v is not None and (
+                    not isinstance(v, str) or v.strip())]
+        return cells
 
     def first_label(self, row: int) -> tuple[int | None, str]:
         cells = self.filled(row)
@@ -143,8 +149,14 @@ class _Sheet:
 
     def repeats(self, row: int, header: int) -> bool:
         """Whether a row repeats the table's header (a header printed again)."""
-        return [(c, _label(v)) for c, v in self.filled(row)] == \
-            [(c, _label(v)) for c, v in self.filled(header)]
+        head = self._labels.get(header)
+        if head is None:
+            head = self._labels[header] = [(c, _label(v)) for c, v in self.filled(header)]
+        cells = self.filled(row)
+        if len(cells) != len(head) or cells[0][0] != head[0][0] or \
+                _label(cells[0][1]) != head[0][1]:
+            return False
+        return [(c, _label(v)) for c, v in cells] == head
 
     def stray(self, row: int, known: set[int], what: str) -> None:
         """Refuse every filled cell of a row that stands in no known column."""
@@ -427,13 +439,17 @@ def _course(sheet: _Sheet, by_name: dict[str, StudentRec], period: str,
                       f"{rows[1]})", row, name_col)
         seen[student.record_number] = row
         members.append(student.record_number)
+        cells = sheet.rows[row]
+        width = len(cells)
         for c, day, n in date_cols:
-            value = sheet.cell(row, c)
-            parsed = sheet.read(parse_grid_cell, value, row, c, extra=extra) \
-                if value is not None else None
-            if not parsed:
+            value = cells[c] if c < width else None
+            if value is None:
                 continue
-            attendance, marks = parsed
+            try:
+                attendance, marks = parse_grid_cell(value, extra)
+            except ValueError as exc:
+                sheet.bad(str(exc), row, c)
+                continue
             lesson = lessons[(day, n)]
             if attendance:
                 lesson.attendance.append(AttendanceRec(student.record_number, attendance[1],

@@ -116,7 +116,7 @@ def kind_of(name: str, data: bytes) -> str:
         if b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
             raise refuse("таблица XML Excel 2003 (сохраните её в Excel как .xlsx)")
         raise refuse("документ HTML или XML без таблицы")
-    if suffix in ("csv", "txt") and b"\x00" not in head:
+    if suffix in ("csv", "txt", "tsv", "xls") and b"\x00" not in head:
         return "csv"
     if suffix == "json":
         return "json"
