@@ -55,7 +55,7 @@ SYSTEM = Actor("Служба закрытия периодов", "system")
 
 FINAL_CLASS = ("done", "attention")
 FINAL_SCHOOL = ("dispatched", "attention")
-IMPORT_PATTERNS = ("*.json", "*.xlsx")
+IMPORT_PATTERNS = ("*.json", "*.xlsx", "*.xlsm", "*.xls", "*.ods", "*.csv")
 
 
 class Dispatcher(Protocol):
@@ -243,7 +243,8 @@ def close_school(archive: Archive, run_id: int, school_code: str, *, actor: Acto
     if source is not None:
         files = sorted(p for pattern in IMPORT_PATTERNS for p in source.glob(pattern))
         if not files and school is None:
-            problems.append(f"в папке выгрузок {source} нет файлов журнала (*.json, *.xlsx)")
+            problems.append(f"в папке выгрузок {source} нет файлов журнала (*.json, *.xlsx, "
+                            "*.xls, *.ods, *.csv)")
         for outcome in import_files(archive, files, actor=actor):
             if isinstance(outcome, ImportRejectedError):
                 problems.append(outcome.message)
