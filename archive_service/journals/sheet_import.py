@@ -74,7 +74,8 @@ LESSON_COLUMNS = {"дата": "date", "дата урока": "date", "тема �
                   "домашнее задание": "homework", "вид работы": "kind_of_work", "вес": "weight"}
 #: Grid columns an e-journal computes from the marks (not data of the journal): passed over.
 DERIVED_COLUMNS = {"средний балл", "ср. балл", "ср.балл", "средняя", "средняя оценка",
-                   "средневзвешенная", "ср. вз.", "ср"}
+                   "средневзвешенная", "средневзвешенный балл", "ср. вз.", "ср",
+                   "пропуски", "всего пропусков", "пропущено уроков", "пропущено"}
 
 
 def _label(value: Any) -> str:
@@ -403,8 +404,14 @@ def _course(sheet: _Sheet, by_name: dict[str, StudentRec], period: str,
             continue
         try:
             day = parse_date(v, year_start=year_start)
-        except ValueError:
-            code = sheet.read(parse_period, v, grid, c)
+        except ValueError as exc:
+            try:
+                code = parse_period(v)
+            except ValueError:
+                code = None
+                sheet.bad(f"заголовок столбца «{clean(v)}» не прочитан ни как дата урока "
+                          f"({exc}), ни как период итоговых отметок («1 четверть», «Год», "
+                          "«Экзамен», «Итоговая»)", grid, c)
             if code is not None and code != period:
                 sheet.bad(f"столбец «{clean(v)}» не относится к периоду книги "
                           f"({period_name(period)})", grid, c)

@@ -321,6 +321,26 @@ REFUSED = {
 }
 
 
+def cell_of(book, title: str, value: object, *, csv_lines: bool = False) -> str:
+    """Where a value stands as a spreadsheet shows it (a CSV file: its line)."""
+    before = 0
+    for s in book:
+        if s["title"] == title:
+            i, j = find(s["rows"], value)
+            return f"{get_column_letter(j + 1)}{before + i + 1 + (1 if csv_lines else 0)}"
+        before += len(s["rows"]) + 1 if csv_lines else 0
+    raise KeyError(title)
+
+
+def ambiguous_in(layout, writer, name: str, noun: str = "лист", csv_lines: bool = False):
+    """A file of another layout or kind with «4,5» in it, and where the message must say."""
+    book = layout(ambiguous_mark(deepcopy(clean_book())))
+    writer(book, HERE / name)
+    return {"refused": [f"{noun} «Алгебра», ячейка "
+                        f"{cell_of(book, ALGEBRA, '4,5', csv_lines=csv_lines)}",
+                        "читается двояко"]}
+
+
 def main() -> None:
     expected: dict[str, dict] = {"clean.xlsx": {"same_as": None}}
     base = clean_book()
@@ -344,6 +364,12 @@ def main() -> None:
     for name, (change, fragments) in REFUSED.items():
         write_xlsx(change(deepcopy(base)), HERE / name)
         expected[name] = {"refused": fragments}
+    expected["offset-ambiguous.xlsx"] = ambiguous_in(offset, write_xlsx, "offset-ambiguous.xlsx")
+    expected["offset-ambiguous.xls"] = ambiguous_in(offset, write_xls, "offset-ambiguous.xls")
+    expected["html-ambiguous.xls"] = ambiguous_in(merged_two_row_header, write_html,
+                                                  "html-ambiguous.xls", noun="таблица")
+    expected["sections-ambiguous.csv"] = ambiguous_in(offset, write_csv,
+                                                      "sections-ambiguous.csv", csv_lines=True)
     (HERE / "not-a-journal.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
     expected["not-a-journal.pdf"] = {"refused": ["это документ PDF, а не выгрузка журнала",
                                                  ".csv"]}
