@@ -2,7 +2,7 @@
 teachers really lay it out and save it, and the expected result of each (expected.json).
 
 Run from the repository root after changing the layouts (needs ``pip install xlwt`` for the
-legacy .xls): ``.venv/bin/python -m tests.journals.corpus.make_corpus``. The files are
+legacy .xls and ``odfpy`` for .ods): ``.venv/bin/python -m tests.journals.corpus.make_corpus``. The files are
 committed; tests/journals/test_corpus.py imports each and compares.
 
 Every layout variant holds the same journal as ``clean.xlsx``: importing it after the clean
@@ -265,6 +265,35 @@ def write_xls(book, path: Path) -> None:
     path.write_bytes(buf.getvalue())
 
 
+def write_ods(book, path: Path) -> None:
+    """An OpenDocument spreadsheet (LibreOffice), with odfpy."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    for s in book:
+        table = Table(name=s["title"])
+        for r in s["rows"]:
+            tr = TableRow()
+            for v in r:
+                if v is None:
+                    tr.addElement(TableCell())
+                elif isinstance(v, int | float):
+                    cell = TableCell(valuetype="float", value=v)
+                    cell.addElement(P(text=str(v)))
+                    tr.addElement(cell)
+                else:
+                    cell = TableCell(valuetype="string")
+                    cell.addElement(P(text=str(v)))
+                    tr.addElement(cell)
+            table.addElement(tr)
+        doc.spreadsheet.addElement(table)
+    buf = io.BytesIO()
+    doc.write(buf)
+    path.write_bytes(buf.getvalue())
+
+
 def write_html(book, path: Path) -> None:
     """An HTML «.xls» as e-journals save it: one table a sheet, named by its caption."""
     parts = ['<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head>'
@@ -353,9 +382,10 @@ def main() -> None:
     expected["helper-sheets.xlsx"]["notes"] = ["пустой лист «Лист3» пропущен",
                                                "скрытый лист «Справочник» пропущен"]
     for name, writer in (("legacy.xls", write_xls), ("html-table.xls", write_html),
-                         ("sections.csv", write_csv)):
+                         ("sections.csv", write_csv), ("libreoffice.ods", write_ods)):
         layout = {"legacy.xls": lambda b: helper_sheets(merged_two_row_header(b)),
-                  "html-table.xls": merged_two_row_header, "sections.csv": offset}[name]
+                  "html-table.xls": merged_two_row_header, "sections.csv": offset,
+                  "libreoffice.ods": offset}[name]
         writer(layout(deepcopy(base)), HERE / name)
         expected[name] = {"same_as": "clean.xlsx"}
     write_xlsx(e_journal_spellings(deepcopy(base)), HERE / "e-journal-spellings.xlsx")
