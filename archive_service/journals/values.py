@@ -7,6 +7,7 @@ is shown to the secretary next to the file, sheet, row and column.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -187,7 +188,11 @@ def parse_mark(raw: object, *, scale: str | None = None) -> tuple[str, str, str]
 
 
 def _ambiguous(text: str) -> str:
-    a, b = re.split(r"\s*[.,]\s*", text.strip(), maxsplit=1)
+    """The message for a mark that reads two ways («4,5»: two marks, or a fraction?)."""
+    m = _AMBIGUOUS.search(text)
+    if m is None:
+        return f"«{text}» — дробное число, а не отметка: дробных отметок нет"
+    a, b = re.split(r"\s*[.,]\s*", m.group(0), maxsplit=1)
     return (f"«{text}» читается двояко: две отметки «{a}» и «{b}» или дробное число "
             f"{a},{b}; дробных отметок нет — две отметки запишите через «/» ({a}/{b})")
 
@@ -315,7 +320,7 @@ def parse_date(value: object, *, year_start: dt.date | None = None) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if value == int(value) and int(value) in _SERIALS:
+        if math.isfinite(value) and value == int(value) and int(value) in _SERIALS:
             return _EXCEL_EPOCH + dt.timedelta(days=int(value))
         raise ValueError(f"число {value} не похоже на дату: ожидается дд.мм.гггг или дд.мм")
     text = clean(value)
@@ -355,6 +360,8 @@ def parse_weight(value: object) -> str:
         d = Decimal(text.replace(",", "."))
     except InvalidOperation:
         raise ValueError(f"вес отметки «{text}» не число") from None
+    if not d.is_finite():
+        raise ValueError(f"вес отметки «{text}» не число")
     if d <= 0 or d > 100:
         raise ValueError(f"вес отметки «{text}» вне допустимых пределов (больше 0, не больше 100)")
     return format(d.normalize(), "f")
