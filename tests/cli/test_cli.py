@@ -144,3 +144,22 @@ def test_database_without_schema_gives_a_hint(tmp_path):
     result = run(tmp_path, "snapshot", "list")
     assert result.returncode == 11
     assert "выполните «archive init»" in result.stderr
+
+
+def test_attendance_codes_and_a_lenient_import_as_a_newcomer_runs_them(home):
+    """The import says what it read with a correction; a school's own spelling is added,
+    listed and refused when it is a mark; every refusal exits non-zero in Russian."""
+    corpus = Path(__file__).resolve().parents[1] / "journals" / "corpus"
+    out = run(home, "import", str(corpus / "lookalike-letters.xlsx"), check=True).stdout
+    assert "прочитано с поправкой: лист «Класс», ячейка B10" in out
+    refused = run(home, "import", str(corpus / "ambiguous-mark.xlsx"))
+    assert refused.returncode != 0 and "ячейка C5: «4,5» читается двояко" in refused.stderr
+    assert "читается как Н" in run(home, "attendance-codes", "add", "--spelling", "пр",
+                                   "--means", "н", check=True).stdout
+    listed = run(home, "attendance-codes", "list", check=True).stdout
+    assert "ПР         Н  неявка по неуважительной причине  (своё написание школы)" in listed
+    assert "Н/Б        Н" in listed
+    bad = run(home, "attendance-codes", "add", "--spelling", "зач", "--means", "Н")
+    assert bad.returncode != 0 and "это отметка" in bad.stderr
+    run(home, "attendance-codes", "remove", "--spelling", "ПР", check=True)
+    assert "ПР " not in run(home, "attendance-codes", "list", check=True).stdout

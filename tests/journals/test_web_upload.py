@@ -167,3 +167,19 @@ def test_a_school_adds_its_own_attendance_spelling_and_its_export_then_imports(a
     assert school_codes(archive, "T-001") == (("ПР", "Н"),)
     post(admin, "/imports/codes/remove", {"spelling": "ПР"}, page="/imports")
     assert school_codes(archive, "T-001") == ()
+
+
+def test_the_page_says_what_was_read_with_a_correction(app):
+    """Latin look-alike letters and a hidden helper sheet: accepted, and the page says how
+    they were read (nothing silent)."""
+    from pathlib import Path
+
+    app, _archive = app
+    corpus = Path(__file__).parent / "corpus"
+    admin = login(app, "admin")
+    page = _upload(admin, *[(n, (corpus / n).read_bytes()) for n in (
+        "lookalike-letters.xlsx", "helper-sheets.xlsx")]).get_data(as_text=True)
+    assert page.count("принят, сохранено") + page.count("без изменений") == 2
+    assert "Прочитано с поправкой: лист «Класс», ячейка B10: класс «7A» записан с латинскими " \
+           "буквами: прочитан как «7А»" in page
+    assert "скрытый лист «Справочник» пропущен" in page
