@@ -134,7 +134,8 @@ class _Sheet:
             if not cells:
                 continue
             label = _label(cells[0][1])
-            if label in NUMBER_LABELS or label in ("дата", "дата урока"):
+            if label in NUMBER_LABELS or label in NAME_LABELS or label in (
+                    "дата", "дата урока"):
                 return found, i
             if label in fields and fields[label] not in found:
                 value, col = (cells[1][1], cells[1][0]) if len(cells) > 1 else (
@@ -281,14 +282,14 @@ def _is_journal_sheet(sheet: _Sheet) -> bool:
     return "subject" in info or _grid_header(sheet, grid) is not None
 
 
-def _grid_header(sheet: _Sheet, row: int) -> tuple[int, int] | None:
-    """The (№, ФИО) columns of a grid header row, or None."""
+def _grid_header(sheet: _Sheet, row: int) -> tuple[int | None, int] | None:
+    """The (№, ФИО) columns of a grid header row (№ may be absent: None), or None."""
     if row >= len(sheet.rows):
         return None
     labels = {_label(v): c for c, v in sheet.filled(row)}
     number = next((labels[x] for x in NUMBER_LABELS if x in labels), None)
     name = next((labels[x] for x in NAME_LABELS if x in labels), None)
-    return (number, name) if number is not None and name is not None else None
+    return (number, name) if name is not None else None
 
 
 def _columns(sheet: _Sheet, row: int, known: dict[str, str]) -> dict[str, int]:
@@ -384,14 +385,15 @@ def _course(sheet: _Sheet, by_name: dict[str, StudentRec], period: str,
         sheet.bad("не заполнено поле «Учитель»")
     columns = _grid_header(sheet, grid)
     if columns is None:
-        sheet.bad("нет сетки отметок (строка заголовков «№ | ФИО | даты уроков | итоговые»)")
+        sheet.bad("нет сетки отметок (строка заголовков «№ | ФИО | даты уроков | итоговые»; "
+                  "«№» можно не ставить)")
         return None, False
     number_col, name_col = columns
     subgroup = clean(info.get("subgroup", (None,))[0]) or ""
     header, first_row = _header_cells(sheet, grid, name_col, year_start)
     date_cols: list[tuple[int, dt.date, int]] = []  # column, date, number on that date
     mark_cols: list[tuple[int, str, str]] = []  # column, period, kind
-    known = {number_col, name_col}
+    known = {number_col, name_col} - {None}
     per_day: dict[dt.date, int] = {}
     for c, v in sorted(header.items()):
         if _label(v) in DERIVED_COLUMNS:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -160,7 +161,8 @@ def _html_sheets(name: str, data: bytes) -> list[Sheet]:
     import lxml.html
 
     try:
-        root = lxml.html.document_fromstring(data)
+        text = re.sub(r"^\ufeff?\s*<\?xml[^>]*\?>", "", _html_text(data))  # lxml takes none
+        root = lxml.html.document_fromstring(text)
     except (ValueError, lxml.etree.ParserError) as exc:
         raise ImportRejectedError(name, [Problem(
             name, f"таблица HTML не читается: {exc}")]) from None
@@ -190,6 +192,22 @@ def _html_sheets(name: str, data: bytes) -> list[Sheet]:
         rows = [tuple(grid.get((r, c)) for c in range(width)) for r in range(height)]
         sheets.append(Sheet(title or f"Таблица {n}", rows, noun="таблица"))
     return sheets
+
+
+def _html_text(data: bytes) -> str:
+    """The HTML as text: in the charset it declares, else UTF-8, else Windows-1251 (what a
+    Russian e-journal's export without a declaration is written in)."""
+    import codecs
+
+    declared = re.search(rb"""charset\s*=\s*["']?([A-Za-z0-9_-]+)""", data[:4096])
+    candidates = [declared.group(1).decode("ascii")] if declared else []
+    for encoding in [*candidates, "utf-8-sig", "cp1251"]:
+        try:
+            codecs.lookup(encoding)
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1251", errors="replace")
 
 
 def _span(value: str | None) -> int:

@@ -99,6 +99,28 @@ def test_json_lesson_outside_period(loaded, tmp_path):
                      "classes[0].courses[0].lessons[0]")
 
 
+def test_json_marks_and_absences_only_while_the_student_is_in_the_class(loaded, tmp_path):
+    """Seed 002/DOMAIN: a student who joined or left has marks only for their days in the
+    class; a mark before joining or an absence after leaving is refused, naming both
+    dates. The day of joining and the day of leaving are in the class."""
+    doc = tiny()
+    doc["classes"][0]["students"][1]["joined"] = "2025-09-03"  # ЛД-2 has marks on 02.09
+    doc["classes"][0]["courses"][0]["lessons"][2]["attendance"].append(
+        {"student": "ЛД-3", "code": "н"})  # 20.10, ЛД-3 left 01.10
+    rejected = _expect_rejected(
+        loaded, write_json(doc, tmp_path / "dates.json"),
+        "classes[0].courses[0].lessons[0].marks[1]: «Алгебра»: ученик «Сидорова Мария "
+        "Петровна» прибыл в класс 03.09.2025, а отметка «4» стоит за 02.09.2025",
+        "classes[0].courses[0].lessons[2].attendance[1]: «Алгебра»: ученик «Кузнецов Пётр "
+        "Олегович» выбыл из класса 01.10.2025, а отметка посещаемости «н» стоит за "
+        "20.10.2025")
+    assert len(rejected.problems) == 3  # both marks of 02.09 and the absence
+    on_the_days = tiny()
+    on_the_days["classes"][0]["students"][0]["joined"] = "2025-09-02"
+    on_the_days["classes"][0]["students"][2]["left"] = "2025-09-04"
+    assert _import(loaded, write_json(on_the_days, tmp_path / "days.json")).changed
+
+
 def test_json_student_twice(loaded, tmp_path):
     doc = tiny()
     students = doc["classes"][0]["students"]

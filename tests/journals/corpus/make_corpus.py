@@ -121,6 +121,20 @@ def merged_two_row_header(book):
     return book
 
 
+def no_number_column(book):
+    """The class list and the grids without the «№» column."""
+    for s in book:
+        rows = s["rows"]
+        start = next((i for i, r in enumerate(rows) if r and r[0] == "№"), None)
+        if start is None:
+            continue
+        end = next((i for i in range(start + 1, len(rows)) if not any(
+            v is not None for v in rows[i])), len(rows))
+        for r in rows[start:end]:
+            del r[0]
+    return book
+
+
 def helper_sheets(book):
     """An empty sheet and a hidden list of codes, as templates carry."""
     book.append({"title": "Лист3", "rows": [], "merges": [], "hidden": False})
@@ -294,10 +308,12 @@ def write_ods(book, path: Path) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def write_html(book, path: Path) -> None:
-    """An HTML «.xls» as e-journals save it: one table a sheet, named by its caption."""
-    parts = ['<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head>'
-             '<meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body>']
+def write_html(book, path: Path, encoding: str = "utf-8") -> None:
+    """An HTML «.xls» as e-journals save it: one table a sheet, named by its caption; in
+    UTF-8 with its declaration, or in Windows-1251 without any (as some exports are)."""
+    meta = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">' \
+        if encoding == "utf-8" else ""
+    parts = [f'<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head>{meta}</head><body>']
     for s in book:
         spans = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1) for r1, c1, r2, c2 in s["merges"]}
         covered = {(r, c) for r1, c1, r2, c2 in s["merges"] for r in range(r1, r2 + 1)
@@ -315,7 +331,7 @@ def write_html(book, path: Path) -> None:
             parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append("</table>")
     parts.append("</body></html>")
-    path.write_bytes("\n".join(parts).encode("utf-8"))
+    path.write_bytes("\n".join(parts).encode(encoding))
 
 
 def write_csv(book, path: Path) -> None:
@@ -334,7 +350,8 @@ LAYOUTS = {
     "offset.xlsx": offset, "blank-rows-and-columns.xlsx": blank_rows_and_columns,
     "numbered-template-rows.xlsx": numbered_template_rows,
     "repeated-headers.xlsx": repeated_headers, "merged-two-row-header.xlsx": merged_two_row_header,
-    "helper-sheets.xlsx": helper_sheets, "derived-column.xlsx": derived_column,
+    "helper-sheets.xlsx": helper_sheets, "no-number-column.xlsx": no_number_column,
+    "derived-column.xlsx": derived_column,
     "lookalike-letters.xlsx": lookalike_letters, "excel-day-numbers.xlsx": excel_day_numbers,
 }
 REFUSED = {
@@ -382,10 +399,11 @@ def main() -> None:
     expected["helper-sheets.xlsx"]["notes"] = ["пустой лист «Лист3» пропущен",
                                                "скрытый лист «Справочник» пропущен"]
     for name, writer in (("legacy.xls", write_xls), ("html-table.xls", write_html),
-                         ("sections.csv", write_csv), ("libreoffice.ods", write_ods)):
+                         ("sections.csv", write_csv), ("libreoffice.ods", write_ods),
+                         ("html-cp1251.xls", lambda b, p: write_html(b, p, "cp1251"))):
         layout = {"legacy.xls": lambda b: helper_sheets(merged_two_row_header(b)),
                   "html-table.xls": merged_two_row_header, "sections.csv": offset,
-                  "libreoffice.ods": offset}[name]
+                  "libreoffice.ods": offset, "html-cp1251.xls": offset}[name]
         writer(layout(deepcopy(base)), HERE / name)
         expected[name] = {"same_as": "clean.xlsx"}
     write_xlsx(e_journal_spellings(deepcopy(base)), HERE / "e-journal-spellings.xlsx")
