@@ -137,9 +137,13 @@ class _Sheet:
             if label in NUMBER_LABELS or label in NAME_LABELS or label in (
                     "дата", "дата урока"):
                 return found, i
+            value, col = (cells[1][1], cells[1][0]) if len(cells) > 1 else (
+                None, cells[0][0] + 1)
+            if label not in fields and ":" in label:  # «Класс: 7А» in one cell
+                head, _, rest = str(cells[0][1]).partition(":")
+                if _label(head) in fields and clean(rest):
+                    label, value, col = _label(head), clean(rest), cells[0][0]
             if label in fields and fields[label] not in found:
-                value, col = (cells[1][1], cells[1][0]) if len(cells) > 1 else (
-                    None, cells[0][0] + 1)
                 found[fields[label]] = (value, i, col)
         return found, len(self.rows)
 

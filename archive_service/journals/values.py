@@ -40,7 +40,9 @@ SCALE_PASS = "зачёт"  # зачёт / незачёт
 
 PERIOD_KINDS = {"Q": "quarter", "H": "half_year", "T": "trimester", "Y": "year"}
 PERIOD_SCHEMES = {"quarter": "quarters", "half_year": "half_years", "trimester": "trimesters"}
-ORDINALS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
+ORDINALS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4,
+            "первая": 1, "вторая": 2, "третья": 3, "четвертая": 4, "первое": 1, "второе": 2,
+            "первый": 1, "второй": 2, "третий": 3}
 PERIOD_WORDS = {"четверть": "Q", "четв": "Q", "полугодие": "H", "пол": "H", "полуг": "H",
                 "триместр": "T", "трим": "T"}
 PERIOD_MARK_KINDS = {"period", "year", "exam", "final"}

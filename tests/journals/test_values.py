@@ -132,7 +132,9 @@ def test_dates_as_text_take_the_academic_year():
 
 @pytest.mark.parametrize("text,code", [("1 четверть", "Q1"), ("I четв.", "Q1"),
                                        ("2 полугодие", "H2"), ("3 триместр", "T3"),
-                                       ("Q4", "Q4"), ("Год", "Y")])
+                                       ("Q4", "Q4"), ("Год", "Y"), ("1-я четверть", "Q1"),
+                                       ("Вторая четверть", "Q2"), ("первое полугодие", "H1"),
+                                       ("III триместр", "T3")])
 def test_parse_period(text, code):
     assert v.parse_period(text) == code
 

@@ -121,6 +121,15 @@ def merged_two_row_header(book):
     return book
 
 
+def label_and_value_in_one_cell(book):
+    """«Класс: 7А» in one cell, as some exports write the heading fields."""
+    for s in book:
+        for r in s["rows"]:
+            if len(r) > 1 and r[0] in ("Класс", "Учебный год", "Предмет", "Учитель") and r[1]:
+                r[0], r[1] = f"{r[0]}: {r[1]}", None
+    return book
+
+
 def no_number_column(book):
     """The class list and the grids without the «№» column."""
     for s in book:
@@ -352,6 +361,7 @@ LAYOUTS = {
     "repeated-headers.xlsx": repeated_headers, "merged-two-row-header.xlsx": merged_two_row_header,
     "helper-sheets.xlsx": helper_sheets, "no-number-column.xlsx": no_number_column,
     "derived-column.xlsx": derived_column,
+    "label-and-value-in-one-cell.xlsx": label_and_value_in_one_cell,
     "lookalike-letters.xlsx": lookalike_letters, "excel-day-numbers.xlsx": excel_day_numbers,
 }
 REFUSED = {
