@@ -342,38 +342,53 @@ def _students(sheet: _Sheet, header: int) -> list[StudentRec]:
     return out
 
 
+def _day_numbers(cells: dict[int, Any], name_col: int) -> dict[int, Any]:
+    return {c: v for c, v in cells.items() if c > name_col
+            and re.fullmatch(r"\d{1,2}", str(clean(v))) and 1 <= int(str(clean(v))) <= 31}
+
+
+def _has_months(cells: dict[int, Any], name_col: int) -> bool:
+    return not any(c <= name_col for c in cells) and any(
+        month_of(v) for c, v in cells.items() if c > name_col)
+
+
 def _header_cells(sheet: _Sheet, grid: int, name_col: int, year_start: dt.date
                   ) -> tuple[dict[int, Any], int]:
     """The grid's header value of each column right of ФИО, and the first data row. A
-    header in two rows (months above, day numbers below, № and ФИО merged over both) gives
-    each day column its date."""
+    header in two rows, the months above the day numbers, gives each day column its date:
+    the month row is the «№ | ФИО» row (№ and ФИО merged over both rows) or the row just
+    above it."""
     top = dict(sheet.filled(grid))
     below = dict(sheet.filled(grid + 1)) if grid + 1 < len(sheet.rows) else {}
-    days = {c: v for c, v in below.items() if c > name_col
-            and re.fullmatch(r"\d{1,2}", str(clean(v))) and 1 <= int(str(clean(v))) <= 31}
-    if not days or any(c <= name_col for c in below) or not any(
+    above = dict(sheet.filled(grid - 1)) if grid > 0 else {}
+    if _day_numbers(below, name_col) and not any(c <= name_col for c in below) and any(
             month_of(v) for c, v in top.items() if c > name_col):
+        months, days, days_row, first = top, below, grid + 1, grid + 2
+    elif _day_numbers(top, name_col) and _has_months(above, name_col):
+        months, days, days_row, first = above, top, grid, grid + 1
+    else:
         return {c: v for c, v in top.items() if c > name_col}, grid + 1
+    numbers = _day_numbers(days, name_col)
     cells: dict[int, Any] = {}
     month = None
-    width = max([*top, *below]) + 1
-    for c in range(name_col + 1, width):
-        if c in top and month_of(top[c]):
-            month = month_of(top[c])
-        if c in days:
+    for c in range(name_col + 1, max([*months, *days]) + 1):
+        if c in months and month_of(months[c]):
+            month = month_of(months[c])
+        if c in numbers:
             if month is None:
-                sheet.bad("над числом нет месяца (строка месяцев над строкой чисел)", grid + 1, c)
+                sheet.bad("над числом нет месяца (строка месяцев над строкой чисел)",
+                          days_row, c)
                 continue
             year = year_start.year if month >= year_start.month else year_start.year + 1
             try:
-                cells[c] = dt.date(year, month, int(str(clean(days[c]))))
+                cells[c] = dt.date(year, month, int(str(clean(numbers[c]))))
             except ValueError:
-                sheet.bad(f"дня {clean(days[c])} в этом месяце нет", grid + 1, c)
-        elif c in below:
-            cells[c] = below[c]
-        elif c in top and not month_of(top[c]):
-            cells[c] = top[c]
-    return cells, grid + 2
+                sheet.bad(f"дня {clean(numbers[c])} в этом месяце нет", days_row, c)
+        elif c in days:
+            cells[c] = days[c]
+        elif c in months and not month_of(months[c]):
+            cells[c] = months[c]
+    return cells, first
 
 
 def _course(sheet: _Sheet, by_name: dict[str, StudentRec], period: str,

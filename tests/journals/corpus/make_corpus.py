@@ -144,6 +144,17 @@ def no_number_column(book):
     return book
 
 
+def months_above_the_header(book):
+    """The month row above the «№ | ФИО | day numbers» row."""
+    rows = sheet(book, ALGEBRA)["rows"]
+    h = row_of(rows, "№")
+    rows[h] = ["№", "ФИО", 2, 4, 20, "1 четверть"]
+    rows.insert(h, [None, None, "Сентябрь", None, "Октябрь", None])
+    if rows[h - 1] == [] or all(v is None for v in rows[h - 1]):
+        del rows[h - 1]  # the month row takes the place of the empty row above the grid
+    return book
+
+
 def helper_sheets(book):
     """An empty sheet and a hidden list of codes, as templates carry."""
     book.append({"title": "Лист3", "rows": [], "merges": [], "hidden": False})
@@ -359,6 +370,7 @@ LAYOUTS = {
     "offset.xlsx": offset, "blank-rows-and-columns.xlsx": blank_rows_and_columns,
     "numbered-template-rows.xlsx": numbered_template_rows,
     "repeated-headers.xlsx": repeated_headers, "merged-two-row-header.xlsx": merged_two_row_header,
+    "months-above-the-header.xlsx": months_above_the_header,
     "helper-sheets.xlsx": helper_sheets, "no-number-column.xlsx": no_number_column,
     "derived-column.xlsx": derived_column,
     "label-and-value-in-one-cell.xlsx": label_and_value_in_one_cell,
