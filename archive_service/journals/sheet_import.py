@@ -72,6 +72,9 @@ SUBJECT_FIELDS = {"предмет": "subject", "группа": "subgroup", "по
                   "учитель": "teachers", "учителя": "teachers"}
 LESSON_COLUMNS = {"дата": "date", "дата урока": "date", "тема урока": "topic", "тема": "topic",
                   "домашнее задание": "homework", "вид работы": "kind_of_work", "вес": "weight"}
+#: The column names a message lists (one spelling each).
+STUDENT_HEADER = ("№", "ФИО", "Дата рождения", "№ личного дела", "Прибыл", "Выбыл")
+LESSON_HEADER = ("Дата", "Тема урока", "Домашнее задание", "Вид работы", "Вес")
 #: Grid columns an e-journal computes from the marks (not data of the journal): passed over.
 DERIVED_COLUMNS = {"средний балл", "ср. балл", "ср.балл", "средняя", "средняя оценка",
                    "средневзвешенная", "средневзвешенный балл", "ср. вз.", "ср",
@@ -296,14 +299,18 @@ def _grid_header(sheet: _Sheet, row: int) -> tuple[int | None, int] | None:
     return (number, name) if name is not None else None
 
 
-def _columns(sheet: _Sheet, row: int, known: dict[str, str]) -> dict[str, int]:
+def _columns(sheet: _Sheet, row: int, known: dict[str, str], header: tuple[str, ...]
+             ) -> dict[str, int]:
     cols: dict[str, int] = {}
     for c, v in sheet.filled(row):
         label = _label(v)
         if label in known:
             cols[known[label]] = c
         else:
-            sheet.bad(f"неизвестный столбец «{clean(v)}»", row, c)
+            names = ", ".join(f"«{n}»" for n in header)
+            sheet.bad(f"неизвестный столбец «{clean(v)}»: здесь читаются столбцы {names}; "
+                      "удалите лишний столбец (архив журнала его не хранит) или назовите "
+                      "его так", row, c)
     return cols
 
 
@@ -312,7 +319,7 @@ def _students(sheet: _Sheet, header: int) -> list[StudentRec]:
         sheet.bad("нет таблицы учеников (строка заголовков «№ | ФИО | Дата рождения | "
                   "№ личного дела | Выбыл»)")
         return []
-    cols = _columns(sheet, header, STUDENT_COLUMNS)
+    cols = _columns(sheet, header, STUDENT_COLUMNS, STUDENT_HEADER)
     for need, label in (("name", "ФИО"), ("record_number", "№ личного дела")):
         if need not in cols:
             sheet.bad(f"в таблице учеников нет столбца «{label}»", header)
@@ -511,7 +518,7 @@ def _lesson_header(sheet: _Sheet, start: int) -> int | None:
 
 
 def _lesson_table(sheet: _Sheet, header: int, lessons: dict, year_start: dt.date) -> None:
-    cols = _columns(sheet, header, LESSON_COLUMNS)
+    cols = _columns(sheet, header, LESSON_COLUMNS, LESSON_HEADER)
     known = set(cols.values())
     per_day: dict[dt.date, int] = {}
     for i in range(header + 1, len(sheet.rows)):
