@@ -84,6 +84,9 @@ def kind_of(name: str, data: bytes) -> str:
         return ImportRejectedError(name, [Problem(name, f"это {what}, а не выгрузка журнала; "
                                                         f"{ACCEPTED}")])
 
+    if not data.strip():
+        raise ImportRejectedError(name, [Problem(name, f"файл пуст ({len(data)} байт): "
+                                                       "выгрузите журнал заново")])
     if data[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:

@@ -145,3 +145,4 @@ def test_weights_and_grades():
     assert v.grade_of("10Б") == 10
     with pytest.raises(ValueError):
         v.grade_of("12А")
+
