@@ -32,7 +32,7 @@ from archive_service.accounts.service import (
 from archive_service.db import Archive
 from archive_service.errors import ConflictError, NotFoundError, PermissionDeniedError
 from archive_service.journals.models import AcademicYear, SchoolClass, Staff, StaffRole
-from archive_service.journals.values import class_name as norm_class_name
+from archive_service.journals.values import given_class as norm_class_name
 from archive_service.signatures import enrolment
 from archive_service.signatures.models import (
     CertificateRevocation,

@@ -21,7 +21,7 @@ from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.errors import ConflictError, NotFoundError, PermissionDeniedError
 from archive_service.journals.models import School
-from archive_service.journals.values import class_name as norm_class_name
+from archive_service.journals.values import given_class as norm_class_name
 
 ROLES = ("director", "deputy", "secretary", "administrator", "teacher", "class_leader",
          "inspector")

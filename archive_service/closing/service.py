@@ -155,7 +155,7 @@ def start_close(archive: Archive, *, period: str, school_code: str | None, actor
     these classes of one school (the web's choice); a run continued for other classes (or
     for all) grows to cover them.
     """
-    from archive_service.journals.values import class_name as norm_class_name
+    from archive_service.journals.values import given_class as norm_class_name
     from archive_service.snapshots.service import PeriodRef
 
     ref = PeriodRef.parse(period)

@@ -377,6 +377,18 @@ def grade_of(class_name: str) -> int:
     return int(m.group(1))
 
 
+def given_class(text: object) -> str:
+    """``class_name`` of what a person typed (a form, a command's option): a name that
+    cannot be one is refused as an ArchiveError with the reason, not a ValueError."""
+    from archive_service.errors import ConflictError
+
+    try:
+        return class_name(text)
+    except ValueError as exc:
+        message = str(exc)
+        raise ConflictError(message[:1].upper() + message[1:] + ".") from None
+
+
 def class_name(text: object) -> str:
     """A class name normalised: «7 а» → «7А»; a Latin letter that looks Cyrillic («5A» with
     a Latin A) is read as the Cyrillic one, any other Latin letter refused (classes are

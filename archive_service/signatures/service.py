@@ -35,7 +35,7 @@ from archive_service.errors import (
     SigningBatchError,
 )
 from archive_service.journals.models import School, SchoolClass
-from archive_service.journals.values import class_name as norm_class_name
+from archive_service.journals.values import given_class as norm_class_name
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import (
     ArchivalTimestampState,

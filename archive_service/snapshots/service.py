@@ -32,7 +32,7 @@ from archive_service.errors import (
     StorageObjectMissingError,
 )
 from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
-from archive_service.journals.values import class_name as norm_class_name
+from archive_service.journals.values import given_class as norm_class_name
 from archive_service.snapshots.canonical import canonical_bytes, snapshot_content
 from archive_service.snapshots.models import PeriodSnapshot
 from archive_service.storage.base import sha256_hex
@@ -138,8 +138,8 @@ def classes_for(session: Session, year: AcademicYear, period: Period,
     if class_name:
         try:
             name = norm_class_name(class_name)
-        except ValueError:
-            raise NotFoundError("Класс не указан: укажите его так, как в журнале (например "
+        except ConflictError as exc:
+            raise NotFoundError(f"{exc.message} Укажите класс так, как в журнале (например "
                                 "7А).") from None
         sc = session.scalars(query.filter_by(name=name)).one_or_none()
         if sc is None:
