@@ -68,6 +68,44 @@ def _path(parts) -> str:
     return out or "(корень)"
 
 
+_TYPES = {"string": "текст", "integer": "целое число", "number": "число", "object": "объект",
+          "array": "список", "boolean": "да/нет (true/false)", "null": "null"}
+
+
+def schema_message(error: jsonschema.ValidationError) -> str:
+    """A JSON Schema error said in Russian: what is wrong with the value at its path."""
+    kind, value, rule = error.validator, error.instance, error.validator_value
+    shown = json.dumps(value, ensure_ascii=False)[:60]
+    if kind == "required":
+        missing = [k for k in rule if isinstance(value, dict) and k not in value]
+        return f"нет обязательного поля «{missing[0] if missing else rule[0]}»"
+    if kind == "format" and rule == "date":
+        return f"{shown} — не дата в виде ГГГГ-ММ-ДД (например 2025-09-01)"
+    if kind == "type":
+        wanted = " или ".join(_TYPES.get(t, t) for t in (rule if isinstance(rule, list)
+                                                          else [rule]))
+        return f"значение {shown} должно быть: {wanted}"
+    if kind == "enum":
+        return f"значение {shown} не из допустимых: " + ", ".join(
+            json.dumps(v, ensure_ascii=False) for v in rule)
+    if kind == "const":
+        return f"значение {shown}, а должно быть {json.dumps(rule, ensure_ascii=False)}"
+    if kind == "pattern":
+        return f"значение {shown} записано не по образцу ({rule})"
+    if kind in ("minLength", "minItems"):
+        return f"значение {shown} короче допустимого (не меньше {rule})"
+    if kind in ("maxLength", "maxItems"):
+        return f"значение {shown} длиннее допустимого (не больше {rule})"
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"значение {shown} вне допустимых пределов ({kind} {rule})"
+    if kind == "additionalProperties":
+        extra = sorted(set(value) - set(error.schema.get("properties", {}))) \
+            if isinstance(value, dict) else []
+        return "лишнее поле " + ", ".join(f"«{k}»" for k in extra) if extra else \
+            "лишние поля"
+    return f"не соответствует схеме формата ({kind}): {shown}"
+
+
 def default_scheme(grade: int) -> str:
     """Quarters for grades 1-9, half-years for 10-11 (seed 000, section 4)."""
     return "half_years" if grade >= 10 else "quarters"
@@ -93,7 +131,7 @@ def parse_json(data: bytes, file_name: str, *,
         errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ImportRejectedError(file_name, [
-            Problem(file_name, f"не соответствует схеме: {e.message}", _path(e.absolute_path))
+            Problem(file_name, schema_message(e), _path(e.absolute_path))
             for e in errors[:200]
         ])
     problems: list[Problem] = []

@@ -148,7 +148,7 @@ def test_json_schema_errors_name_the_field(loaded, tmp_path):
     del doc["classes"][0]["students"][1]["record_number"]
     doc["classes"][0]["courses"][0]["lessons"][1]["date"] = "2025-13-01"
     error = _expect_rejected(loaded, write_json(doc, tmp_path / "schema.json"),
-                             "classes[0].students[1]", "'record_number' is a required property",
+                             "classes[0].students[1]", "нет обязательного поля «record_number»",
                              "classes[0].courses[0].lessons[1].date")
     assert len(error.problems) == 2
 
@@ -256,3 +256,18 @@ def test_a_batch_goes_on_after_a_file_rejected_while_writing(loaded, tmp_path):
     assert isinstance(outcomes[0], ImportRejectedError)
     assert "расходятся с уже принятыми" in outcomes[0].message
     assert outcomes[1].changed and outcomes[1].classes == ["7Б"]
+
+
+@pytest.mark.parametrize("change,says", [
+    (lambda d: d["classes"][0]["students"][0].update(birth_date="31.02.2015"),
+     'classes[0].students[0].birth_date: "31.02.2015" — не дата в виде ГГГГ-ММ-ДД'),
+    (lambda d: d["classes"][0]["students"][0].pop("record_number"),
+     "classes[0].students[0]: нет обязательного поля «record_number»"),
+    (lambda d: d["classes"][0].update(courses="нет"),
+     'classes[0].courses: значение "нет" должно быть: список'),
+])
+def test_a_json_file_against_the_schema_is_told_in_russian(sqlite_archive, tmp_path, change,
+                                                           says):
+    doc = tiny()
+    change(doc)
+    _expect_rejected(sqlite_archive, write_json(doc, tmp_path / "bad.json"), says)
