@@ -29,9 +29,19 @@ ROLE_NAMES = {"director": "директор", "deputy": "заместитель 
               "secretary": "секретарь", "administrator": "администратор",
               "teacher": "учитель", "class_leader": "классный руководитель",
               "inspector": "проверяющий"}
+#: Failed logins in ``LOCK_WINDOW`` before a refusal: of one login from one client address
+#: (that address is refused for it: someone guessing at one desk does not lock the owner
+#: out at another), of one login from every address (guessing spread over many
+#: addresses), and of one address whatever the logins (one address can neither spray
+#: passwords nor lock every account). A school behind one NAT address stays far below it.
 MAX_FAILURES = 5
+MAX_LOGIN_FAILURES = 20
+MAX_ADDRESS_FAILURES = 50
 LOCK_WINDOW = dt.timedelta(minutes=15)
 _hasher = PasswordHasher()
+#: Checked against for a login nobody has, so that the answer takes the time of a real
+#: check (the login's existence does not show in the timing).
+_DUMMY_HASH = _hasher.hash("no such account: a check that takes the usual time")
 
 
 @dataclass(frozen=True)
@@ -222,18 +232,26 @@ def authenticate(archive: Archive, login: str, password: str, *, remote: str,
     with archive.unit_of_work() as uow:
         s = uow.session
         since = now - LOCK_WINDOW
-        failures = s.scalar(select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.login == login, LoginAttempt.ok.is_(False),
-            LoginAttempt.at >= since)) or 0
-        if failures >= MAX_FAILURES:
+        failed = select(func.count(LoginAttempt.id)).where(LoginAttempt.ok.is_(False),
+                                                             LoginAttempt.at >= since)
+        here = s.scalar(failed.where(LoginAttempt.login == login,
+                                     LoginAttempt.remote == remote)) or 0
+        anywhere = s.scalar(failed.where(LoginAttempt.login == login)) or 0
+        if here >= MAX_FAILURES or anywhere >= MAX_LOGIN_FAILURES:
             last = s.scalar(select(func.max(LoginAttempt.at)).where(
                 LoginAttempt.login == login, LoginAttempt.ok.is_(False)))
             until = (_aware(last) + LOCK_WINDOW).astimezone()
             raise PermissionDeniedError(
                 f"Слишком много неудачных попыток входа: вход для «{login}» закрыт до "
                 f"{until:%H:%M}. Обратитесь к администратору, если забыли пароль.")
+        from_address = s.scalar(failed.where(LoginAttempt.remote == remote)) or 0
+        if from_address >= MAX_ADDRESS_FAILURES:
+            raise PermissionDeniedError(
+                "Слишком много неудачных попыток входа с этого компьютера: вход с него закрыт "
+                f"на {LOCK_WINDOW.seconds // 60} минут.")
         account = s.scalars(select(Account).filter_by(login=login, active=True)).one_or_none()
-        ok = account is not None and verify_password(account.password_hash, password)
+        ok = verify_password(account.password_hash if account else _DUMMY_HASH, password) \
+            and account is not None
         expired = ok and not account.password_set and account.setup_expires is not None and \
             _aware(account.setup_expires) < now
         s.add(LoginAttempt(login=login, remote=remote, at=now, ok=ok and not expired))
