@@ -91,6 +91,21 @@ FIELD_LABELS = {
 }
 
 
+def safe_next(target: str | None, default: str) -> str:
+    """Where to go after logging in: only a path on this site. Control characters and
+    backslashes are what browsers drop or read as «/» (``/%09/evil``, ``/\\evil`` become
+    ``//evil``), so they are removed first; whatever then names another site (a scheme, a
+    host, «//») gives ``default``."""
+    from urllib.parse import urlsplit
+
+    text = "".join(ch for ch in (target or "") if ch >= " " and ch != "\x7f")
+    text = text.replace("\\", "/")
+    parts = urlsplit(text)
+    if not text.startswith("/") or text.startswith("//") or parts.scheme or parts.netloc:
+        return default
+    return text
+
+
 def refuse_nul() -> None:
     """Before each request: no query, form or path value holds a NUL character (no database
     stores one, PostgreSQL refuses it with an error nobody could act on): a 400 naming the

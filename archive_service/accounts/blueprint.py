@@ -28,6 +28,7 @@ from archive_service.web import (
     login_required,
     no_store,
     refused,
+    safe_next,
 )
 from signing.pki import REVOCATION_REASONS
 
@@ -52,10 +53,8 @@ def login():
             if who.must_setup:
                 session["setup"] = True  # logged in with the one-time code itself
                 return redirect(url_for("accounts.setup"))
-            target = request.args.get("next") or ""
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("signatures.dashboard")
-            return redirect(target)
+            return redirect(safe_next(request.args.get("next"),
+                                      url_for("signatures.dashboard")))
     return render_template("login.html", error=error), (401 if error else 200)
 
 

@@ -279,13 +279,28 @@ def test_logout_ends_the_session_and_cookies_are_guarded(web):
     assert client.get("/").status_code == 302
 
 
-@pytest.mark.parametrize("path", ["/login?next=//evil.example/", "/login?next=https://x.y/"])
+@pytest.mark.parametrize("path", [
+    "/login?next=//evil.example/", "/login?next=https://x.y/", "/login?next=/%09/evil.example",
+    "/login?next=/%0A/evil.example", "/login?next=/%0D%0A/evil.example",
+    "/login?next=%5C%5Cevil.example", "/login?next=/%5Cevil.example",
+    "/login?next=%09//evil.example", "/login?next=javascript:alert(1)",
+    "/login?next=/%00/evil.example", "/login?next=http:/evil.example"])
 def test_login_never_redirects_off_site(web, path):
+    """Control characters and backslashes (what browsers drop or read as «/») never make
+    the redirect leave the site, nor a server error (issue 27, item 3)."""
     app, _archive, _doc, _other = web
     client = app.test_client()
     answer = client.post(path, data={"login": "zam", "password": PASSWORD,
                                      "csrf_token": csrf(client)})
-    assert answer.headers["Location"] == "/"
+    assert answer.status_code == 400 if "%00" in path else answer.headers["Location"] == "/"
+
+
+def test_login_goes_on_to_the_page_asked_for(web):
+    app, _archive, _doc, _other = web
+    client = app.test_client()
+    answer = client.post("/login?next=/register%3Fyear%3D2025-2026", data={
+        "login": "zam", "password": PASSWORD, "csrf_token": csrf(client)})
+    assert answer.headers["Location"] == "/register?year=2025-2026"
 
 
 def archive_document_number(archive, doc):
