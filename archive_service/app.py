@@ -102,6 +102,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":  # pages and JSON carry students' personal data
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault(
             "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
             "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")

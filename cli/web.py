@@ -66,8 +66,16 @@ def serve(port: int) -> None:
                    "демо-школы.", err=True)
         os.environ["ARCHIVE_TSA_PASSPHRASE"] = DEMO_TSA_PASSPHRASE
     os.environ.setdefault("ARCHIVE_INSECURE_COOKIES", "1")  # plain HTTP on loopback only
+    from werkzeug.serving import WSGIRequestHandler, run_simple
+
+    class QuietHandler(WSGIRequestHandler):
+        """Says «Server: archive», not the versions of Werkzeug and Python."""
+
+        def version_string(self) -> str:
+            return "archive"
+
     app = create_app()
     click.echo(f"Веб-интерфейс: http://127.0.0.1:{port}/ (остановить: Ctrl+C)")
-    app.run(host="127.0.0.1", port=port, debug=False)
+    run_simple("127.0.0.1", port, app, request_handler=QuietHandler, threaded=True)
 
 

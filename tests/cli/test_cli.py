@@ -163,3 +163,41 @@ def test_attendance_codes_and_a_lenient_import_as_a_newcomer_runs_them(home):
     assert bad.returncode != 0 and "это отметка" in bad.stderr
     run(home, "attendance-codes", "remove", "--spelling", "ПР", check=True)
     assert "ПР " not in run(home, "attendance-codes", "list", check=True).stdout
+
+
+def test_the_development_server_announces_no_versions_and_health_no_addresses(home):
+    """`archive serve` on loopback: «Server: archive» (no Werkzeug or Python version);
+    /health gives the kinds of database and storage, not where they are; pages and JSON
+    are never cached (issue 27, item 8)."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "ARCHIVE_HOME": str(home), "ARCHIVE_TSA_PASSPHRASE": "x" * 20}
+    for key in ("ARCHIVE_DATABASE_URL", "ARCHIVE_STORAGE_URL"):
+        env.pop(key, None)
+    server = subprocess.Popen([*ARCHIVE, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=Path(__file__).resolve().parents[2])
+    try:
+        for _ in range(100):
+            try:
+                answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("archive serve did not answer")
+        body = json.loads(answer.read())
+        assert answer.headers["Server"] == "archive"
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert body["storage"] == "file" and str(home) not in json.dumps(body)
+        login = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
+        assert login.headers["Server"] == "archive" and login.headers["Cache-Control"] == \
+            "no-store"
+    finally:
+        server.terminate()
+        server.wait(10)
