@@ -492,7 +492,7 @@ def approve_act(archive: Archive, *, actor: Actor, number: int, login: str, pass
                 now: dt.datetime | None = None) -> ActInfo:
     """The director approves («УТВЕРЖДАЮ») by signing the final act with their key (with a
     timestamp of the school TSA, whose key opens with ``ARCHIVE_TSA_PASSPHRASE``)."""
-    from archive_service.signatures.service import open_signing_keys, user_roles
+    from archive_service.signatures.service import open_keys_guarded, user_roles
     from signing import pades
 
     now = now or dt.datetime.now(dt.UTC)
@@ -508,10 +508,10 @@ def approve_act(archive: Archive, *, actor: Actor, number: int, login: str, pass
             raise ConflictError(f"Акт № {number} {STATUS_NAMES[act.status]}: утвердить можно "
                                 "только акт, согласованный экспертной комиссией "
                                 "(archive retention act review).")
-        keys = open_signing_keys(s, user, "director", passphrase,
-                                 tsa_passphrase or archive.settings.tsa_passphrase or "",
-                                 archive.settings.tsa_url)
         unsigned = _render(s, act, rules(archive.settings), with_field=True)
+    keys = open_keys_guarded(archive, login, {"director"}, passphrase,
+                             tsa_passphrase or archive.settings.tsa_passphrase or "",
+                             actor=actor, now=now)
     from archive_service.errors import SignatureRefusedError
     from signing.errors import SigningError
 

@@ -187,3 +187,16 @@ class ArchivalTimestampState(Base):
     sha256: Mapped[str] = mapped_column(String(64))  # the copy's bytes it was read from
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KeyAttempt(Base):
+    """A wrong passphrase given for a signing key (``kind``: person or seal), or the right
+    one after wrong ones (``ok``: it ends the count): signatures.lockout."""
+
+    __tablename__ = "key_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    login: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)

@@ -37,6 +37,7 @@ from archive_service.errors import (
 from archive_service.journals.models import School, SchoolClass
 from archive_service.journals.values import given_class as norm_class_name
 from archive_service.rendering.models import RenderedDocument
+from archive_service.signatures import lockout
 from archive_service.signatures.models import (
     ArchivalTimestampState,
     DocumentReturn,
@@ -49,7 +50,7 @@ from archive_service.signatures.models import (
 from archive_service.snapshots.models import PeriodSnapshot
 from archive_service.storage.base import sha256_hex
 from signing import pades, pki
-from signing.errors import SigningError
+from signing.errors import SigningError, WrongPassphraseError
 from signing.verify import ChainResult, verify_pdf
 
 UNNAMED = Actor("не указан", "unknown")  # service calls made without a person (tests, scripts)
@@ -422,9 +423,8 @@ def sign_documents(archive: Archive, *, document_ids: list[int] | None, login: s
     with archive.sessions() as s:
         steps = {_pending_fields(s, _document(s, doc_id), login)[1][0].step
                  for doc_id in document_ids}
-        user = _user(s, login)
-        keys = _open_keys(s, user, steps, passphrase, tsa_passphrase, archive.settings.tsa_url,
-                          now=now)
+    keys = open_keys_guarded(archive, login, steps, passphrase, tsa_passphrase, actor=actor,
+                             now=now)
     done: list[SignOutcome] = []
     failures: list[tuple[str, ArchiveError]] = []
     for doc_id in document_ids:
@@ -461,13 +461,13 @@ def _open_keys(s, user: SigningUser, steps: set[str], passphrase: str,
                     "«Сотрудники».")
             seal_cert = x509.load_pem_x509_certificate(pki_row.seal_cert)
             pki.check_valid(seal_cert, now, crl)
-            seal = pki.Credential(seal_cert, pki.decrypt_key(pki_row.seal_key, passphrase,
-                                                             owner="печать организации"))
+            seal = pki.Credential(seal_cert, _decrypt(pki_row.seal_key, passphrase,
+                                                      "печать организации", "seal"))
         if steps - {"seal"}:
             cert = x509.load_pem_x509_certificate(user.cert)
             pki.check_valid(cert, now, crl)
-            person = pki.Credential(cert, pki.decrypt_key(user.key, passphrase,
-                                                          owner=user.full_name))
+            person = pki.Credential(cert, _decrypt(user.key, passphrase, user.full_name,
+                                                   "person"))
         tsa = _tsa_credential(pki_row.tsa_cert, pki_row.tsa_key, tsa_passphrase)
     except SigningError as exc:
         raise SignatureRefusedError(exc.message) from None
@@ -475,10 +475,36 @@ def _open_keys(s, user: SigningUser, steps: set[str], passphrase: str,
                  pades.validation_context([root], crls=[crl]), crl)
 
 
-def open_signing_keys(s, user: SigningUser, step: str, passphrase: str, tsa_passphrase: str,
-                      tsa_url: str | None = None) -> _Keys:
-    """The keys one signer needs for a step (a wrong passphrase is refused clearly)."""
-    return _open_keys(s, user, {step}, passphrase, tsa_passphrase, tsa_url)
+def _decrypt(blob: bytes, passphrase: str, owner: str, kind: str):
+    """A signing key opened; a wrong passphrase is told apart (it counts: lockout)."""
+    try:
+        return pki.decrypt_key(blob, passphrase, owner=owner)
+    except WrongPassphraseError as exc:
+        raise lockout.WrongKeyPassphrase(exc.message, kind) from None
+
+
+def open_keys_guarded(archive: Archive, login: str, steps: set[str], passphrase: str,
+                      tsa_passphrase: str, *, actor: Actor, now: dt.datetime | None = None
+                      ) -> _Keys:
+    """The keys of one action of ``login``, unless a key is locked after wrong passphrases;
+    a wrong one is counted (five in a row lock that key for 15 minutes: lockout)."""
+    now = now or dt.datetime.now(dt.UTC)
+    kinds = lockout.kinds_of(steps)
+    with archive.sessions() as s:
+        user = _user(s, login)
+        lockout.check(s, school_id=user.school_id, login=login, kinds=kinds, now=now)
+        try:
+            keys = _open_keys(s, user, steps, passphrase, tsa_passphrase,
+                              archive.settings.tsa_url, now=now)
+            wrong = None
+        except lockout.WrongKeyPassphrase as exc:
+            wrong = exc
+        school_id = user.school_id
+    if wrong is not None:
+        raise lockout.failed(archive, school_id=school_id, login=login, kind=wrong.kind,
+                             actor=actor, message=wrong.message, now=now)
+    lockout.succeeded(archive, school_id=school_id, login=login, kinds=kinds, now=now)
+    return keys
 
 
 @functools.lru_cache(maxsize=64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import pytest
@@ -144,10 +145,14 @@ def test_each_action_stores_only_what_it_appended_and_a_changed_piece_is_caught(
 
 
 def _refused(archive, doc, login, error, match, passphrase=None):
+    """Refused, nothing of the action written (a wrong passphrase is counted in
+    key_attempt: the lockout's record, not the action's)."""
     before = archive_state(archive)
     with pytest.raises(error, match=match):
         _sign(archive, doc, login, passphrase)
-    assert archive_state(archive) == before
+    after = archive_state(archive)
+    after.pop("key_attempt"), before.pop("key_attempt")
+    assert after == before
 
 
 def test_out_of_order_is_refused_naming_who_is_awaited(archive, tmp_path):
@@ -166,9 +171,53 @@ def test_a_signer_without_the_role_is_refused(archive, tmp_path):
 
 
 def test_wrong_passphrase_is_refused_and_nothing_is_written(archive, tmp_path):
+    """Nothing of the action is written; the wrong try itself is counted (key_attempt)."""
     doc = _setup(archive, tmp_path)
-    _refused(archive, doc, "smirnova", SignatureRefusedError, "Неверный пароль ключа",
-             passphrase="not-the-passphrase")
+    before = archive_state(archive)
+    with pytest.raises(SignatureRefusedError, match="Неверный пароль ключа.*Осталось попыток: 4"):
+        _sign(archive, doc, "smirnova", "not-the-passphrase")
+    after = archive_state(archive)
+    assert len(after.pop("key_attempt")) == len(before.pop("key_attempt")) + 1
+    assert after == before
+
+
+def test_five_wrong_passphrases_lock_signing_with_that_key_for_15_minutes(archive, tmp_path):
+    """Issue 27, item 7: the fifth wrong passphrase in a row locks the key (audited); the
+    right one is refused until the lock ends, then signs; the right one before the fifth
+    ends the count. Another person's key is not touched."""
+    from sqlalchemy import select
+
+    from archive_service.audit.models import AuditEntry
+
+    doc = _setup(archive, tmp_path)
+    start = dt.datetime.now(dt.UTC)
+
+    def sign(login, passphrase, minutes=0.0):
+        return sign_document(archive, document_id=doc, login=login, passphrase=passphrase,
+                             tsa_passphrase=TSA, actor=ACTOR,
+                             now=start + dt.timedelta(minutes=minutes))
+
+    for n in range(1, 5):
+        with pytest.raises(SignatureRefusedError, match=f"Осталось попыток: {5 - n}"):
+            sign("smirnova", "wrong", n / 10)
+    with pytest.raises(SignatureRefusedError, match="закрыта на 15 минут"):
+        sign("smirnova", "wrong", 0.5)
+    with pytest.raises(SignatureRefusedError, match="Подпись вашим ключом закрыта до"):
+        sign("smirnova", pw("smirnova"), 1)
+    with archive.sessions() as s:
+        locked = s.scalars(select(AuditEntry).filter_by(action="key.locked")).all()
+    assert [(e.object_id, json.loads(e.details)["kind"]) for e in locked] == [("smirnova", "person")]
+    for n in range(4):  # another teacher's key counts on its own
+        with pytest.raises(SignatureRefusedError, match="Осталось попыток"):
+            sign("belova", "wrong", 1 + n / 10)
+    assert sign("belova", pw("belova"), 2)  # four wrong do not lock; the right one signs
+    from archive_service.signatures.models import KeyAttempt
+
+    with archive.sessions() as s:  # ... and ends her count
+        tries = s.scalars(select(KeyAttempt.ok).filter_by(login="belova")
+                          .order_by(KeyAttempt.id)).all()
+    assert tries == [False] * 4 + [True]
+    assert sign("smirnova", pw("smirnova"), 16)  # the lock is over
 
 
 def test_a_second_signature_on_a_done_step_is_refused(archive, tmp_path):
