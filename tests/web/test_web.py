@@ -238,9 +238,10 @@ def test_every_endpoint_for_every_role_gets_exactly_the_expected_status(web):
             if got != status:
                 failures.append(f"{method} {path} as {who}: {got}, expected {status}")
     assert failures == [], "\n".join(failures)
-    # No refused action wrote anything (reads, verifications and logins are recorded, by
-    # design).
-    logged = {"audit_entry", "audit_head", "login_attempt", "document_verification"}
+    # No refused action wrote anything (reads, verifications, logins and wrong key
+    # passphrases are recorded, by design).
+    logged = {"audit_entry", "audit_head", "login_attempt", "document_verification",
+              "key_attempt"}
     after = archive_state(archive)
     assert {k: v for k, v in after.items() if k not in logged} == {
         k: v for k, v in before.items() if k not in logged}
