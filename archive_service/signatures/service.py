@@ -633,6 +633,7 @@ def return_document(archive: Archive, *, document_id: int, login: str, reason: s
             raise ConflictError(f"Документ {doc.number} уже возвращён: {state.returned}.")
         if state.next_step is None:
             raise ConflictError(f"Документ {doc.number} уже заверен печатью; вернуть его нельзя.")
+        _may_return(doc, state, mine)
         s.add(DocumentReturn(document_id=doc.id, user_id=user.id, reason=reason.strip(),
                              returned_at=now))
         s.flush()
@@ -640,6 +641,20 @@ def return_document(archive: Archive, *, document_id: int, login: str, reason: s
                   chain=doc.school_id, details={"number": doc.number, "login": login,
                                                 "reason": reason.strip()})
         return _state(s, doc)
+
+
+def _may_return(doc: RenderedDocument, state: ChainState, mine: list[StepState]) -> None:
+    """A signer returns a copy only while their own step or the one right after it is
+    awaited: once the next step has signed too (the deputy certified what the class leader
+    signed), only the people of the later steps may return it (they are named)."""
+    order = list(dict.fromkeys(f.step for f in state.fields))
+    own = max(order.index(f.step) for f in mine)
+    awaited = order.index(state.next_step)
+    if awaited > own + 1:
+        raise ConflictError(
+            f"Документ {doc.number} уже подписал шаг «{STEP_TITLES[order[own + 1]]}», "
+            "следующий после вашего: вернуть его теперь может "
+            f"«{STEP_TITLES[order[awaited - 1]]}» или «{STEP_TITLES[state.next_step]}».")
 
 
 def _signer_fields(s, doc: RenderedDocument, login: str

@@ -304,6 +304,35 @@ def test_only_a_signer_of_the_document_may_return_it(archive, tmp_path):
     assert archive_state(archive) == before
 
 
+def test_a_signer_returns_only_before_the_step_after_theirs_has_signed(archive, tmp_path):
+    """Issue 27, item 8: the class leader may return the copy while the deputy has not
+    certified it; once the deputy has, only the deputy or the director may (named), and
+    nothing is written by the refusal."""
+    from archive_service.signatures.service import return_document
+
+    doc = _setup(archive, tmp_path)
+    for login in ("smirnova", "belova", "petrova", "zam"):
+        _sign(archive, doc, login)
+    before = archive_state(archive)
+    for login in ("petrova", "smirnova"):
+        with pytest.raises(ConflictError, match="уже подписал шаг «.*», следующий после "
+                           "вашего: вернуть его теперь может «заместитель директора» или "
+                           "«директор»"):
+            return_document(archive, document_id=doc, login=login, reason="опечатка")
+    assert archive_state(archive) == before
+    state = return_document(archive, document_id=doc, login="zam", reason="опечатка в теме")
+    assert state.returned
+
+
+def test_the_class_leader_returns_what_the_deputy_has_not_yet_certified(archive, tmp_path):
+    from archive_service.signatures.service import return_document
+
+    doc = _setup(archive, tmp_path)
+    for login in ("smirnova", "belova", "petrova"):
+        _sign(archive, doc, login)
+    assert return_document(archive, document_id=doc, login="petrova", reason="ошибка").returned
+
+
 def test_a_sealed_document_cannot_be_returned(archive, tmp_path):
     from archive_service.signatures.service import return_document
 
