@@ -7,8 +7,10 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from archive_service.errors import PermissionDeniedError
 from archive_service.register import export
 from archive_service.register.service import (
+    checked_year,
     folder_pdf,
     form_period_folder,
+    known_year,
     register_document,
     register_list_for,
     register_page_for,
@@ -98,7 +100,9 @@ def folder_download(school: str, year: str, number: int):
 @login_required
 def register_export(fmt: str):
     """The register for a year as XLSX or PDF."""
-    year = request.args.get("year", "")
+    year = checked_year(request.args.get("year", "")) or ""
+    if year:
+        known_year(archive(), current(), year)
     rows = register_list_for(archive(), current(), year=year or None)
     school = rows[0].school_name if rows else ""
     if fmt == "xlsx":

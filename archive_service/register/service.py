@@ -317,6 +317,7 @@ def register_page_for(archive: Archive, who, *, year: str | None = None,
     lines); an inspector's lines span their grants and are cut here."""
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ArchiveError(f"Страница — с 1, строк на странице — от 1 до {MAX_PER_PAGE}.")
+    year = checked_year(check_text(year, "Учебный год") if year else year)
     if who.is_inspector:
         rows = register_list_for(archive, who, year=year, query=query)
         page = min(page, _pages(len(rows), per_page))
@@ -348,11 +349,39 @@ def register_page_for(archive: Archive, who, *, year: str | None = None,
         return RegisterPage(_rows(s, found, {school.id: school}), total, page, per_page)
 
 
+def checked_year(year: str | None) -> str | None:
+    """An academic year as given in a query («2025-2026»), or a refusal saying how to write
+    it (it reaches file names, sheet titles and headers: nothing else may)."""
+    import re
+
+    if year is None or year == "":
+        return None
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{4})", year)
+    if not m or int(m.group(2)) != int(m.group(1)) + 1:
+        raise ArchiveError(f"Учебный год «{year[:20]}» указан неверно: ожидается, например, "
+                           "2025-2026.")
+    return year
+
+
+def known_year(archive: Archive, who, year: str) -> None:
+    """Refuse a year of which this person's register has nothing (another school's years
+    and years outside an inspector's grant do not exist for them)."""
+    with archive.sessions() as s:
+        schools = {g.school_id for g in who.grants if who.may_read_school(g.school_id, year)} \
+            if who.is_inspector else {who.school_id}
+        found = s.scalar(select(func.count()).select_from(AcademicYear).where(
+            AcademicYear.school_id.in_(schools), AcademicYear.label == year))
+    if not found:
+        raise NotFoundError(f"Учебного {year} года в реестре нет.")
+
+
 def register_list_for(archive: Archive, who, *, year: str | None = None,
                       query: str | None = None) -> list[RegisterRow]:
     """The register as this person may see it: staff their school, an inspector the
     schools and years of a current grant (the reading is audited for inspectors)."""
     from archive_service.audit.service import record
+
+    year = checked_year(year)
 
     if who.is_inspector:
         rows = []

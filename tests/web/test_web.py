@@ -473,3 +473,24 @@ def test_odd_input_on_the_period_close_pages_is_never_a_server_error(web_pg):
                 if status >= 500:
                     failures.append(f"{who} POST {path!r} {w!r:.20}: {status}")
     assert failures == []
+
+
+@pytest.mark.parametrize("year", ["2025-2026<b>", "2025/2026", "２０２５-２０２６", "2025-2027",
+                                  "x" * 300, "2025-2026\r\nX: y"])
+def test_the_export_year_is_checked_before_it_reaches_a_file(web, year):
+    """Issue 27, item 6: a malformed year is a 400 in Russian, a year the school does not
+    have a 404, before anything reaches a file name, a sheet title or a header."""
+    from urllib.parse import quote
+
+    app, _archive, _doc, _other = web
+    secretary = login(app, "secretary")
+    for fmt in ("xlsx", "pdf"):
+        answer = secretary.get(f"/register/export.{fmt}?year={quote(year)}")
+        assert answer.status_code == 400, (year, answer.status_code)
+        assert "Учебный год" in answer.get_data(as_text=True)
+        assert "Content-Disposition" not in answer.headers
+    assert secretary.get(f"/register?year={quote(year)}").status_code == 400
+    unknown = secretary.get("/register/export.xlsx?year=2031-2032")
+    assert unknown.status_code == 404 and "Учебного 2031-2032 года в реестре нет" in \
+        unknown.get_data(as_text=True)
+    assert secretary.get("/register/export.xlsx?year=2025-2026").status_code == 200
