@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from flask import Blueprint, jsonify, request, session
+from flask import Blueprint, g, jsonify, request, session
 
-from archive_service.accounts.service import authenticate
+from archive_service.accounts.service import authenticate, end_sessions
 from archive_service.audit.service import verify
 from archive_service.errors import ArchiveError, NotFoundError, check_text
 from archive_service.register.service import (
@@ -26,7 +26,14 @@ from archive_service.register.service import (
 )
 from archive_service.signatures.service import return_document, sign_documents
 from archive_service.signatures.views import dashboard, document_view, require_signer
-from archive_service.web import MAX_ID, archive, attachment, current, login_required
+from archive_service.web import (
+    MAX_ID,
+    archive,
+    attachment,
+    current,
+    login_required,
+    start_session,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -62,11 +69,7 @@ def login():
     data = _body("login", "password")
     who = authenticate(archive(), data["login"].strip(), data["password"],
                        remote=request.remote_addr or "")
-    session.clear()
-    session["login"] = who.login
-    session.permanent = True
-    if who.must_setup:
-        session["setup"] = True  # the API then answers 403 until the password is set
+    start_session(who, setup=who.must_setup)  # with setup, 403 until the password is set
     return jsonify(_me(who))
 
 
@@ -75,6 +78,8 @@ def logout():
     """End the session (JSON only, like every API post)."""
     if not request.is_json:
         raise ArchiveError("Ожидается Content-Type: application/json.")
+    if g.get("principal") is not None:
+        end_sessions(archive(), g.principal.login)
     session.clear()
     return "", 204
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -119,13 +120,38 @@ def refuse_nul() -> None:
             check_text(value, FIELD_LABELS.get(name, name))
 
 
+#: A session unused this long ends (the next request logs in again).
+SESSION_IDLE = 60 * 60
+
+
+def start_session(who: Principal, *, setup: bool = False) -> None:
+    """A new session for who just logged in: its account's session version (logout or a
+    new password ends it on the server) and the time it was last used (idle timeout)."""
+    session.clear()
+    session["login"] = who.login
+    session["v"] = who.session_version
+    session["seen"] = int(time.time())
+    session.permanent = True
+    if setup:
+        session["setup"] = True  # logged in with the one-time code itself
+
+
 def load_principal():  # noqa: ANN201 - None, or the response that stops the request
-    """Before each request: who is logged in (or None). An account opened with a one-time
-    code reaches only its setup page until the owner has set their own password."""
+    """Before each request: who is logged in (or None). A session ends when its account's
+    session version moved on (logout, a new password or one-time code: a copied cookie is
+    dead too), when the account is deactivated, and after ``SESSION_IDLE`` unused. An
+    account opened with a one-time code reaches only its setup page until the owner has set
+    their own password."""
     login = session.get("login")
     g.principal = principal(archive(), login) if login else None
+    now = int(time.time())
+    if g.principal is not None and (session.get("v") != g.principal.session_version
+                                    or now - int(session.get("seen", 0)) > SESSION_IDLE):
+        g.principal = None
     if login and g.principal is None:
         session.clear()
+    elif g.principal is not None and now - int(session.get("seen", 0)) > 60:
+        session["seen"] = now
     if g.principal is not None and g.principal.must_setup and not session.get("setup"):
         # A session opened before the administrator issued a new code (or a copied cookie)
         # does not reach the setup page: only a login with the code itself does.

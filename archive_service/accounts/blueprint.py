@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -18,7 +19,7 @@ from flask import (
 )
 
 from archive_service.accounts import people
-from archive_service.accounts.service import ROLE_NAMES, authenticate
+from archive_service.accounts.service import ROLE_NAMES, authenticate, end_sessions
 from archive_service.errors import PermissionDeniedError
 from archive_service.web import (
     archive,
@@ -29,6 +30,7 @@ from archive_service.web import (
     no_store,
     refused,
     safe_next,
+    start_session,
 )
 from signing.pki import REVOCATION_REASONS
 
@@ -47,11 +49,8 @@ def login():
         except PermissionDeniedError as exc:
             error = exc.message
         else:
-            session.clear()
-            session["login"] = who.login
-            session.permanent = True
+            start_session(who, setup=who.must_setup)
             if who.must_setup:
-                session["setup"] = True  # logged in with the one-time code itself
                 return redirect(url_for("accounts.setup"))
             return redirect(safe_next(request.args.get("next"),
                                       url_for("signatures.dashboard")))
@@ -60,7 +59,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session on the server too: every session of the account (a copied cookie
+    included) is dead after it."""
+    login = session.get("login")
+    if login and g.get("principal") is not None:
+        end_sessions(archive(), login)
     session.clear()
     return redirect(url_for("accounts.login"))
 
@@ -104,9 +107,14 @@ def account_page():
 def change_password():
     """The owner changes their password."""
     who = current()
-    attempt(lambda: people.change_password(
-        archive(), who, current=request.form.get("current", ""), password=field("password"),
-        repeat=field("repeat")) or "Пароль изменён.")
+
+    def change() -> str:
+        session["v"] = people.change_password(
+            archive(), who, current=request.form.get("current", ""),
+            password=field("password"), repeat=field("repeat"))
+        return "Пароль изменён; другие сеансы этой учётной записи завершены."
+
+    attempt(change)
     return redirect(url_for("accounts.account_page"), 303)
 
 

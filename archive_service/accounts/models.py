@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_service.db import Base
@@ -28,6 +37,9 @@ class Account(Base):
     password_set: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     #: When the one-time code stops opening the account (None once the password is set).
     setup_expires: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Raised when the account's sessions must end (logout, a new password or one-time code):
+    #: a session cookie carries the version it was opened with (web.load_principal).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AccountRole(Base):

@@ -220,6 +220,7 @@ def new_code(archive: Archive, who: Principal, *, login: str,
             raise ConflictError("Свой пароль меняют на странице «Моя учётная запись».")
         account.password_hash, account.password_set = hash_password(code), False
         account.setup_expires = now + dt.timedelta(days=SETUP_DAYS)
+        account.session_version = (account.session_version or 0) + 1  # old sessions end
         uow.audit(who.actor, "account.code", "account", login, chain=who.school_id,
                   details={"until": account.setup_expires.isoformat(timespec="minutes")})
     return code
@@ -441,8 +442,10 @@ def complete_setup(archive: Archive, who: Principal, *, password: str, repeat: s
 
 
 def change_password(archive: Archive, who: Principal, *, current: str, password: str,
-                    repeat: str) -> None:
-    """The owner changes their password (the current one is checked)."""
+                    repeat: str) -> int:
+    """The owner changes their password (the current one is checked); every other session
+    of the account ends. Returns the new session version (for the session that changed
+    it)."""
     _check_new_password(password, repeat)
     digest = hash_password(password)
     with archive.unit_of_work() as uow:
@@ -450,8 +453,10 @@ def change_password(archive: Archive, who: Principal, *, current: str, password:
         if not verify_password(account.password_hash, current):
             raise ConflictError("Текущий пароль введён неверно: пароль не изменён.")
         account.password_hash = digest
+        account.session_version = (account.session_version or 0) + 1
         uow.audit(who.actor, "account.password", "account", who.login,
                   chain=who.school_id or 0)
+        return account.session_version
 
 
 def request_key(archive: Archive, who: Principal, *, kind: str, password: str,

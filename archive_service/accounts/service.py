@@ -69,6 +69,7 @@ class Principal:
     #: Logged in with the administrator's one-time code: only the page where the owner sets
     #: their own password (and key passphrase) is open until then.
     must_setup: bool = False
+    session_version: int = 0  # see Account.session_version
 
     @property
     def actor(self) -> Actor:
@@ -195,7 +196,8 @@ def _account(s, login: str) -> Account:
 #: The principal's queries, built once since they run on every request. Roles are joined;
 #: an inspector's grants come in a second query, run only for an inspector.
 _PRINCIPAL = (select(Account.id, Account.full_name, Account.school_id, School.code, School.name,
-                     Account.password_set, AccountRole.role, AccountRole.class_name)
+                     Account.password_set, Account.session_version, AccountRole.role,
+                     AccountRole.class_name)
               .outerjoin(School, School.id == Account.school_id)
               .outerjoin(AccountRole, AccountRole.account_id == Account.id)
               .where(Account.login == bindparam("login"), Account.active.is_(True)))
@@ -211,12 +213,23 @@ def principal(archive: Archive, login: str) -> Principal | None:
         found = conn.execute(_PRINCIPAL, {"login": login}).all()
         if not found:
             return None
-        account_id, full_name, school_id, code, name, password_set = found[0][:6]
+        account_id, full_name, school_id, code, name, password_set, version = found[0][:7]
         roles = frozenset((r.role, r.class_name) for r in found if r.role is not None)
         grants = tuple(Grant(*g) for g in conn.execute(_GRANTS, {"account_id": account_id})
                        ) if any(role == "inspector" for role, _c in roles) else ()
         return Principal(account_id, login, full_name, school_id, roles, grants, code, name,
-                         not password_set)
+                         not password_set, version)
+
+
+def end_sessions(archive: Archive, login: str) -> int:
+    """End every session of the account (logout: a copied cookie dies too); returns the
+    new session version."""
+    with archive.unit_of_work() as uow:
+        account = uow.session.scalars(select(Account).filter_by(login=login)).one_or_none()
+        if account is None:
+            return 0
+        account.session_version = (account.session_version or 0) + 1
+        return account.session_version
 
 
 def _aware(at: dt.datetime) -> dt.datetime:

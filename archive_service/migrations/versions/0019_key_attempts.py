@@ -1,4 +1,4 @@
-"""wrong passphrases given for signing keys, for the lockout
+"""wrong passphrases given for signing keys, for the lockout; sessions ended on the server
 
 Revision ID: 0019
 Revises: 0018
@@ -7,6 +7,8 @@ Create Date: 2026-12-06 22:30:00
 - ``key_attempt``: each wrong passphrase given for a person's signing key or the school
   seal's (and a success after wrong ones, which ends the count): five wrong in a row lock
   signing with that key for 15 minutes (signatures.lockout).
+- ``account.session_version``: raised on logout, a new password or a new one-time code; a
+  session cookie opened with an older version is dead (web.load_principal).
 """
 
 import sqlalchemy as sa
@@ -19,6 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("account") as batch:
+        batch.add_column(sa.Column("session_version", sa.Integer(), nullable=False,
+                                   server_default="0"))
     op.create_table(
         "key_attempt",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -37,3 +42,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_key_attempt_login"), table_name="key_attempt")
     op.drop_table("key_attempt")
+    with op.batch_alter_table("account") as batch:
+        batch.drop_column("session_version")
