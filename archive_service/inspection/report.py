@@ -157,6 +157,7 @@ def report_pdf(data: dict[str, Any]) -> bytes:
     from archive_service.rendering import fonts
     from archive_service.rendering.layout import DocumentMeta, Rendered
     from archive_service.rendering.pdfa import finish
+    from archive_service.rendering.tables import markup
 
     fonts.register()
     cell = ParagraphStyle("cell", fontName=fonts.SANS, fontSize=7.5, leading=9.5)
@@ -167,9 +168,10 @@ def report_pdf(data: dict[str, Any]) -> bytes:
     h2 = ParagraphStyle("h2", fontName=fonts.SANS_BOLD, fontSize=10, leading=13,
                         spaceBefore=3 * mm, spaceAfter=1 * mm)
     d, v = data["document"], data["verdict"]
+    e = markup  # every value from the archive is text, never reportlab markup
 
     def table(rows: list[list[str]], widths: list[float]) -> Table:
-        t = Table([[Paragraph(str(c), head if i == 0 else cell) for c in row]
+        t = Table([[Paragraph(e(c), head if i == 0 else cell) for c in row]
                    for i, row in enumerate(rows)], colWidths=[w * mm for w in widths],
                   repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black),
@@ -179,10 +181,11 @@ def report_pdf(data: dict[str, Any]) -> bytes:
     yes = {True: "да", False: "НЕТ", None: "—"}
     story = [
         Paragraph("Протокол проверки электронного документа архива", h1),
-        Paragraph(f"{d['school']}. Документ № {d['document_id']} ({d['number']}): "
+        Paragraph(f"{e(d['school'])}. Документ № {e(d['document_id'])} ({e(d['number'])}): "
                   f"{d['kind'] == 'journal' and 'копия классного журнала' or 'сводная ведомость'}"
-                  f", класс {d['class']}, {d['period']} {d['academic_year']}; страниц "
-                  f"{d['pages']}. Проверено {data['made_at']} для: {data['made_for']}.", body),
+                  f", класс {e(d['class'])}, {e(d['period'])} {e(d['academic_year'])}; страниц "
+                  f"{e(d['pages'])}. Проверено {e(data['made_at'])} для: "
+                  f"{e(data['made_for'])}.", body),
         Paragraph("ИТОГ: " + ("все подписи целы, действительны и доверенные; изменений после "
                               "подписей нет." if v["ok"] else
                               "ПОДПИСИ НЕ ПРОХОДЯТ ПРОВЕРКУ (см. таблицу)."), h2),
@@ -198,7 +201,7 @@ def report_pdf(data: dict[str, Any]) -> bytes:
                   f"{s['timestamp_time'] or '—'}", yes[s["intact"]], yes[s["valid"]],
                   yes[s["trusted"]], "ЕСТЬ" if s["modified_after"] else "нет"]
                  for s in data["signatures"]], [22, 38, 30, 40, 12, 12, 14, 18]),
-        *[Paragraph(f"{s['field']}: {s['summary']}.", body)
+        *[Paragraph(f"{e(s['field'])}: {e(s['summary'])}.", body)
           for s in data["signatures"] if s.get("revoked_at")],
         Paragraph(f"Штампов времени документа (PAdES B-LTA): {v['document_timestamps']}.",
                   body),
@@ -206,9 +209,9 @@ def report_pdf(data: dict[str, Any]) -> bytes:
     reg = data["register"]
     story += [Paragraph("Запись в реестре", h2), Paragraph(
         "Не зарегистрирован." if reg is None else
-        f"№ {reg['number']} ({reg['year']}), принят {reg['received_at']} от "
-        f"{reg['handed_over_by']}, принял(а) {reg['received_by']}; листов {reg['sheets']}; "
-        f"место хранения: {reg['location']}.", body)]
+        f"№ {e(reg['number'])} ({e(reg['year'])}), принят {e(reg['received_at'])} от "
+        f"{e(reg['handed_over_by'])}, принял(а) {e(reg['received_by'])}; листов "
+        f"{e(reg['sheets'])}; место хранения: {e(reg['location'])}.", body)]
     story += [Paragraph("Путь документа (от среза до печати)", h2),
               table([["Когда", "Что", "Кто"]] + [[e["at"], e["event"], e["by"]]
                                                  for e in data["custody"]], [34, 112, 40])]
@@ -221,15 +224,15 @@ def report_pdf(data: dict[str, Any]) -> bytes:
     story += [Paragraph("Проверка целостности хранения", h2), Paragraph("; ".join(
         f"{'документ' if k == 'document' else 'срез'}: " + (
             "ещё не проверялся" if st is None else
-            f"{st['checked_at']} — {'хеш совпал' if st['ok'] else 'НАРУШЕНИЕ'}")
+            f"{e(st['checked_at'])} — {'хеш совпал' if st['ok'] else 'НАРУШЕНИЕ'}")
         for k, st in fx.items()) + ".", body)]
     cert = data["certificates"]
     story += [Paragraph("Как проверить самостоятельно", h2)]
     story += [Paragraph(t, body) for t in HOW_TO_CHECK]
     if cert:
         story += [Paragraph(f"Отпечаток корневого сертификата школы (SHA-256): "
-                            f"{cert['root_sha256']}<br/>Отпечаток сертификата службы штампов "
-                            f"времени (SHA-256): {cert['tsa_sha256']}", body)]
+                            f"{e(cert['root_sha256'])}<br/>Отпечаток сертификата службы штампов "
+                            f"времени (SHA-256): {e(cert['tsa_sha256'])}", body)]
     story.append(Spacer(1, 3 * mm))
     drawn, pages = fonts.story_pdf(story, top_mm=12, bottom_mm=12)
     meta = DocumentMeta("report", f"ПРОТОКОЛ-{d['number']}", d["snapshot_sha256"],

@@ -100,6 +100,15 @@ def test_the_report_says_who_signed_what_and_how_to_check(inspection, tmp_path):
     assert "Протокол проверки" in text and "pdfsig" in text and "Орлова Вера Павловна" in text
     with pytest.raises(Exception, match="не найден"):
         report_data(archive, 10**6, reader=ACTOR)
+    # Stored values are text, never reportlab markup (issue 27, item 4): an <img> naming a
+    # local file is printed, not opened; <b> and & print literally.
+    data["register"]["location"] = "Сейф <b>№ 7</b> & шкаф <img src='/etc/passwd'/>"
+    data["custody"][0]["by"] = "<font color='red'>Кто-то</font>"
+    out.write_bytes(report_pdf(data))
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "Сейф <b>№ 7</b> & шкаф <img src='/etc/passwd'/>" in text, text
+    assert "<font color='red'>Кто-то</font>" in text
 
 
 def test_the_bag_validates_and_a_flipped_byte_does_not(inspection, tmp_path):
