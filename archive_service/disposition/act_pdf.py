@@ -55,6 +55,7 @@ def render(act: ActText, lines: list[ActLine], *, with_field: bool) -> bytes:
     from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
     from archive_service.rendering import fonts
+    from archive_service.rendering.tables import markup as e  # stored values are text
 
     fonts.register()
     cell = ParagraphStyle("cell", fontName=fonts.SANS, fontSize=8, leading=10)
@@ -64,12 +65,12 @@ def render(act: ActText, lines: list[ActLine], *, with_field: bool) -> bytes:
     title = ParagraphStyle("title", fontName=fonts.SERIF_BOLD, fontSize=12, leading=16,
                            alignment=1, spaceBefore=4 * mm, spaceAfter=3 * mm)
     story = [
-        Paragraph(act.school, body),
-        Paragraph("УТВЕРЖДАЮ<br/>Директор<br/>" + act.director, right),
+        Paragraph(e(act.school), body),
+        Paragraph("УТВЕРЖДАЮ<br/>Директор<br/>" + e(act.director), right),
         Spacer(1, 27 * mm),  # the director's electronic signature stamp goes here
         Paragraph(f"АКТ № {act.number} от {act.drawn_at:%d.%m.%Y}<br/>о выделении к уничтожению "
                   "документов, не подлежащих хранению", title),
-        Paragraph("На основании: " + "; ".join(act.bases) + " — отобраны к уничтожению "
+        Paragraph("На основании: " + e("; ".join(act.bases)) + " — отобраны к уничтожению "
                   "как не имеющие научно-исторической ценности и утратившие практическое "
                   "значение электронные документы архива, срок хранения которых истёк по "
                   f"состоянию на {act.as_of:%d.%m.%Y}. Сводные ведомости учёта успеваемости "
@@ -79,9 +80,10 @@ def render(act: ActText, lines: list[ActLine], *, with_field: bool) -> bytes:
     rows = [[Paragraph(h, head) for h in ("№ п/п", "Заголовок дела", "Годы", "№ по реестру",
                                           "Листов", "Срок хранения и основание",
                                           "Примечание")]]
-    rows += [[Paragraph(str(i), cell), Paragraph(x.title, cell), Paragraph(x.year, cell),
-              Paragraph((x.register_number or "не зарег.").split("/")[-1], cell),
-              Paragraph(str(x.sheets), cell), Paragraph(x.rule, cell), Paragraph(x.note, cell)]
+    rows += [[Paragraph(str(i), cell), Paragraph(e(x.title), cell), Paragraph(e(x.year), cell),
+              Paragraph(e((x.register_number or "не зарег.").split("/")[-1]), cell),
+              Paragraph(str(x.sheets), cell), Paragraph(e(x.rule), cell),
+              Paragraph(e(x.note), cell)]
              for i, x in enumerate(lines, 1)]
     table = Table(rows, colWidths=[10 * mm, 56 * mm, 20 * mm, 16 * mm, 13 * mm, 45 * mm,
                                    26 * mm], repeatRows=1)
@@ -91,9 +93,9 @@ def render(act: ActText, lines: list[ActLine], *, with_field: bool) -> bytes:
               Paragraph(f"Итого {len(lines)} дел, {sum(x.sheets for x in lines)} листов.",
                         body),
               Spacer(1, 3 * mm),
-              Paragraph(act.review or "Экспертная комиссия акт ещё не рассмотрела.", body),
+              Paragraph(e(act.review or "Экспертная комиссия акт ещё не рассмотрела."), body),
               Spacer(1, 3 * mm),
-              Paragraph(f"Акт составил: {act.drawn_by}, {act.drawn_at:%d.%m.%Y}.", body),
+              Paragraph(f"Акт составил: {e(act.drawn_by)}, {act.drawn_at:%d.%m.%Y}.", body),
               Paragraph("Уничтожение выполняется сервисом архива после утверждения акта "
                         "электронной подписью директора: объекты удаляются из хранилища, "
                         "по каждому делу остаётся запись об уничтожении; акт хранится "

@@ -360,3 +360,26 @@ def test_a_backup_disk_away_at_execution_gets_the_record_later(sqlite_archive, t
     (tmp_path / "in-the-safe").rename(disk)
     assert service.resend_disposal(archive, number=act.number) == []
     assert (disk / "disposals" / f"1-{act.number}.json").is_file()
+
+
+def test_the_act_prints_stored_values_as_text_never_as_markup(tmp_path):
+    """Issue 27, item 4: the commission's members and protocol are typed by a person; the
+    act prints them literally (an <img> naming a local file is not opened)."""
+    import datetime as dt
+    import subprocess
+
+    from archive_service.disposition import act_pdf
+
+    odd = "<b>Орлова</b> & <img src='/etc/passwd'/>"
+    text = act_pdf.ActText(7, "МБОУ «Школа» <i>", "Орлова В. П.", dt.date(2031, 9, 1),
+                           "Секретарь <u>", dt.datetime(2031, 9, 2, tzinfo=dt.UTC),
+                           f"СОГЛАСОВАНО. Члены комиссии: {odd}.", ("п. 2 <br/>",))
+    line = act_pdf.ActLine("Журнал 7А <b>", "2025-2026", "T-001/2026/1", 12, "5 лет & более",
+                           "SHA-256 …")
+    out = tmp_path / "act.pdf"
+    out.write_bytes(act_pdf.render(text, [line], with_field=False))
+    printed = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                      text=True, check=True).stdout.split())
+    for literal in (odd, "МБОУ «Школа» <i>", "Секретарь <u>", "п. 2 <br/>", "Журнал 7А <b>",
+                    "5 лет & более"):
+        assert literal in printed, literal
