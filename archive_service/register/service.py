@@ -528,7 +528,12 @@ def folder_pdf(archive: Archive, *, school_code: str | None, year: str, number: 
 
     missing = NotFoundError(f"В реестре нет общей папки № {number} за {year}.")
     with archive.sessions() as s:
-        school = find_school(s, school_code)
+        try:
+            school = find_school(s, school_code)
+        except NotFoundError:
+            if who is not None:  # an unknown school answers as a foreign one does
+                raise missing from None
+            raise
         if who is not None and not who.may_read_school(school.id, year):
             raise missing
         entry = s.scalars(select(RegisterEntry).filter_by(

@@ -495,3 +495,14 @@ def test_the_export_year_is_checked_before_it_reaches_a_file(web, year):
     assert unknown.status_code == 404 and "Учебного 2031-2032 года в реестре нет" in \
         unknown.get_data(as_text=True)
     assert secretary.get("/register/export.xlsx?year=2025-2026").status_code == 200
+
+
+def test_an_unknown_school_answers_as_a_foreign_one(web):
+    """Issue 27, item 7: whether a school code exists in the region does not show: the
+    same status and message for another school's folder and for a school nobody has."""
+    app, _archive, _doc, _other = web
+    secretary = login(app, "secretary")
+    answers = [secretary.get(f"/register/folder/{code}/2025-2026/1.pdf")
+               for code in ("T-002", "NO-SUCH-SCHOOL")]
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].get_data(as_text=True) == answers[1].get_data(as_text=True)
