@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,11 @@ class Base(DeclarativeBase):
     """Declarative base of every model."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+def aware(at: dt.datetime) -> dt.datetime:
+    """A stored moment as an aware UTC datetime (SQLite gives it back naive)."""
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def make_engine(url: str) -> Engine:

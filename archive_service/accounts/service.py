@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, select
 
 from archive_service.accounts.models import Account, AccountRole, InspectionGrant, LoginAttempt
 from archive_service.actors import Actor
-from archive_service.db import Archive
+from archive_service.db import Archive, aware
 from archive_service.errors import ConflictError, NotFoundError, PermissionDeniedError
 from archive_service.journals.models import School
 from archive_service.journals.values import given_class as norm_class_name
@@ -232,10 +232,6 @@ def end_sessions(archive: Archive, login: str) -> int:
         return account.session_version
 
 
-def _aware(at: dt.datetime) -> dt.datetime:
-    """A stored moment as an aware UTC datetime (SQLite gives it back naive)."""
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-
 
 def authenticate(archive: Archive, login: str, password: str, *, remote: str,
                  now: dt.datetime | None = None) -> Principal:
@@ -253,7 +249,7 @@ def authenticate(archive: Archive, login: str, password: str, *, remote: str,
         if here >= MAX_FAILURES or anywhere >= MAX_LOGIN_FAILURES:
             last = s.scalar(select(func.max(LoginAttempt.at)).where(
                 LoginAttempt.login == login, LoginAttempt.ok.is_(False)))
-            until = (_aware(last) + LOCK_WINDOW).astimezone()
+            until = (aware(last) + LOCK_WINDOW).astimezone()
             raise PermissionDeniedError(
                 f"Слишком много неудачных попыток входа: вход для «{login}» закрыт до "
                 f"{until:%H:%M}. Обратитесь к администратору, если забыли пароль.")
@@ -266,12 +262,12 @@ def authenticate(archive: Archive, login: str, password: str, *, remote: str,
         ok = verify_password(account.password_hash if account else _DUMMY_HASH, password) \
             and account is not None
         expired = ok and not account.password_set and account.setup_expires is not None and \
-            _aware(account.setup_expires) < now
+            aware(account.setup_expires) < now
         s.add(LoginAttempt(login=login, remote=remote, at=now, ok=ok and not expired))
     if expired:
         raise PermissionDeniedError(
             f"Одноразовый код для первого входа «{login}» истёк "
-            f"{_aware(account.setup_expires).astimezone():%d.%m.%Y}: попросите администратора "
+            f"{aware(account.setup_expires).astimezone():%d.%m.%Y}: попросите администратора "
             "выдать новый код.")
     if not ok:
         raise refused

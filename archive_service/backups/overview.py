@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from archive_service.backups.models import Backup, BackupEvent, BackupKeyring
 from archive_service.backups.service import certifications, list_backups, usage_log
-from archive_service.db import Archive
+from archive_service.db import Archive, aware
 from archive_service.rendering import tables
 
 #: The log's actions as people read them (the CLI's ``archive backup log`` too).
@@ -33,9 +33,6 @@ ACTIONS = {"keys.init": "созданы ключи", "keys.rotate": "измен�
 #: The daily backup of the workers (``closing.queue.daily_backup``), server time.
 DAILY_AT = dt.time(2, 0)
 
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -119,20 +116,20 @@ def backup_status(archive: Archive, *, now: dt.datetime | None = None) -> Backup
         details = _details(e)
         if e.action == "verify":
             verified[e.backup_id] = Verification(
-                _aware(e.at), int(details.get("level") or 0), e.outcome == "ok", e.actor,
+                aware(e.at), int(details.get("level") or 0), e.outcome == "ok", e.actor,
                 tuple(details.get("problems") or ()))
         elif e.action == "restore":
-            restores.append(Restore(_aware(e.at), e.backup_id, e.actor, e.outcome == "ok",
+            restores.append(Restore(aware(e.at), e.backup_id, e.actor, e.outcome == "ok",
                                     str(details.get("into", "")),
                                     str(details.get("selection", "вся копия")),
                                     int(details.get("files") or 0),
                                     tuple(details.get("problems") or ())))
         elif e.action == "create" and e.outcome != "ok":
-            failed.append((_aware(e.at), e.actor, str(details.get("message", ""))))
-    lines = tuple(BackupLine(b.id, _aware(b.created_at), b.created_by, b.target, b.files,
+            failed.append((aware(e.at), e.actor, str(details.get("message", ""))))
+    lines = tuple(BackupLine(b.id, aware(b.created_at), b.created_by, b.target, b.files,
                              b.bytes_total, verified.get(b.id)) for b in list_backups(archive))
     scheduled = archive.settings.web_dispatch == "queue"
-    return BackupStatus(keyring is not None, _aware(keyring.created_at) if keyring else None,
+    return BackupStatus(keyring is not None, aware(keyring.created_at) if keyring else None,
                         lines, next_daily(now) if scheduled and keyring else None, scheduled,
                         tuple(reversed(restores)), tuple(reversed(failed)))
 
@@ -165,7 +162,7 @@ def log_lines(archive: Archive) -> list[LogLine]:
     from archive_service.accounts.service import ROLE_NAMES
 
     roles = {**ROLE_NAMES, "system": "служба архива"}
-    return [LogLine(i, _aware(e.at), e.backup_id, ACTIONS.get(e.action, e.action), e.medium,
+    return [LogLine(i, aware(e.at), e.backup_id, ACTIONS.get(e.action, e.action), e.medium,
                     e.handed_by, e.received_by, f"{e.actor}, {roles.get(e.role, e.role)}",
                     "без замечаний" if e.outcome == "ok" else "НАРУШЕНИЯ",
                     tuple((c.full_name, c.valid) for c in certified.get(e.id, [])))

@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from archive_service.actors import Actor
-from archive_service.db import Archive
+from archive_service.db import Archive, aware
 from archive_service.errors import SignatureRefusedError
 from archive_service.signatures.models import KeyAttempt
 
@@ -31,9 +31,6 @@ class WrongKeyPassphrase(SignatureRefusedError):
         self.kind = kind
 
 
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-
 
 def _wrong_since(s, school_id: int, login: str, kind: str, now: dt.datetime
                  ) -> list[dt.datetime]:
@@ -43,7 +40,7 @@ def _wrong_since(s, school_id: int, login: str, kind: str, now: dt.datetime
         KeyAttempt.kind == kind, KeyAttempt.at >= now - LOCK).order_by(KeyAttempt.at)).all()
     wrong: list[dt.datetime] = []
     for at, ok in rows:
-        wrong = [] if ok else [*wrong, _aware(at)]
+        wrong = [] if ok else [*wrong, aware(at)]
     return wrong
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from archive_service.db import Archive
+from archive_service.db import Archive, aware
 from archive_service.journals.models import School
 from archive_service.register.models import RegisterEntry
 from archive_service.rendering.models import RenderedDocument
@@ -36,9 +36,6 @@ STAGES = {"no_snapshot": "срез не сделан", "no_documents": "копи
           "returned": "возвращён на исправление", "signing": "на подписи",
           "sealed": "заверен печатью"}
 
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -178,7 +175,7 @@ def _holders(s, school_id: int) -> dict[str, list[str]]:
 def _doc_state(s, doc: RenderedDocument, holders: dict[str, list[str]], now: dt.datetime,
                registered: int | None) -> DocState:
     state = state_in(s, doc)
-    created = _aware(doc.created_at)
+    created = aware(doc.created_at)
     sealed = state.next_step is None and state.returned is None and bool(state.fields)
     waiting: tuple[str, ...] = ()
     since = due = None
@@ -190,7 +187,7 @@ def _doc_state(s, doc: RenderedDocument, holders: dict[str, list[str]], now: dt.
             STEP_TITLES[state.next_step] + " (нет ключа подписи)",)
         earlier = [dt.datetime.fromisoformat(f.signed_at) for f in state.fields
                    if f.signed_at and f.step != state.next_step]
-        since = max([_aware(t) for t in earlier], default=created)
+        since = max([aware(t) for t in earlier], default=created)
         due = created + dt.timedelta(days=DAYS_AFTER_RENDER.get(state.next_step, 99))
     return DocState(doc.id, doc.kind, doc.number, doc.pages, created, state.next_step,
                     waiting, since, due, bool(due and now > due), state.returned, sealed,
@@ -229,7 +226,7 @@ def period_overview(archive: Archive, *, school_id: int, period: str,
                               for d in docs.get(snap.id, [])) if snap else ()
             classes.append(ClassState(
                 sc.name, sc.grade, snap.id if snap else None, snap.version if snap else None,
-                _aware(snap.created_at) if snap else None, snap.created_by if snap else None,
+                aware(snap.created_at) if snap else None, snap.created_by if snap else None,
                 snap.reason if snap else None, documents))
         return PeriodOverview(school.name, year.label, per.code, per.name, per.end_date,
                               tuple(classes))
