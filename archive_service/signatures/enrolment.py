@@ -35,6 +35,7 @@ from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.errors import ConflictError, NotFoundError, SignatureRefusedError
 from archive_service.journals.models import School
+from archive_service.signatures import lockout
 from archive_service.signatures.models import KeyRequest, SchoolPki, SigningRole, SigningUser
 from archive_service.signatures.revocation import (
     _locked_pki,
@@ -48,7 +49,7 @@ from archive_service.signatures.service import (
     open_root,
 )
 from signing import pki
-from signing.errors import SigningError
+from signing.errors import SigningError, WrongPassphraseError
 
 #: The account roles that sign (the others log in only).
 SIGNING_ROLES = frozenset(ROLE_OF_STEP.values())
@@ -223,7 +224,23 @@ def change_key_passphrase(archive: Archive, *, login: str, kind: str, school_id:
                           rounds: int = pki.KDF_ROUNDS) -> None:
     """Encrypt the same key under a new passphrase (the certificate stays); the key waiting
     in a pending request if it has not been certified yet. A wrong current passphrase is a
-    refusal that changes nothing."""
+    refusal that changes nothing, and it counts towards the key's lockout like a wrong
+    passphrase at signing (signatures.lockout: otherwise this form would let anyone at the
+    person's desk try passphrases without end)."""
+    now = dt.datetime.now(dt.UTC)
+    with archive.sessions() as s:
+        lockout.check(s, school_id=school_id, login=login, kinds={kind}, now=now)
+    try:
+        _rewrap(archive, login=login, kind=kind, school_id=school_id, current=current,
+                new=new, actor=actor, rounds=rounds)
+    except lockout.WrongKeyPassphrase as exc:
+        raise lockout.failed(archive, school_id=school_id, login=login, kind=kind,
+                             actor=actor or UNNAMED, message=exc.message, now=now) from None
+    lockout.succeeded(archive, school_id=school_id, login=login, kinds={kind}, now=now)
+
+
+def _rewrap(archive: Archive, *, login: str, kind: str, school_id: int, current: str, new: str,
+            actor: Actor | None, rounds: int) -> None:
     with archive.unit_of_work() as uow:
         s = uow.session
         pending = s.scalars(select(KeyRequest).filter_by(
@@ -244,6 +261,8 @@ def change_key_passphrase(archive: Archive, *, login: str, kind: str, school_id:
         try:
             key = pki.decrypt_key(getattr(holder, attribute), current, owner=owner)
             setattr(holder, attribute, pki.encrypt_key(key, new, rounds=rounds))
+        except WrongPassphraseError as exc:
+            raise lockout.WrongKeyPassphrase(exc.message, kind) from None
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
         uow.audit(actor or UNNAMED, "key.passphrase", "user", login, chain=school_id,

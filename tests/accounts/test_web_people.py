@@ -122,6 +122,20 @@ def test_own_password_and_key_passphrase_changes(fresh):
                                                 "passphrase": "director-key-2",
                                                 "repeat": "director-key-2"}, "/account")
     assert "Пароль ключа изменён." in _flashes(director, "/account")
+    # Wrong current passphrases here count towards the key's lockout, as at signing.
+    for left in (4, 3, 2, 1):
+        _post(director, "/account/key/passphrase", {"kind": "person", "current": "guess",
+                                                    "passphrase": "director-key-3",
+                                                    "repeat": "director-key-3"}, "/account")
+        assert f"Осталось попыток: {left}." in _flashes(director, "/account")
+    _post(director, "/account/key/passphrase", {"kind": "person", "current": "guess",
+                                                "passphrase": "director-key-3",
+                                                "repeat": "director-key-3"}, "/account")
+    assert "закрыта на 15 минут" in _flashes(director, "/account")
+    _post(director, "/account/key/passphrase", {"kind": "person", "current": "director-key-2",
+                                                "passphrase": "director-key-3",
+                                                "repeat": "director-key-3"}, "/account")
+    assert "Подпись вашим ключом закрыта до" in _flashes(director, "/account")
     again = app.test_client()
     assert again.post("/login", data={"login": "orlova", "password": "new-password-1",
                                       "csrf_token": csrf(again)}).status_code == 302
