@@ -31,7 +31,7 @@ from archive_service.web import (
     archive,
     attachment,
     current,
-    login_required,
+    permits,
     start_session,
 )
 
@@ -90,14 +90,14 @@ def _me(who) -> dict[str, Any]:
 
 
 @bp.get("/me")
-@login_required
+@permits("account")
 def me():
     """Who is logged in."""
     return jsonify(_me(current()))
 
 
 @bp.get("/queue")
-@login_required
+@permits("dashboard")
 def queue():
     """Documents waiting for this person, registrations, overdue steps."""
     board = dashboard(archive(), current())
@@ -106,7 +106,7 @@ def queue():
 
 
 @bp.get("/documents/<id:document_id>")
-@login_required
+@permits("document.read")
 def document(document_id: int):
     """A document: the chain, its signatures' latest verification, the register entry."""
     view = document_view(archive(), current(), _doc(document_id))
@@ -122,12 +122,12 @@ def document(document_id: int):
 
 
 @bp.post("/documents/<id:document_id>/sign")
-@login_required
+@permits("document.sign")
 def sign(document_id: int):
     """Sign this person's fields of the current step."""
     who = current()
+    require_signer(archive(), who, _doc(document_id))
     data = _body("passphrase")
-    require_signer(archive(), who)
     [outcome] = sign_documents(archive(), document_ids=[_doc(document_id)], login=who.login,
                                passphrase=data["passphrase"],
                                tsa_passphrase=archive().settings.tsa_passphrase or "",
@@ -136,31 +136,31 @@ def sign(document_id: int):
 
 
 @bp.post("/documents/<id:document_id>/return")
-@login_required
+@permits("document.sign")
 def return_(document_id: int):
     """Return the document with a reason."""
     who = current()
+    require_signer(archive(), who, _doc(document_id))
     data = _body("reason")
-    require_signer(archive(), who)
     state = return_document(archive(), document_id=_doc(document_id), login=who.login,
                             reason=data["reason"], actor=who.actor)
     return jsonify(_plain(state))
 
 
 @bp.post("/documents/<id:document_id>/register")
-@login_required
+@permits("document.register")
 def register(document_id: int):
     """The secretary registers the certified copy."""
     who = current()
+    require_signer(archive(), who, _doc(document_id))
     data = _body("location")
-    require_signer(archive(), who)
     row = register_document(archive(), document_id=_doc(document_id), login=who.login,
                             location=data["location"], actor=who.actor)
     return jsonify(row.as_dict()), 201
 
 
 @bp.get("/register")
-@login_required
+@permits("register.read")
 def register_rows():
     """The register as this person may see it."""
     year = request.args.get("year") or None
@@ -192,7 +192,7 @@ def _year(year: str) -> str:
 
 
 @bp.post("/register/folders")
-@login_required
+@permits("folder.form")
 def folder_form():
     """The secretary forms the general folder of a period; it gets its register number."""
     who = current()
@@ -209,7 +209,7 @@ def folder_form():
 
 
 @bp.get("/register/folders/<school>/<year>/<id:number>")
-@login_required
+@permits("folder.read")
 def folder_file(school: str, year: str, number: int):
     """A period folder's PDF/A file."""
     who = current()
@@ -219,11 +219,10 @@ def folder_file(school: str, year: str, number: int):
 
 
 @bp.get("/audit/verify")
-@login_required
+@permits("audit.read")
 def audit_verify():
     """Recompute the audit hash chains (director, administrator)."""
     who = current()
-    who.require("director", "administrator")
     checked, problems = verify(archive())
     mine = [p for p in problems if p.chain == who.school_id]
     return jsonify({"checked": checked, "ok": not mine,
@@ -233,7 +232,7 @@ def audit_verify():
 # --- inspection: search and verification reports -------------------------------------------
 
 @bp.get("/search")
-@login_required
+@permits("search")
 def search_ledgers():
     """Ledgers by school, year, period, class, kind, register number or student."""
     from archive_service.inspection.blueprint import criteria_from
@@ -245,7 +244,7 @@ def search_ledgers():
 
 
 @bp.get("/documents/<id:document_id>/report")
-@login_required
+@permits("document.read")
 def document_report(document_id: int):
     """The verification report of a document (JSON; the PDF/A is on the web page)."""
     from archive_service.inspection.report import report_data
@@ -257,12 +256,9 @@ def document_report(document_id: int):
 # --- retention: the plan, holds and acts (the same service calls as the page) --------------
 
 def _retention_school() -> str:
-    from archive_service.disposition.blueprint import MANAGERS
     from archive_service.disposition.service import school_code_of
 
-    who = current()
-    who.require(*MANAGERS)
-    return school_code_of(archive(), who.school_id)
+    return school_code_of(archive(), current().school_id)
 
 
 def _optional(data: dict, name: str, kind: type) -> Any:
@@ -273,7 +269,7 @@ def _optional(data: dict, name: str, kind: type) -> Any:
 
 
 @bp.get("/retention/plan")
-@login_required
+@permits("retention.manage")
 def retention_plan():
     """The plan as of a date: counts, and the items that are not simply kept."""
     from archive_service.disposition.blueprint import parse_day
@@ -296,7 +292,7 @@ def _hold(h) -> dict[str, Any]:
 
 
 @bp.get("/retention/holds")
-@login_required
+@permits("retention.manage")
 def retention_holds():
     """Holds of the school, lifted ones too."""
     from archive_service.disposition.service import list_holds
@@ -306,7 +302,7 @@ def retention_holds():
 
 
 @bp.post("/retention/holds")
-@login_required
+@permits("retention.manage")
 def retention_hold_add():
     """Place a hold (reason; optionally year, class_name, document_id)."""
     from archive_service.disposition.service import place_hold
@@ -322,7 +318,7 @@ def retention_hold_add():
 
 
 @bp.post("/retention/holds/<id:hold_id>/lift")
-@login_required
+@permits("retention.manage")
 def retention_hold_lift(hold_id: int):
     """Lift a hold with a reason."""
     from archive_service.disposition.service import lift_hold
@@ -339,7 +335,7 @@ def _act(info) -> dict[str, Any]:
 
 
 @bp.get("/retention/acts")
-@login_required
+@permits("retention.manage")
 def retention_acts():
     """The school's acts, newest first."""
     from archive_service.disposition.service import list_acts
@@ -349,7 +345,7 @@ def retention_acts():
 
 
 @bp.post("/retention/acts")
-@login_required
+@permits("retention.manage")
 def retention_act_create():
     """Draft an act from the plan as of a date."""
     from archive_service.disposition.blueprint import parse_day
@@ -363,7 +359,7 @@ def retention_act_create():
 
 
 @bp.post("/retention/acts/<id:number>/review")
-@login_required
+@permits("retention.manage")
 def retention_act_review(number: int):
     """The expert commission's decision: agree or reject, protocol, members."""
     from archive_service.disposition.service import review_act
@@ -378,14 +374,13 @@ def retention_act_review(number: int):
 
 
 @bp.post("/retention/acts/<id:number>/approve")
-@login_required
+@permits("retention.approve")
 def retention_act_approve(number: int):
     """The director approves the act with their signature key's passphrase."""
     from archive_service.disposition.service import approve_act
 
     school = _retention_school()
     who = current()
-    who.require("director")
     data = _body("passphrase")
     return jsonify(_act(approve_act(archive(), actor=who.actor, number=number,
                                     school_code=school, login=who.login,
@@ -393,7 +388,7 @@ def retention_act_approve(number: int):
 
 
 @bp.post("/retention/acts/<id:number>/execute")
-@login_required
+@permits("retention.manage")
 def retention_act_execute(number: int):
     """Execute an approved act."""
     from archive_service.disposition.service import execute_act
@@ -408,7 +403,7 @@ def retention_act_execute(number: int):
 
 
 @bp.get("/retention/acts/<id:number>/pdf")
-@login_required
+@permits("retention.manage")
 def retention_act_pdf(number: int):
     """The act's PDF (signed once approved)."""
     from archive_service.disposition.service import act_file

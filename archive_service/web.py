@@ -1,4 +1,4 @@
-"""Web plumbing shared by the blueprints: the archive, the logged-in principal, login_required.
+"""Web plumbing shared by the blueprints: the archive, the logged-in principal, ``permits``.
 
 Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure unless configured for
 plain-HTTP development) holding only the login; the principal is reloaded from the database
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import Response, current_app, flash, g, redirect, request, send_file, session, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
+from archive_service.accounts import access
 from archive_service.accounts.service import Principal, principal
 from archive_service.db import Archive
 from archive_service.errors import ArchiveError, NotFoundError, PermissionDeniedError, check_text
@@ -47,23 +48,21 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
-#: The header's links: (text, endpoint, the roles that see it; None: everyone logged in).
-#: Staff roles only: an inspector sees the links for everyone. The views check the same
-#: roles through the services; the header only spares people links they could not use.
-NAVIGATION: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
-    ("Мои задачи", "signatures.dashboard", None),
-    ("Загрузка журнала", "journals.upload_page", ("administrator", "deputy")),
-    ("Полнота журнала", "checks.report_page", ("deputy", "director")),
-    ("Срезы и копии", "closing.close_page", ("deputy",)),
-    ("Ход закрытия", "closing.progress_page", ("director", "deputy")),
-    ("Сотрудники", "accounts.people_page", ("administrator",)),
-    ("Реестр", "register.register_page", None),
-    ("Поиск", "inspection.search_page", None),
-    ("Резервные копии", "backups.backups_page", ("director", "secretary", "administrator")),
-    ("Журнал аудита", "audit.audit_page", ("director", "administrator")),
-    ("Сроки хранения", "retention.retention_page",
-     ("director", "deputy", "secretary", "administrator")),
-    ("Моя учётная запись", "accounts.account_page", None),
+#: The header's links: (text, endpoint, the action of ``access.PERMISSIONS`` it leads to);
+#: a person sees the links the table allows them (the views check the same action).
+NAVIGATION: tuple[tuple[str, str, str], ...] = (
+    ("Мои задачи", "signatures.dashboard", "dashboard"),
+    ("Загрузка журнала", "journals.upload_page", "journal.import"),
+    ("Полнота журнала", "checks.report_page", "checks.read"),
+    ("Срезы и копии", "closing.close_page", "close.run"),
+    ("Ход закрытия", "closing.progress_page", "close.watch"),
+    ("Сотрудники", "accounts.people_page", "people.manage"),
+    ("Реестр", "register.register_page", "register.read"),
+    ("Поиск", "inspection.search_page", "search"),
+    ("Резервные копии", "backups.backups_page", "backups.read"),
+    ("Журнал аудита", "audit.audit_page", "audit.read"),
+    ("Сроки хранения", "retention.retention_page", "retention.manage"),
+    ("Моя учётная запись", "accounts.account_page", "account"),
 )
 
 
@@ -72,8 +71,8 @@ def navigation() -> list[tuple[str, str]]:
     who = g.get("principal")
     if who is None:
         return []
-    return [(text, url_for(endpoint)) for text, endpoint, roles in NAVIGATION
-            if roles is None or (not who.is_inspector and who.has(*roles))]
+    return [(text, url_for(endpoint)) for text, endpoint, action in NAVIGATION
+            if access.allows(who, action)]
 
 
 #: What an account opened with the administrator's one-time code may reach: the page where
@@ -169,14 +168,13 @@ def load_principal():  # noqa: ANN201 - None, or the response that stops the req
     return None
 
 
-def chosen_period(*roles: str) -> tuple[int, str, list]:
-    """For a page of the person's school: (school id, the period asked for in ``period`` or
-    the one most likely meant, the school's periods); refused unless the person holds one of
-    ``roles``; a period the school does not have is a 404 saying so."""
+def chosen_period() -> tuple[int, str, list]:
+    """For a page of the person's school (its view ``permits`` the person): (school id, the
+    period asked for in ``period`` or the one most likely meant, the school's periods); a
+    period the school does not have is a 404 saying so."""
     from archive_service.checks.report import default_period, school_periods
 
     who = current()
-    who.require(*roles)
     periods = school_periods(archive(), who.school_id)
     period = request.values.get("period") or default_period(archive(), who.school_id)
     if period is None:
@@ -201,22 +199,31 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Send anonymous visitors to the login page (API clients get 401)."""
+def permits(action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view that performs ``action`` of ``access.PERMISSIONS``: anonymous visitors go to
+    the login page (API clients get 401), a person the table does not allow it gets 403.
+    The view keeps its action in ``permission`` (the access-matrix test reads it)."""
+    access.PERMISSIONS[action]  # noqa: B018 - an action the table lacks fails at import
 
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.get("principal") is None:
-            if request.path.startswith("/api/"):
-                return {"error": "Unauthorized", "message": "Требуется вход."}, 401
-            return redirect(url_for("accounts.login", next=request.path))
-        return view(*args, **kwargs)
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            who = g.get("principal")
+            if who is None:
+                if request.path.startswith("/api/"):
+                    return {"error": "Unauthorized", "message": "Требуется вход."}, 401
+                return redirect(url_for("accounts.login", next=request.path))
+            access.require(who, action)
+            return view(*args, **kwargs)
 
-    return wrapped
+        wrapped.permission = action  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
 
 
 def current() -> Principal:
-    """The logged-in principal (inside a login_required view)."""
+    """The logged-in principal (inside a ``permits`` view)."""
     return g.principal
 
 

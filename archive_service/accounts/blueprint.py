@@ -26,8 +26,8 @@ from archive_service.web import (
     attempt,
     current,
     field,
-    login_required,
     no_store,
+    permits,
     refused,
     safe_next,
     start_session,
@@ -71,7 +71,7 @@ def logout():
 # --- one's own account -----------------------------------------------------------------------
 
 @bp.route("/account/setup", methods=["GET", "POST"])
-@login_required
+@permits("account")
 def setup():
     """The first login: the owner sets their own password and key passphrase(s)."""
     who = current()
@@ -94,7 +94,7 @@ def setup():
 
 
 @bp.get("/account")
-@login_required
+@permits("account")
 def account_page():
     """The person's own account: password, signing key, certificate (and the seal)."""
     who = current()
@@ -103,7 +103,7 @@ def account_page():
 
 
 @bp.post("/account/password")
-@login_required
+@permits("account")
 def change_password():
     """The owner changes their password."""
     who = current()
@@ -124,7 +124,7 @@ def _key_kind() -> str:
 
 
 @bp.post("/account/key")
-@login_required
+@permits("account")
 def request_key():
     """A new key under a new passphrase (the old certificate is replaced when issued)."""
     who = current()
@@ -138,7 +138,7 @@ def request_key():
 
 
 @bp.post("/account/key/passphrase")
-@login_required
+@permits("account")
 def change_key_passphrase():
     """The owner encrypts the same key under a new passphrase."""
     who = current()
@@ -152,7 +152,7 @@ def change_key_passphrase():
 # --- the administrator's people page ---------------------------------------------------------
 
 @bp.get("/people")
-@login_required
+@permits("people.manage")
 def people_page():
     """The school's people with search, the staff of the journal without an account, the
     certificates waiting to be issued and the school's keys."""
@@ -183,7 +183,7 @@ def _code_sheet(full_name: str, login: str, code: str):
 
 
 @bp.post("/people")
-@login_required
+@permits("people.manage")
 def people_add():
     """Add a person; the page shows their one-time code to hand over."""
     who = current()
@@ -198,7 +198,7 @@ def people_add():
 
 
 @bp.post("/people/<login>/code")
-@login_required
+@permits("people.manage")
 def people_code(login: str):
     """A new one-time code for a person who forgot their password."""
     who = current()
@@ -211,7 +211,7 @@ def people_code(login: str):
 
 
 @bp.post("/people/<login>/active")
-@login_required
+@permits("people.manage")
 def people_active(login: str):
     """Deactivate (or activate again) a person's account."""
     who = current()
@@ -228,7 +228,7 @@ def people_active(login: str):
 
 
 @bp.post("/people/<login>/revoke")
-@login_required
+@permits("people.manage")
 def people_revoke(login: str):
     """Revoke a person's signing certificate (the root's passphrase is needed)."""
     who = current()
@@ -245,7 +245,7 @@ def people_revoke(login: str):
 
 
 @bp.post("/people/certificates")
-@login_required
+@permits("people.manage")
 def people_issue():
     """Issue the certificates of every pending key request with the root's passphrase."""
     who = current()
@@ -265,7 +265,7 @@ def people_issue():
 
 
 @bp.post("/people/pki")
-@login_required
+@permits("people.manage")
 def people_pki():
     """Create the school's root certificate and time-stamping service."""
     who = current()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
 from archive_service import background
+from archive_service.accounts import access
 from archive_service.actors import Actor
 from archive_service.backups import overview
 from archive_service.backups import service as backups
@@ -24,19 +25,15 @@ from archive_service.web import (
     attempt,
     current,
     field,
-    login_required,
     no_store,
+    permits,
     refused,
 )
 
 bp = Blueprint("backups", __name__)
-#: Who sees the backups (seed 000 5.2; 004 3.1: the director answers for them, the secretary
-#: keeps the log and the safe, the administrator makes them).
-READERS = ("director", "secretary", "administrator")
-#: Who makes and verifies backups from the page.
-OPERATORS = ("director", "administrator")
-#: Who writes the handovers into the log.
-KEEPERS = ("secretary", "administrator")
+# Who sees the backups (seed 000 5.2; 004 3.1: the director answers for them, the secretary
+# keeps the log and the safe, the administrator makes them): ``access.PERMISSIONS``
+# «backups.*».
 MIN_CODE = 12
 
 
@@ -45,26 +42,25 @@ def _target(a: Archive) -> str:
 
 
 @bp.get("/backups")
-@login_required
+@permits("backups.read")
 def backups_page():
     """The backups, their verifications, restores and the usage log."""
     who = current()
-    who.require(*READERS)
     status = overview.backup_status(archive())
     return no_store(make_response(render_template(
         "backups/backups.html", status=status, lines=overview.log_lines(archive()),
         creating=background.busy("backup-create"),
         verifying=background.busy_with("backup-verify-"), target=_target(archive()),
-        may_operate=who.has(*OPERATORS), may_keep=who.has(*KEEPERS),
+        may_operate=access.allows(who, "backups.operate"),
+        may_keep=access.allows(who, "backups.keep"),
         is_director=who.has("director"))))
 
 
 @bp.post("/backups/keys")
-@login_required
+@permits("backups.keys")
 def keys_init():
     """The director creates the backup keys under her code; the escrow sheet is shown once."""
     who = current()
-    who.require("director")
 
     def make() -> str:
         code, repeat = request.form.get("code", ""), request.form.get("repeat", "")
@@ -93,11 +89,10 @@ def _create(a: Archive, actor: Actor) -> None:
 
 
 @bp.post("/backups/create")
-@login_required
+@permits("backups.operate")
 def create():
     """Start a backup of the whole archive to the configured target."""
     who = current()
-    who.require(*OPERATORS)
     a = archive()
     backups.active_keyring(a)  # no keys: the 404 page says the director must create them
     if background.start("backup-create", lambda: _create(a, who.actor)) is None:
@@ -109,12 +104,11 @@ def create():
 
 
 @bp.post("/backups/<backup_id>/verify")
-@login_required
+@permits("backups.operate")
 def verify(backup_id: str):
     """Verify a backup at level 1 (objects and sizes) or 2 (ciphertext hashes); no key
     needed. Level 3 decrypts and stays with the director at the command line."""
     who = current()
-    who.require(*OPERATORS)
     level = request.form.get("level", "")
     if level not in ("1", "2"):
         raise ArchiveError("Уровень проверки на странице: 1 или 2 (уровень 3 — расшифровка — "
@@ -132,11 +126,10 @@ def verify(backup_id: str):
 
 
 @bp.post("/backups/log")
-@login_required
+@permits("backups.keep")
 def log_copy():
     """A backup written to a medium and handed over, certified with the person's key."""
     who = current()
-    who.require(*KEEPERS)
 
     def record() -> str:
         backup_id = field("backup", limit=40)
@@ -151,10 +144,9 @@ def log_copy():
 
 
 @bp.get("/backups/log.pdf")
-@login_required
+@permits("backups.read")
 def log_pdf():
     """The usage log as the paper log (PDF/A-2b)."""
     who = current()
-    who.require(*READERS)
     data = overview.log_pdf(archive(), school=who.school_name or "")
     return no_store(attachment(data, "application/pdf", "журнал-пользования-резервными-копиями.pdf"))

@@ -12,30 +12,28 @@ from archive_service.web import (
     archive,
     attachment,
     chosen_period,
-    login_required,
     no_store,
+    permits,
 )
 
 bp = Blueprint("checks", __name__)
-#: Who controls how the journal is kept (seed 004, 3.7.2: the deputy directors; the director).
-CHECKERS = ("deputy", "director")
 
 
 @bp.get("/checks")
-@login_required
+@permits("checks.read")
 def report_page():
     """The report of a period: classes with charts, courses and teachers worst first."""
-    school_id, period, periods = chosen_period(*CHECKERS)
+    school_id, period, periods = chosen_period()
     found = reports.completeness_report(archive(), school_id=school_id, period=period)
     return no_store(make_response(render_template(
         "checks/report.html", report=found, periods=periods, measures=reports.MEASURES)))
 
 
 @bp.get("/checks/course")
-@login_required
+@permits("checks.read")
 def course_page():
     """One course: which students and lessons make its figures."""
-    school_id, period, _periods = chosen_period(*CHECKERS)
+    school_id, period, _periods = chosen_period()
     class_name = request.args.get("class", "")[:20]
     found = reports.completeness_report(archive(), school_id=school_id, period=period,
                                         class_name=class_name or None)
@@ -45,12 +43,12 @@ def course_page():
 
 
 @bp.get("/checks/export.<fmt>")
-@login_required
+@permits("checks.read")
 def export(fmt: str):
     """The report's course lines as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         raise NotFoundError("Отчёт выгружается в CSV или XLSX.")
-    school_id, period, _periods = chosen_period(*CHECKERS)
+    school_id, period, _periods = chosen_period()
     found = reports.completeness_report(archive(), school_id=school_id, period=period)
     rows = reports.export_rows(found)
     name = f"полнота-{found.year}-{found.period_code}.{fmt}"

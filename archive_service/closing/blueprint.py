@@ -23,26 +23,21 @@ from archive_service.web import (
     chosen_period,
     current,
     field,
-    login_required,
     no_store,
+    permits,
 )
 
 bp = Blueprint("closing", __name__)
-#: Who takes the snapshots and renders the copies (seed 000, 4.2: the deputy directors print
-#: the final marks by class).
-CLOSERS = ("deputy",)
-#: Who watches the close of the whole school (seed 000, 4.5; 5.2).
-WATCHERS = ("director", "deputy")
 RUN_STATUS = {"running": "идёт", "done": "завершено", "attention": "ждёт решения человека"}
 CLASS_STATUS = {"pending": "в очереди", "running": "в работе", "done": "готово",
                 "attention": "ждёт решения человека", "failed": "сбой"}
 
 
 @bp.get("/close")
-@login_required
+@permits("close.run")
 def close_page():
     """The classes of a period, what each has, and the forms to snapshot, render, correct."""
-    school_id, period, periods = chosen_period(*CLOSERS)
+    school_id, period, periods = chosen_period()
     overview = period_overview(archive(), school_id=school_id, period=period)
     runs = service.school_runs(archive(), school_code=current().school_code, period=period,
                                limit=5)
@@ -52,10 +47,10 @@ def close_page():
 
 
 @bp.post("/close")
-@login_required
+@permits("close.run")
 def close_start():
     """Snapshot and render the chosen classes (or all) as a close run; go to its progress."""
-    school_id, period, _periods = chosen_period(*CLOSERS)
+    school_id, period, _periods = chosen_period()
     who = current()
     chosen = None if request.form.get("all") else [c[:20] for c in request.form.getlist("class")]
     if chosen is not None and not chosen:
@@ -74,10 +69,9 @@ def _run(run_id: int) -> service.RunReport:
 
 
 @bp.get("/close/runs/<id:run_id>")
-@login_required
+@permits("close.watch")
 def run_page(run_id: int):
     """A run's progress (the page refreshes itself while the run goes on)."""
-    current().require(*WATCHERS)
     report = _run(run_id)
     rows = service.class_rows(archive(), run_id)
     busy = any(r.status in ("pending", "running") for r in rows) or \
@@ -89,10 +83,9 @@ def run_page(run_id: int):
 
 
 @bp.post("/close/runs/<id:run_id>/resume")
-@login_required
+@permits("close.run")
 def run_resume(run_id: int):
     """Start the same close again: what waited for a person or failed is done anew."""
-    current().require(*CLOSERS)
     report = _run(run_id)
     who = current()
     started = service.start_close(archive(), period=report.period, school_code=who.school_code,
@@ -102,11 +95,11 @@ def run_resume(run_id: int):
 
 
 @bp.post("/close/correct")
-@login_required
+@permits("close.run")
 def correct():
     """A corrected journal frozen as a new snapshot version with its reason, rendered at
     once: the new copies take the returned ones' place in the chain."""
-    _school_id, period, _periods = chosen_period(*CLOSERS)
+    _school_id, period, _periods = chosen_period()
     who = current()
     class_name = field("class", limit=20)
 
@@ -132,11 +125,11 @@ def correct():
 
 
 @bp.get("/progress")
-@login_required
+@permits("close.watch")
 def progress_page():
     """One picture of the whole school's close: per class, which step waits for whom and
     since when, overdue ones marked."""
-    school_id, period, periods = chosen_period(*WATCHERS)
+    school_id, period, periods = chosen_period()
     overview = period_overview(archive(), school_id=school_id, period=period)
     return no_store(make_response(render_template(
         "closing/progress.html", overview=overview, periods=periods, stages=STAGES)))

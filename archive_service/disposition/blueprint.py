@@ -12,13 +12,11 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from archive_service.disposition import service
 from archive_service.disposition.plan import STATUS_TEXT
-from archive_service.errors import ArchiveError, PermissionDeniedError, check_text
-from archive_service.web import archive, attachment, attempt, current, login_required
+from archive_service.errors import ArchiveError, check_text
+from archive_service.web import archive, attachment, attempt, current, permits
 from retention import Status
 
 bp = Blueprint("retention", __name__)
-#: Who sees the page (the services refuse anyone else's actions too).
-MANAGERS = ("director", "deputy", "secretary", "administrator")
 SHOWN = 300  # plan rows shown on the page; the counts cover all
 
 
@@ -34,12 +32,11 @@ def parse_day(text: str | None) -> dt.date:
 
 def _school() -> str:
     who = current()
-    who.require(*MANAGERS)
     return service.school_code_of(archive(), who.school_id)
 
 
 @bp.get("/retention")
-@login_required
+@permits("retention.manage")
 def retention_page():
     """The plan (what is due, held or waiting), the holds and the acts of the school."""
     school = _school()
@@ -72,7 +69,7 @@ def _back() -> object:
 
 
 @bp.post("/retention/holds")
-@login_required
+@permits("retention.manage")
 def hold_add():
     """Place a hold on the school, a year, a class or a document."""
     school = _school()
@@ -93,7 +90,7 @@ def hold_add():
 
 
 @bp.post("/retention/holds/<id:hold_id>/lift")
-@login_required
+@permits("retention.manage")
 def hold_lift(hold_id: int):
     """Lift a hold with a reason."""
     school = _school()
@@ -108,7 +105,7 @@ def hold_lift(hold_id: int):
 
 
 @bp.post("/retention/acts")
-@login_required
+@permits("retention.manage")
 def act_create():
     """Draft an act from the plan as of a date."""
     school = _school()
@@ -123,7 +120,7 @@ def act_create():
 
 
 @bp.post("/retention/acts/<id:number>/review")
-@login_required
+@permits("retention.manage")
 def act_review(number: int):
     """Record the expert commission's decision."""
     school = _school()
@@ -141,13 +138,11 @@ def act_review(number: int):
 
 
 @bp.post("/retention/acts/<id:number>/approve")
-@login_required
+@permits("retention.approve")
 def act_approve(number: int):
     """The director approves the act with their signature."""
     school = _school()
     who = current()
-    if not who.has("director"):
-        raise PermissionDeniedError("Утверждает акт директор.")
 
     def act() -> str:
         service.approve_act(archive(), actor=who.actor, number=number, school_code=school,
@@ -159,7 +154,7 @@ def act_approve(number: int):
 
 
 @bp.post("/retention/acts/<id:number>/execute")
-@login_required
+@permits("retention.manage")
 def act_execute(number: int):
     """Execute an approved act."""
     school = _school()
@@ -181,7 +176,7 @@ def act_execute(number: int):
 
 
 @bp.get("/retention/acts/<id:number>.pdf")
-@login_required
+@permits("retention.manage")
 def act_pdf(number: int):
     """The act's file (signed once approved)."""
     school = _school()

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from archive_service.errors import ArchiveError, check_text
 from archive_service.inspection.report import report_data, report_pdf
 from archive_service.inspection.service import Criteria, search
-from archive_service.web import archive, attachment, current, login_required
+from archive_service.web import archive, attachment, current, permits
 
 bp = Blueprint("inspection", __name__)
 
@@ -31,7 +31,7 @@ def criteria_from(args) -> Criteria:  # noqa: ANN001 - request.args
 
 
 @bp.get("/search")
-@login_required
+@permits("search")
 def search_page():
     """The search form and its results (within the person's school or grants)."""
     who = current()
@@ -46,7 +46,7 @@ def search_page():
 
 
 @bp.get("/documents/<id:document_id>/report.<fmt>")
-@login_required
+@permits("document.read")
 def report(document_id: int, fmt: str):
     """The verification report of a document, PDF/A or JSON."""
     who = current()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from archive_service.accounts import access
 from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.errors import ConflictError, NotFoundError
@@ -58,7 +59,7 @@ def export_package(archive: Archive, *, school_code: str | None, year: str, out:
         raise ConflictError(f"Папка {out} не пуста: пакет пишется в новую или пустую папку.")
     with archive.sessions() as s:
         school = find_school(s, school_code)
-        if who is not None and not who.may_read_school(school.id, year):
+        if not access.read_scope(s, who, school.id, year).whole:  # the whole school's year
             raise NotFoundError(f"Учебный год {year} школы {school.code} не найден.")
         year_row = s.scalars(select(AcademicYear).filter_by(school_id=school.id,
                                                              label=year)).first()

@@ -17,6 +17,7 @@ from typing import Any
 from cryptography import x509
 from sqlalchemy import select
 
+from archive_service.accounts import access
 from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.errors import NotFoundError
@@ -77,7 +78,8 @@ def report_data(archive: Archive, document_id: int, *, reader: Actor, who=None  
             raise NotFoundError(f"Документ № {document_id} не найден.")
         snap = s.get(PeriodSnapshot, doc.snapshot_id)
         info = snapshot_info(s, snap)
-        if who is not None and not who.may_read_school(doc.school_id, info.academic_year):
+        if not access.read_scope(s, who, doc.school_id, info.academic_year).covers(
+                snap.school_class_id, doc.steps):
             raise NotFoundError(f"Документ № {document_id} не найден.")
         school = s.get(School, doc.school_id)
         pki_row = s.scalars(select(SchoolPki).filter_by(school_id=doc.school_id)).first()

@@ -1,7 +1,8 @@
 """Search for archived ledgers within what a person may see.
 
-An inspector sees only the schools and years a current grant covers (``Principal.
-may_read_school``); staff see their school; the command line (the operator) sees all.
+An inspector sees only the schools and years a current grant covers; staff see their
+school, teachers and class leaders their classes only (``accounts.access.read_scope``); the
+command line (the operator) sees all.
 Search by school, year, period, class, kind, register number, and by student: every ledger
 of every class the student was enrolled in, across years, students who left included. Each
 result carries its register entry, the state of its signature chain and its retention
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 
+from archive_service.accounts import access
 from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.errors import ArchiveError
@@ -131,8 +133,12 @@ def search(archive: Archive, criteria: Criteria, *, reader: Actor, who=None  # n
                 names.setdefault(class_id, set()).add(name)
             query = query.where(SchoolClass.id.in_(list(names) or [-1]))
         rows = []
+        scopes: dict[tuple[int, str], access.Scope] = {}
         for doc, snap, school, year, period, cls in s.execute(query):
-            if who is not None and not who.may_read_school(school.id, year.label):
+            key = (school.id, year.label)
+            if key not in scopes:
+                scopes[key] = access.read_scope(s, who, school.id, year.label)
+            if not scopes[key].covers(cls.id, doc.steps):
                 continue
             rows.append((doc, snap, school, year, period, cls))
             if len(rows) >= LIMIT:

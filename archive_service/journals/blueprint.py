@@ -16,12 +16,9 @@ from archive_service.journals.service import (
     recent_imports,
 )
 from archive_service.journals.uploads import MAX_UPLOAD
-from archive_service.web import archive, attempt, current, field, login_required, no_store
+from archive_service.web import archive, attempt, current, field, no_store, permits
 
 bp = Blueprint("journals", __name__)
-#: Who loads the school's exports (seed 000, 4.1-4.2: the administrator of the e-journal and
-#: the deputy directors who check it).
-UPLOADERS = ("administrator", "deputy")
 
 
 def _page(results=None, status: int = 200):
@@ -33,19 +30,17 @@ def _page(results=None, status: int = 200):
 
 
 @bp.get("/imports")
-@login_required
+@permits("journal.import")
 def upload_page():
     """The upload form and the school's latest imports."""
-    current().require(*UPLOADERS)
     return _page()
 
 
 @bp.post("/imports")
-@login_required
+@permits("journal.import")
 def upload():
     """Import the uploaded files; the page lists per file what was stored or every problem."""
     who = current()
-    who.require(*UPLOADERS)
     request.max_content_length = MAX_UPLOAD
     files = []
     for item in request.files.getlist("files"):
@@ -61,11 +56,10 @@ def upload():
 
 
 @bp.post("/imports/codes")
-@login_required
+@permits("journal.import")
 def add_code():
     """Add one of the school's own attendance spellings (journals.codes)."""
     who = current()
-    who.require(*UPLOADERS)
     attempt(lambda: "Написание «{}» теперь читается как {}.".format(codes.add_code(
         archive(), school_code=who.school_code or "", spelling=field("spelling", limit=20),
         code=field("code", limit=2), actor=who.actor), field("code", limit=2).upper()))
@@ -73,11 +67,10 @@ def add_code():
 
 
 @bp.post("/imports/codes/remove")
-@login_required
+@permits("journal.import")
 def remove_code():
     """Remove one of the school's own attendance spellings."""
     who = current()
-    who.require(*UPLOADERS)
     attempt(lambda: codes.remove_code(archive(), school_code=who.school_code or "",
                                       spelling=field("spelling", limit=20), actor=who.actor)
             or "Своё написание убрано.")

@@ -16,13 +16,13 @@ from archive_service.register.service import (
     register_page_for,
 )
 from archive_service.signatures.views import require_signer
-from archive_service.web import archive, attachment, attempt, current, login_required
+from archive_service.web import archive, attachment, attempt, current, permits
 
 bp = Blueprint("register", __name__)
 
 
 @bp.get("/register")
-@login_required
+@permits("register.read")
 def register_page():
     """The register of the person's school, searchable."""
     year, query = request.args.get("year") or None, request.args.get("q") or None
@@ -65,7 +65,7 @@ PERIODS = [("Q1", "1 четверть"), ("Q2", "2 четверть"), ("Q3", "3
 
 
 @bp.post("/register/folder")
-@login_required
+@permits("folder.form")
 def folder_form():
     """The secretary forms the period folder (a period or year that does not exist is a
     message on the page, not a 404)."""
@@ -87,7 +87,7 @@ def folder_form():
 
 
 @bp.get("/register/folder/<school>/<year>/<id:number>.pdf")
-@login_required
+@permits("folder.read")
 def folder_download(school: str, year: str, number: int):
     """A period folder's file."""
     who = current()
@@ -97,7 +97,7 @@ def folder_download(school: str, year: str, number: int):
 
 
 @bp.get("/register/export.<fmt>")
-@login_required
+@permits("register.read")
 def register_export(fmt: str):
     """The register for a year as XLSX or PDF."""
     year = checked_year(request.args.get("year", "")) or ""
@@ -116,11 +116,11 @@ def register_export(fmt: str):
 
 
 @bp.post("/documents/<id:document_id>/register")
-@login_required
+@permits("document.register")
 def register_add(document_id: int):
     """The secretary registers the certified copy."""
     who = current()
-    require_signer(archive(), who)
+    require_signer(archive(), who, document_id)
 
     def register() -> str:
         row = register_document(archive(), document_id=document_id, login=who.login,

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from archive_service.accounts import access
 from archive_service.actors import Actor
 from archive_service.db import Archive, insert_missing
 from archive_service.errors import (
@@ -317,6 +318,7 @@ def register_page_for(archive: Archive, who, *, year: str | None = None,
     lines); an inspector's lines span their grants and are cut here."""
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ArchiveError(f"Страница — с 1, строк на странице — от 1 до {MAX_PER_PAGE}.")
+    access.require(who, "register.read")  # whole-school readers and inspectors
     year = checked_year(check_text(year, "Учебный год") if year else year)
     if who.is_inspector:
         rows = register_list_for(archive, who, year=year, query=query)
@@ -381,6 +383,7 @@ def register_list_for(archive: Archive, who, *, year: str | None = None,
     schools and years of a current grant (the reading is audited for inspectors)."""
     from archive_service.audit.service import record
 
+    access.require(who, "register.read")  # whole-school readers and inspectors
     year = checked_year(year)
 
     if who.is_inspector:
@@ -534,7 +537,7 @@ def folder_pdf(archive: Archive, *, school_code: str | None, year: str, number: 
             if who is not None:  # an unknown school answers as a foreign one does
                 raise missing from None
             raise
-        if who is not None and not who.may_read_school(school.id, year):
+        if not access.read_scope(s, who, school.id, year).whole:  # whole-school readers only
             raise missing
         entry = s.scalars(select(RegisterEntry).filter_by(
             school_id=school.id, year=year, number=number, kind="folder")).one_or_none()

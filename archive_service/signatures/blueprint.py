@@ -15,13 +15,13 @@ from archive_service.signatures.views import (
     require_signer,
 )
 from archive_service.signatures.views import dashboard as dashboard_data
-from archive_service.web import archive, attachment, attempt, current, login_required
+from archive_service.web import archive, attachment, attempt, current, permits
 
 bp = Blueprint("signatures", __name__)
 
 
 @bp.get("/")
-@login_required
+@permits("dashboard")
 def dashboard():
     """What waits for the logged-in person."""
     from archive_service.fixity.service import last_run
@@ -81,7 +81,7 @@ def _todo(who) -> list[tuple[str, str, bool]]:  # noqa: ANN001 - a Principal
 
 
 @bp.get("/documents/<id:document_id>")
-@login_required
+@permits("document.read")
 def document(document_id: int):
     """The document page: preview, chain with verification, actions."""
     return render_template("document.html", view=document_view(archive(), current(), document_id),
@@ -93,7 +93,7 @@ PAGE_DPI = {"small": 80, "large": 150}
 
 
 @bp.get("/documents/<id:document_id>/pages/<id:page>.png")
-@login_required
+@permits("document.read")
 def page(document_id: int, page: int):
     """One page image (``size``: small or large)."""
     dpi = PAGE_DPI.get(request.args.get("size", "small"))
@@ -104,7 +104,7 @@ def page(document_id: int, page: int):
 
 
 @bp.get("/documents/<id:document_id>/read/<id:page>")
-@login_required
+@permits("document.read")
 def reader(document_id: int, page: int):
     """The copy page by page at a readable size (``go``: a page number typed in)."""
     go = request.args.get("go", "")
@@ -124,7 +124,7 @@ def reader(document_id: int, page: int):
 
 
 @bp.get("/documents/<id:document_id>/download")
-@login_required
+@permits("document.read")
 def download(document_id: int):
     """The signed PDF."""
     number, data = document_pdf(archive(), current(), document_id)
@@ -132,11 +132,11 @@ def download(document_id: int):
 
 
 @bp.post("/documents/<id:document_id>/sign")
-@login_required
+@permits("document.sign")
 def sign(document_id: int):
     """Sign with the signer's passphrase (the key never leaves the server unencrypted)."""
     who = current()
-    require_signer(archive(), who)
+    require_signer(archive(), who, document_id)
     settings = archive().settings
 
     def sign_it() -> str:
@@ -151,7 +151,7 @@ def sign(document_id: int):
 
 
 @bp.post("/sign-queue")
-@login_required
+@permits("document.sign")
 def sign_queue():
     """Sign every document waiting for this person with one opening of the key (a teacher
     of many classes signs all their copies at once)."""
@@ -172,11 +172,11 @@ def sign_queue():
 
 
 @bp.post("/documents/<id:document_id>/return")
-@login_required
+@permits("document.sign")
 def return_(document_id: int):
     """Send the document back with a reason."""
     who = current()
-    require_signer(archive(), who)
+    require_signer(archive(), who, document_id)
 
     def return_it() -> str:
         return_document(archive(), document_id=document_id, login=who.login,

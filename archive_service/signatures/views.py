@@ -14,9 +14,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import aliased
 
+from archive_service.accounts import access
 from archive_service.accounts.service import Principal
 from archive_service.audit.service import record
 from archive_service.db import Archive
@@ -131,9 +132,17 @@ def dashboard(archive: Archive, who: Principal, *, now: dt.datetime | None = Non
         signer = s.scalars(select(SigningUser).filter_by(login=who.login)).one_or_none()
     queue = signing_queue(archive, who.login) if signer else []
     with archive.sessions() as s:
-        recent = s.scalars(select(RenderedDocument.id).filter_by(school_id=who.school_id)
-                           .order_by(RenderedDocument.id.desc()).limit(10)).all()
-        ids = sorted(set(open_documents(s, who.school_id)) | set(recent))
+        scope = access.read_scope(s, who, who.school_id)
+        latest = select(RenderedDocument.id).filter_by(school_id=who.school_id)
+        if not scope.whole:  # a teacher's or class leader's classes, and what they sign
+            latest = latest.join(
+                PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id).where(or_(
+                PeriodSnapshot.school_class_id.in_(scope.class_ids),
+                RenderedDocument.id.in_(queue or [-1])))
+        recent = s.scalars(latest.order_by(RenderedDocument.id.desc()).limit(10)).all()
+        # The school's open documents make the secretary's and the heads' lists only.
+        open_ = open_documents(s, who.school_id) if scope.whole else []
+        ids = sorted(set(open_) | set(recent) | set(queue))
         lines = {i: _line(s, s.get(RenderedDocument, i), now) for i in ids}
         recent_lines = [lines[i] for i in sorted(recent)]
         returned = [_line(s, s.get(RenderedDocument, i), now)
@@ -142,8 +151,7 @@ def dashboard(archive: Archive, who: Principal, *, now: dt.datetime | None = Non
     if who.has("secretary"):
         to_register = [ln for ln in lines.values() if ln.registered is None
                        and ln.next_step in AFTER_REGISTRATION]
-    overdue = [ln for ln in lines.values() if ln.overdue] if who.has(
-        "director", "deputy", "secretary", "administrator") else []
+    overdue = [ln for ln in lines.values() if ln.overdue] if scope.whole else []
     return Dashboard([lines[i] for i in queue], to_register, overdue, recent_lines, returned)
 
 
@@ -233,7 +241,8 @@ _READ = _placed(select(RenderedDocument.id, RenderedDocument.school_id, Rendered
                        RenderedDocument.number, RenderedDocument.sha256,
                        RenderedDocument.storage_key, RenderedDocument.pages,
                        RenderedDocument.steps, RenderedDocument.created_at,
-                       SchoolClass.name.label("class_name"), Period.name.label("period_name"),
+                       PeriodSnapshot.school_class_id, SchoolClass.name.label("class_name"),
+                       Period.name.label("period_name"),
                        AcademicYear.label.label("year"), Period.code.label("period_code"),
                        RegisterEntry.number.label("entry_number"),
                        RegisterEntry.year.label("entry_year"), RegisterEntry.handed_over_by,
@@ -267,13 +276,13 @@ class _Read:
 
 
 def _read(s, who: Principal, document_id: int) -> _Read:
-    """The document and what belongs to it, if this person may read it."""
+    """The document and what belongs to it, if this person may read it (``access``: their
+    school or grant, and for a teacher or a class leader their classes)."""
     found = s.connection().execute(_READ, {"document_id": document_id}).one_or_none()
-    if found is None:
-        raise NotFoundError(f"Документ № {document_id} не найден.")
-    if not who.may_read_school(found.school_id, found.year):
-        # The same answer as for a missing document: another school's documents do not exist
-        # for this person.
+    if found is None or not access.read_scope(s, who, found.school_id, found.year).covers(
+            found.school_class_id, found.steps):
+        # The same answer as for a missing document: documents another school's, or
+        # another class's, do not exist for this person.
         raise NotFoundError(f"Документ № {document_id} не найден.")
     entry = None if found.entry_number is None else RegisterMark(
         found.entry_number, found.entry_year, found.handed_over_by, found.received_by,
@@ -411,8 +420,11 @@ def page_png(archive: Archive, who: Principal, document_id: int, page: int,
     return png
 
 
-def require_signer(archive: Archive, who: Principal) -> None:
-    """Inspectors and accounts without a signing key never sign, return or register."""
+def require_signer(archive: Archive, who: Principal, document_id: int | None = None) -> None:
+    """Inspectors and accounts without a signing key never sign, return or register; nobody
+    acts on a document they may not read (``document_id``: the same 404 as a missing one)."""
+    if document_id is not None:
+        readable(archive, who, document_id)
     if who.is_inspector:
         raise PermissionDeniedError("Проверяющий только читает документы и не подписывает их.")
     with archive.sessions() as s:

@@ -1,5 +1,6 @@
-"""The web service: a document from render to sealed and registered through the pages, the
-permission matrix, CSRF, throttling, and what the audit trail records; both databases."""
+"""The web service: a document from render to sealed and registered through the pages, CSRF,
+throttling, and what the audit trail records; both databases (the permission matrix:
+test_access_matrix.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from markupsafe import escape
 
 from archive_service.audit.service import entries, verify
 from tests.signatures.test_chain import pw
-from tests.support.state import archive_state
 from tests.web.conftest import PASSWORD, csrf, login
 
 
@@ -150,102 +150,6 @@ def test_a_copy_is_read_page_by_page(web):
 
 def _png_width(data: bytes) -> int:
     return int.from_bytes(data[16:20], "big")
-
-
-ROLES = ["anonymous", "smirnova", "petrova", "zam", "director", "secretary", "admin",
-         "inspector", "expired"]
-#: endpoint -> expected status per role, in the order of ROLES. The document is the journal
-#: at its first step (teachers); POSTs carry a wrong passphrase / an empty reason / location,
-#: so an allowed person gets the refusal as a message (303) and nothing changes.
-MATRIX = {
-    ("GET", "/"): [302, 200, 200, 200, 200, 200, 200, 200, 200],
-    ("GET", "/documents/{doc}"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
-    ("GET", "/documents/{doc}/pages/1.png"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
-    ("GET", "/documents/{doc}/download"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
-    ("GET", "/documents/{doc}/read/1"): [302, 200, 200, 200, 200, 200, 200, 200, 404],
-    ("GET", "/documents/{other}"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
-    ("GET", "/documents/{other}/read/1"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
-    ("GET", "/documents/{other}/download"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
-    ("GET", "/documents/999"): [302, 404, 404, 404, 404, 404, 404, 404, 404],
-    ("GET", "/register"): [302, 200, 200, 200, 200, 200, 200, 200, 200],
-    # an expired grant: the year is not in the register for that inspector
-    ("GET", "/register/export.xlsx?year=2025-2026"): [302, 200, 200, 200, 200, 200, 200, 200,
-                                                     404],
-    ("GET", "/audit"): [302, 403, 403, 403, 200, 403, 200, 403, 403],
-    ("POST", "/documents/{doc}/sign"): [302, 303, 303, 303, 303, 303, 403, 403, 403],
-    ("POST", "/sign-queue"): [302, 303, 303, 303, 303, 303, 403, 403, 403],
-    ("POST", "/documents/{doc}/return"): [302, 303, 303, 303, 303, 303, 403, 403, 403],
-    ("POST", "/documents/{doc}/register"): [302, 403, 403, 403, 403, 303, 403, 403, 403],
-    ("POST", "/documents/{other}/sign"): [302, 404, 404, 404, 404, 404, 403, 403, 403],
-    ("POST", "/register/folder"): [302, 403, 403, 403, 403, 303, 403, 403, 403],
-    ("GET", "/register/folder/T-001/2025-2026/1.pdf"): [302, 404, 404, 404, 404, 404, 404,
-                                                        404, 404],
-    # The period close in the web (issue: every role's whole close in the browser). Each
-    # allowed POST is refused for what it carries (no file, no class, an empty field, a
-    # login or run that does not exist), so nothing changes.
-    ("GET", "/imports"): [302, 403, 403, 200, 403, 403, 200, 403, 403],
-    ("POST", "/imports"): [302, 403, 403, 400, 403, 403, 400, 403, 403],
-    ("POST", "/imports/codes"): [302, 403, 403, 303, 403, 403, 303, 403, 403],
-    ("POST", "/imports/codes/remove"): [302, 403, 403, 303, 403, 403, 303, 403, 403],
-    ("GET", "/checks?period=2025-2026/Q1"): [302, 403, 403, 200, 200, 403, 403, 403, 403],
-    ("GET", "/checks/course?period=2025-2026/Q1&class=7А&subject=Алгебра"):
-        [302, 403, 403, 200, 200, 403, 403, 403, 403],
-    ("GET", "/checks/export.xlsx?period=2025-2026/Q1"):
-        [302, 403, 403, 200, 200, 403, 403, 403, 403],
-    ("GET", "/checks/export.csv?period=2025-2026/Q1"):
-        [302, 403, 403, 200, 200, 403, 403, 403, 403],
-    ("GET", "/close?period=2025-2026/Q1"): [302, 403, 403, 200, 403, 403, 403, 403, 403],
-    ("POST", "/close"): [302, 403, 403, 400, 403, 403, 403, 403, 403],
-    ("POST", "/close/correct"): [302, 403, 403, 303, 403, 403, 403, 403, 403],
-    ("GET", "/close/runs/999"): [302, 403, 403, 404, 404, 403, 403, 403, 403],
-    ("POST", "/close/runs/999/resume"): [302, 403, 403, 404, 403, 403, 403, 403, 403],
-    ("GET", "/progress?period=2025-2026/Q1"): [302, 403, 403, 200, 200, 403, 403, 403, 403],
-    ("GET", "/people"): [302, 403, 403, 403, 403, 403, 200, 403, 403],
-    ("POST", "/people"): [302, 403, 403, 403, 403, 403, 303, 403, 403],
-    ("POST", "/people/nobody/code"): [302, 403, 403, 403, 403, 403, 404, 403, 403],
-    ("POST", "/people/nobody/active"): [302, 403, 403, 403, 403, 403, 404, 403, 403],
-    ("POST", "/people/nobody/revoke"): [302, 403, 403, 403, 403, 403, 404, 403, 403],
-    ("POST", "/people/certificates"): [302, 403, 403, 403, 403, 403, 303, 403, 403],
-    ("POST", "/people/pki"): [302, 403, 403, 403, 403, 403, 303, 403, 403],
-    ("GET", "/account"): [302, 200, 200, 200, 200, 200, 200, 200, 200],
-    ("GET", "/account/setup"): [302, 302, 302, 302, 302, 302, 302, 302, 302],
-    ("POST", "/account/password"): [302, 303, 303, 303, 303, 303, 303, 303, 303],
-    ("POST", "/account/key"): [302, 303, 303, 303, 303, 303, 403, 303, 303],
-    ("POST", "/account/key/passphrase"): [302, 303, 303, 303, 303, 303, 303, 303, 303],
-    ("GET", "/backups"): [302, 403, 403, 403, 200, 200, 200, 403, 403],
-    ("GET", "/backups/log.pdf"): [302, 403, 403, 403, 200, 200, 200, 403, 403],
-    ("POST", "/backups/keys"): [302, 403, 403, 403, 303, 403, 403, 403, 403],
-    ("POST", "/backups/create"): [302, 403, 403, 403, 404, 403, 404, 403, 403],
-    ("POST", "/backups/x/verify"): [302, 403, 403, 403, 400, 403, 400, 403, 403],
-    ("POST", "/backups/log"): [302, 403, 403, 403, 403, 303, 303, 403, 403],
-}
-
-
-def test_every_endpoint_for_every_role_gets_exactly_the_expected_status(web):
-    app, archive, doc, other = web
-    clients = {who: login(app, None if who == "anonymous" else who) for who in ROLES}
-    before = archive_state(archive)
-    failures = []
-    for (method, template), expected in MATRIX.items():
-        path = template.format(doc=doc, other=other)
-        for who, status in zip(ROLES, expected, strict=True):
-            client = clients[who]
-            if method == "GET":
-                got = client.get(path).status_code
-            else:
-                got = client.post(path, data={"passphrase": "wrong passphrase", "reason": "",
-                                              "location": "",
-                                              "csrf_token": csrf(client, "/login")}).status_code
-            if got != status:
-                failures.append(f"{method} {path} as {who}: {got}, expected {status}")
-    assert failures == [], "\n".join(failures)
-    # No refused action wrote anything (reads, verifications, logins and wrong key
-    # passphrases are recorded, by design).
-    logged = {"audit_entry", "audit_head", "login_attempt", "document_verification",
-              "key_attempt"}
-    after = archive_state(archive)
-    assert {k: v for k, v in after.items() if k not in logged} == {
-        k: v for k, v in before.items() if k not in logged}
 
 
 def test_a_form_without_its_csrf_token_is_refused(web):
