@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from archive_service.db import upgrade
-from archive_service.errors import NotFoundError
+from archive_service.errors import ConflictError, NotFoundError
 from archive_service.journals.models import School
 from cli.context import open_archive
 from cli.errors import handle_errors
@@ -38,12 +38,15 @@ def school() -> None:
               help="Запрещать срез журнала, пока проверка полноты находит замечания.")
 @click.option("--signature-chain", help="Шаги подписания через запятую, например "
               "teachers,class_leader,deputy,director,seal (по умолчанию — этот порядок).")
+@click.option("--time-zone", help="Часовой пояс школы (имя IANA, например Asia/Yekaterinburg; "
+              "по умолчанию Europe/Moscow): в нём штампы подписей показывают время.")
 @click.option("--import-source", type=click.Path(file_okay=False),
               help="Папка, куда электронный журнал школы выгружает файлы (для archive "
                    "close-period; по умолчанию ARCHIVE_IMPORT_ROOT/КОД).")
 @handle_errors
 def school_set(code: str, block_snapshot_on_incomplete: bool | None,
-               signature_chain: str | None, import_source: str | None) -> None:
+               signature_chain: str | None, time_zone: str | None,
+               import_source: str | None) -> None:
     """Change school settings."""
     archive = open_archive()
     with archive.unit_of_work() as uow:
@@ -56,6 +59,16 @@ def school_set(code: str, block_snapshot_on_incomplete: bool | None,
         if signature_chain is not None:
             settings["signature_chain"] = [s.strip() for s in signature_chain.split(",")
                                            if s.strip()]
+        if time_zone is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(time_zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConflictError(f"Часовой пояс «{time_zone[:60]}» неизвестен: укажите имя "
+                                    "IANA, например Europe/Moscow или Asia/Yekaterinburg."
+                                    ) from None
+            settings["time_zone"] = time_zone
         if import_source is not None:
             from pathlib import Path
 

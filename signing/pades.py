@@ -50,12 +50,35 @@ class _ExpectedNoFetching(logging.Filter):
 
 logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_ExpectedNoFetching())
 
-STAMP_TEXT = ("Документ подписан электронной подписью\n"
-              "Сертификат: %(serial)s\n"
-              "Владелец: %(owner)s\n"
-              "%(position)s\n"
-              "Действителен с %(valid_from)s по %(valid_to)s\n"
-              "Подписано: %(ts)s")
+#: The stamp as seed 002 shows it (its last page): «ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ
+#: ПОДПИСЬЮ», «СВЕДЕНИЯ О СЕРТИФИКАТЕ ЭП», the certificate's serial, its owner in full, its
+#: validity; then the signer's position and the signing time in the school's time zone.
+#: Lines wider than ``STAMP_TEXT_WIDTH`` are wrapped, so the stamp fills its field at
+#: ``STAMP_FONT_SIZE`` without being scaled down (the fields are ``FIELD_W`` x ``FIELD_H``
+#: of the renderer: 186 x 116 pt, room for eleven lines).
+STAMP_FONT_SIZE = 7
+STAMP_TEXT_WIDTH = 164.0
+STAMP_TEXT = "%(stamp)s"
+
+
+def stamp_text(*, serial: str, owner: str, position: str, valid_from: str, valid_to: str,
+               signed_at: str) -> str:
+    """The stamp's lines (``STAMP_TEXT``), each at most ``STAMP_TEXT_WIDTH`` wide."""
+    lines = ["ДОКУМЕНТ ПОДПИСАН", "ЭЛЕКТРОННОЙ ПОДПИСЬЮ", "СВЕДЕНИЯ О СЕРТИФИКАТЕ ЭП",
+             f"Сертификат {serial}", f"Владелец {owner}", position,
+             f"Действителен с {valid_from} по {valid_to}", f"Подписано {signed_at}"]
+    return "\n".join(part for line in lines if line
+                     for part in stampfont.wrap(line, STAMP_FONT_SIZE, STAMP_TEXT_WIDTH))
+
+
+def local_time(moment: dt.datetime, zone: str) -> str:
+    """«06.12.2026 14:05 (UTC+05:00)»: a moment as the clock of a time zone shows it, with
+    its offset (never a bare UTC time)."""
+    from zoneinfo import ZoneInfo
+
+    here = moment.astimezone(ZoneInfo(zone))
+    offset = here.strftime("%z")
+    return f"{here:%d.%m.%Y %H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -145,8 +168,9 @@ class _PdfA2Signer(signers.PdfSigner):
 @cache
 def _stamp_style() -> stamp.TextStampStyle:
     return stamp.TextStampStyle(
-        stamp_text=STAMP_TEXT, border_width=1, timestamp_format="%d.%m.%Y %H:%M UTC",
-        text_box_style=TextBoxStyle(font=stampfont.SharedFontFactory(), font_size=7))
+        stamp_text=STAMP_TEXT, border_width=1,
+        text_box_style=TextBoxStyle(font=stampfont.SharedFontFactory(),
+                                    font_size=STAMP_FONT_SIZE))
 
 
 class _SigningWriter(IncrementalPdfFileWriter):
@@ -177,6 +201,8 @@ class SignRequest:
     archival: bool = False  # the last step: DSS + document timestamp (PAdES B-LTA)
     #: The school's current revocation list: a certificate it names signs nothing.
     crl: x509.CertificateRevocationList | None = None
+    #: The school's time zone (an IANA name): the stamp's signing time is written in it.
+    time_zone: str = "Europe/Moscow"
 
 
 def field_names(reader: PdfFileReader) -> dict[str, bool]:
@@ -216,13 +242,12 @@ def sign(pdf: bytes, request: SignRequest, *, now: dt.datetime | None = None) ->
         # zeros per signature that every reader of the file parses again.
         out = pdf_signer.sign_pdf(
             writer, existing_fields_only=True, bytes_reserved=None,
-            appearance_text_params={
-                "serial": format(cert.serial_number, "X"),
-                "owner": _cn(cert),
-                "position": request.position,
-                "valid_from": f"{cert.not_valid_before_utc:%d.%m.%Y}",
-                "valid_to": f"{cert.not_valid_after_utc:%d.%m.%Y}",
-            })
+            appearance_text_params={"stamp": stamp_text(
+                serial=format(cert.serial_number, "X"), owner=_cn(cert),
+                position=request.position,
+                valid_from=f"{cert.not_valid_before_utc:%d.%m.%Y}",
+                valid_to=f"{cert.not_valid_after_utc:%d.%m.%Y}",
+                signed_at=local_time(now, request.time_zone))})
     except TimestampRequestError as exc:
         raise TimestampUnavailableError(
             f"Служба штампов времени не ответила ({exc}); подпись не поставлена, повторите "

@@ -131,3 +131,34 @@ class SharedFontFactory(FontEngineFactory):
         if found is None:
             return GlyphAccumulatorFactory(font_file()).create_font_engine(writer, obj_stream)
         return SharedFont(writer, *found)
+
+
+@cache
+def _advances() -> tuple[dict[int, int], int]:
+    """The stamp font's advance widths by code point, and its units per em."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(font_file())
+    metrics = font["hmtx"].metrics
+    return ({code: metrics[name][0] for code, name in font.getBestCmap().items()},
+            font["head"].unitsPerEm)
+
+
+def text_width(text: str, size: float) -> float:
+    """The width of ``text`` in the stamp font at ``size`` points (no kerning: the stamp's
+    layout features are cut)."""
+    advances, units = _advances()
+    default = advances.get(ord("?"), units // 2)
+    return sum(advances.get(ord(ch), default) for ch in text) * size / units
+
+
+def wrap(text: str, size: float, max_width: float) -> list[str]:
+    """Words in lines no wider than ``max_width`` (a word wider than a line stays whole:
+    pyHanko then narrows the stamp, it never cuts it)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", size) <= max_width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines

@@ -519,7 +519,7 @@ def approve_act(archive: Archive, *, actor: Actor, number: int, login: str, pass
         signed = pades.sign(unsigned, pades.SignRequest(
             act_pdf.FIELD_NAME, pades.local_signer(keys.person, [keys.root]),
             keys.person.certificate, user.position, keys.timestamper, keys.validation,
-            archival=True, crl=keys.crl), now=now)
+            archival=True, crl=keys.crl, time_zone=keys.time_zone), now=now)
     except SigningError as exc:
         raise SignatureRefusedError(exc.message) from None
     with archive.unit_of_work() as uow:

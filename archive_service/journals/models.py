@@ -26,6 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_service.db import Base
 
+#: The time zone of a school that has not set its own (``archive school set --time-zone``).
+DEFAULT_TIME_ZONE = "Europe/Moscow"
+
 
 class School(Base):
     """A school (образовательная организация)."""
@@ -36,6 +39,13 @@ class School(Base):
     name: Mapped[str] = mapped_column(String(500))
     source_system: Mapped[str | None] = mapped_column(String(200))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    @property
+    def time_zone(self) -> str:
+        """The school's time zone (``settings.time_zone``, an IANA name such as
+        Asia/Yekaterinburg; ``DEFAULT_TIME_ZONE`` when unset): signature stamps say the
+        signing time in it."""
+        return (self.settings or {}).get("time_zone") or DEFAULT_TIME_ZONE
 
 
 class AcademicYear(Base):

@@ -34,7 +34,11 @@ def width(text: str, font: str, size: float) -> float:
 
 @lru_cache(maxsize=65536)
 def wrap(text: str, font: str, size: float, max_width: float) -> tuple[str, ...]:
-    """Split text into lines no wider than max_width (words longer than a line are cut)."""
+    """Split text into lines no wider than max_width. A word wider than a whole line is
+    hyphenated by the Russian rules (pyphen's ru_RU patterns, the hyphenation dictionary of
+    LibreOffice): as much as fits, a hyphen, the rest on the next line; a word with no
+    hyphenation point that fits (a long number, a code) is broken with a hyphen too. Text is
+    never dropped."""
     words = text.split()
     lines: list[str] = []
     line = ""
@@ -45,16 +49,37 @@ def wrap(text: str, font: str, size: float, max_width: float) -> tuple[str, ...]
             continue
         if line:
             lines.append(line)
-        while width(word, font, size) > max_width:  # a very long word: cut it
-            cut = len(word)
-            while cut > 1 and width(word[:cut], font, size) > max_width:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
+        while len(word) > 1 and width(word, font, size) > max_width:  # longer than a line
+            head, word = _hyphenated(word, font, size, max_width)
+            lines.append(head)
         line = word
     if line:
         lines.append(line)
     return tuple(lines) or ("",)
+
+
+@cache
+def _dictionary():  # noqa: ANN202 - a pyphen.Pyphen
+    import pyphen
+
+    return pyphen.Pyphen(lang="ru_RU")
+
+
+@lru_cache(maxsize=4096)
+def _hyphenated(word: str, font: str, size: float, max_width: float) -> tuple[str, str]:
+    """The longest first part of ``word`` that fits ``max_width`` with its hyphen, and the
+    rest: at a hyphen the word has, else at a hyphenation point, else at a letter."""
+    options = [(word[:i + 1], word[i + 1:]) for i in range(len(word) - 1, 0, -1)
+               if word[i] == "-"]
+    options += [(f"{head}-", tail) for head, tail in _dictionary().iterate(word)]
+    options.sort(key=lambda o: -len(o[0]))
+    for head, tail in options:
+        if width(head, font, size) <= max_width:
+            return head, tail
+    cut = len(word) - 1
+    while cut > 1 and width(f"{word[:cut]}-", font, size) > max_width:
+        cut -= 1
+    return f"{word[:cut]}-", word[cut:]
 
 
 def story_pdf(story: list, *, top_mm: float = 12, bottom_mm: float = 14) -> tuple[bytes, int]:

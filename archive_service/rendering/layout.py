@@ -30,7 +30,7 @@ BOTTOM = MARGIN + FOOTER
 GRID_W = PAGE_W - 2 * MARGIN
 NUM_W, NAME_W, COL_W, PM_W = 16.0, 150.0, 19.0, 27.0
 ROW_H = 11.0  # summary rows
-FIELD_W, FIELD_H = 180.0, 44.0
+FIELD_W, FIELD_H = 186.0, 116.0  # the stamp: eleven lines at 7 pt (signing.pades)
 MONTHS = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
 KIND_TITLES = {"year": "Год", "exam": "Экз.", "final": "Итог."}
 ROLE_TITLES = {"teacher": "Учитель", "class_leader": "Классный руководитель",
@@ -394,8 +394,19 @@ def _d(iso: str | None) -> str:
     return dt.date.fromisoformat(iso).strftime("%d.%m.%Y") if iso else ""
 
 
-def _chunks(course: dict, mark_cols: int) -> list[list[int]]:
-    """Split the course's lessons into spreads that fit both pages."""
+def _moves(content: dict, student: dict) -> str:
+    """«прибыл 05.09.2025», «выбыл 01.10.2025»: a move within the copy's period only (a
+    first-quarter copy never shows what happened after the quarter)."""
+    start, end = content["period"]["start"], content["period"]["end"]
+    moves = [f"{word} {_d(day)}" for word, day in (("прибыл", student.get("joined")),
+                                                   ("выбыл", student.get("left")))
+             if day and start <= day <= end]
+    return ", ".join(moves)
+
+
+def _chunks(course: dict, indices: list[int], mark_cols: int) -> list[list[int]]:
+    """Split lessons (``indices`` into the course's lessons) into spreads that fit both
+    pages, the last with room for ``mark_cols`` period mark columns."""
     lessons = course["lessons"]
     max_cols = int((GRID_W - NUM_W - NAME_W) // COL_W)
     max_last = int((GRID_W - NUM_W - NAME_W - mark_cols * PM_W) // COL_W)
@@ -403,8 +414,8 @@ def _chunks(course: dict, mark_cols: int) -> list[list[int]]:
     chunks: list[list[int]] = []
     cur: list[int] = []
     used = 0.0
-    for i, lesson in enumerate(lessons):
-        h = _topic_row_height(lesson)
+    for i in indices:
+        h = _topic_row_height(lessons[i])
         if cur and (len(cur) >= max_cols or used + h > avail):
             chunks.append(cur)
             cur, used = [], 0.0
@@ -416,6 +427,39 @@ def _chunks(course: dict, mark_cols: int) -> list[list[int]]:
         last = chunks.pop()
         chunks += [last[:max_last], last[max_last:]]
     return chunks
+
+
+def _period_groups(content: dict, course: dict, marks: list[tuple[str, str, str]]
+                   ) -> list[tuple[list[int], list[tuple[str, str, str]]]]:
+    """The course's lessons in groups, each with the mark columns that follow it.
+
+    In a year copy whose snapshot lists the year's periods, each quarter's (half-year's)
+    marks come right after that period's last lesson, as in the paper journal (seed 002,
+    6.1), and the year, exam and final marks after the last lesson of the year; a lesson
+    between periods (in the holidays) belongs to the period before it. Otherwise (a
+    period's own copy, or a snapshot made before snapshots listed the periods) every
+    column follows the last lesson."""
+    every = list(range(len(course["lessons"])))
+    periods = sorted(content.get("periods") or (), key=lambda p: p["start"])
+    if content["period"]["code"] != "Y" or not periods:
+        return [(every, marks)]
+    groups: list[tuple[list[int], list[tuple[str, str, str]]]] = [
+        ([], [c for c in marks if c[1] == "period" and c[0] == p["code"]]) for p in periods]
+    for i, lesson in enumerate(course["lessons"]):
+        at = max((k for k, p in enumerate(periods) if p["start"] <= lesson["date"]),
+                 default=0)
+        groups[at][0].append(i)
+    placed = {c for _lessons, cols in groups for c in cols}
+    groups[-1][1].extend(c for c in marks if c not in placed)  # year, exam, final
+    merged: list[tuple[list[int], list[tuple[str, str, str]]]] = []
+    for lessons, cols in groups:  # a period without lessons: its marks after the previous
+        if not lessons and merged:
+            merged[-1][1].extend(cols)
+        elif not lessons and not cols:
+            continue
+        else:
+            merged.append((lessons, list(cols)))
+    return merged or [(every, marks)]
 
 
 TOPIC_W, HW_W, DATE_W = 390.0, GRID_W - 390.0 - 52.0, 52.0
@@ -433,18 +477,38 @@ def _course_spreads(doc: _Doc, course: dict) -> int:
     has_marks = bool(course["period_marks"]) or any(le["marks"] for le in course["lessons"])
     if not has_marks:
         marks = []
-    chunks = _chunks(course, len(marks))
+    spreads = [(chunk, cols if k == len(chunks) - 1 else [])
+               for lessons, cols in _period_groups(doc.content, course, marks)
+               for chunks in [_chunks(course, lessons, len(cols))]
+               for k, chunk in enumerate(chunks)]
     cells = _cell_texts(course)
     roster = _roster(doc.content, course)
     right = 0
-    for k, chunk in enumerate(chunks):
-        last = k == len(chunks) - 1
-        part = f" (часть {k + 1} из {len(chunks)})" if len(chunks) > 1 else ""
-        doc.add_page(lambda c, n, chunk=chunk, last=last, part=part: _grid_page(
-            c, doc, course, roster, chunk, cells, marks if last else [], pm, part))
-        right = doc.add_page(lambda c, n, chunk=chunk, part=part: _topics_page(
-            c, doc, course, chunk, part))
+    signed: dict[str, int] = {}  # the sheet of the teachers' fields, known once planned
+
+    def mark(c: Canvas) -> None:
+        _teacher_mark(c, doc, course, signed["sheet"])
+
+    for k, (chunk, cols) in enumerate(spreads):
+        part = f" (часть {k + 1} из {len(spreads)})" if len(spreads) > 1 else ""
+        doc.add_page(lambda c, n, chunk=chunk, cols=cols, part=part: (_grid_page(
+            c, doc, course, roster, chunk, cells, cols, pm, part), mark(c)))
+        right = doc.add_page(lambda c, n, chunk=chunk, part=part: (_topics_page(
+            c, doc, course, chunk, part), mark(c)))
+    signed["sheet"] = right + 1
     return right
+
+
+def _teacher_mark(c: Canvas, doc: _Doc, course: dict, sheet: int) -> None:
+    """On every sheet of a subject, whose electronic signature it carries (seed 000, 4.3:
+    the teacher signs every sheet of their subject): one PAdES signature per teacher covers
+    the whole file; its stamp stands on the subject's last sheet, named here."""
+    if "teachers" not in doc.chain or not course["teachers"]:
+        return
+    c.setFont(SANS, 7)
+    c.drawRightString(PAGE_W - MARGIN, TOP - 9,
+                      f"Лист подписывает электронной подписью учитель: "
+                      f"{', '.join(course['teachers'])} (штамп подписи — лист {sheet})")
 
 
 def _grid_page(c: Canvas, doc: _Doc, course: dict, roster: list[dict], chunk: list[int],
@@ -490,9 +554,8 @@ def _grid_page(c: Canvas, doc: _Doc, course: dict, roster: list[dict], chunk: li
         c.drawRightString(xs[1] - 2, base, str(r + 1))
         name = student["full_name"]
         joined, left = student.get("joined"), student.get("left")
-        note = (f" (выбыл {_d(left)})" if left else "") + (f" (прибыл {_d(joined)})" if joined
-                                                            else "")
-        _fit(c, name + note, xs[1], y_top, NAME_W, row_h, size=7)
+        note = _moves(doc.content, student)
+        _fit(c, name + (f" ({note})" if note else ""), xs[1], y_top, NAME_W, row_h, size=7)
         rec = student["record_number"]
         for j, i in enumerate(chunk):
             day = lessons[i]["date"]
@@ -600,6 +663,13 @@ def _summary_columns(content: dict) -> list[tuple[str, str, str]]:
                    if ("Y", k) in present]
 
 
+#: What tells namesakes apart decades later on the summary sheet (kept 75 years): the date
+#: of birth, the personal file's number, and a move within the period.
+IDENTITY = (44.0, 46.0, 58.0)
+IDENTITY_TITLES = ("Дата рождения", "№ личного дела", "Прибыл / выбыл")
+IDENTITY_W = sum(IDENTITY)
+
+
 def _summary_pages(doc: _Doc, *, with_fields: bool) -> None:
     content = doc.content
     subjects = _subjects(content)
@@ -611,7 +681,8 @@ def _summary_pages(doc: _Doc, *, with_fields: bool) -> None:
     sub_w = 21.0 if len(cols) > 1 else 36.0
     if not cols or content["class"]["grade"] == 1:  # no marks in grade 1 (seed 004 p. 1.3)
         subjects = []
-    per_page = max(1, int((GRID_W - NUM_W - NAME_W) // (sub_w * max(len(cols), 1))))
+    per_page = max(1, int((GRID_W - NUM_W - NAME_W - IDENTITY_W)
+                          // (sub_w * max(len(cols), 1))))
     groups = [subjects[i:i + per_page] for i in range(0, len(subjects), per_page)] or [[]]
     students = content["students"]
     rows_per_page = max(1, int((TOP - 100 - BOTTOM - (FIELD_H + 24 if with_fields else 0))
@@ -649,6 +720,9 @@ def _summary_page(c: Canvas, doc: _Doc, subjects: list[str], students: list[dict
     y -= 18
     head = 44.0 if len(cols) > 1 else 34.0
     xs = [MARGIN, MARGIN + NUM_W, MARGIN + NUM_W + NAME_W]
+    for w in IDENTITY:
+        xs.append(xs[-1] + w)
+    first = 2 + len(IDENTITY)  # the first subject column
     for _ in subjects:
         for _ in cols:
             xs.append(xs[-1] + sub_w)
@@ -656,9 +730,11 @@ def _summary_page(c: Canvas, doc: _Doc, subjects: list[str], students: list[dict
     c.setFont(SANS_BOLD, 7)
     c.drawString(xs[0] + 2, y - head + 4, "№")
     c.drawString(xs[1] + 2, y - head + 4, "Фамилия, имя ученика")
+    for i, title in enumerate(IDENTITY_TITLES):
+        _fit(c, title, xs[2 + i], y, IDENTITY[i], head, size=6.5, font=SANS_BOLD)
     sub_head = 12.0 if len(cols) > 1 else 0.0
     for s_i, subject in enumerate(subjects):
-        x = xs[2 + s_i * len(cols)]
+        x = xs[first + s_i * len(cols)]
         _fit(c, subject, x, y, sub_w * len(cols), head - sub_head, size=6.5, font=SANS_BOLD)
         if len(cols) > 1:
             c.line(x, y - head + sub_head, x + sub_w * len(cols), y - head + sub_head)
@@ -667,7 +743,7 @@ def _summary_page(c: Canvas, doc: _Doc, subjects: list[str], students: list[dict
                 c.drawCentredString(x + k * sub_w + sub_w / 2, y - head + 3, h)
     if not subjects:
         c.setFont(SANS, 8)
-        c.drawString(xs[2] + 6, y - head + 4, "Отметки не выставляются (1 класс: Положение о ЭКЖ, "
+        c.drawString(xs[first] + 6, y - head + 4, "Отметки не выставляются (1 класс: Положение о ЭКЖ, "
                      "п. 1.3)")
     ys = [y, y - head]
     cur = y - head
@@ -676,19 +752,23 @@ def _summary_page(c: Canvas, doc: _Doc, subjects: list[str], students: list[dict
         base = cur - 8.5
         c.drawRightString(xs[1] - 2, base, str(content["students"].index(st) + 1))
         _fit(c, st["full_name"], xs[1], cur, NAME_W, ROW_H, size=7)
+        for i, text in enumerate((_d(st.get("birth_date")), st["record_number"],
+                                  _moves(content, st))):
+            _fit(c, text, xs[2 + i], cur, IDENTITY[i], ROW_H, size=6.5, min_size=5.5)
         for s_i, subject in enumerate(subjects):
             for k, (p, kind, _h) in enumerate(cols):
                 value = marks.get((subject, st["record_number"], p, kind))
                 if value:
                     c.setFont(SANS_BOLD if kind != "period" else SANS, 7)
-                    c.drawCentredString(xs[2 + s_i * len(cols) + k] + sub_w / 2, base, value)
+                    c.drawCentredString(xs[first + s_i * len(cols) + k] + sub_w / 2, base,
+                                        value)
         cur -= ROW_H
         ys.append(cur)
     # Thin lines between a subject's sub-columns, full lines between subjects.
-    _table_lines(c, [xs[0], xs[1], xs[2]] + [xs[2 + (s + 1) * len(cols)]
-                                             for s in range(len(subjects))], y, cur, ys)
+    _table_lines(c, xs[:first + 1] + [xs[first + (s + 1) * len(cols)]
+                                      for s in range(len(subjects))], y, cur, ys)
     c.setLineWidth(0.2)
-    for i in range(2, len(xs)):
+    for i in range(first, len(xs)):
         c.line(xs[i], y - head + sub_head, xs[i], cur)
     c.setLineWidth(0.4)
 

@@ -342,6 +342,7 @@ class _Keys:
     timestamper: object
     validation: object
     crl: x509.CertificateRevocationList | None = None  # the school's current list
+    time_zone: str = "Europe/Moscow"  # the school's: the stamps' signing times
 
 
 def sign_document(archive: Archive, *, document_id: int, login: str, passphrase: str,
@@ -472,7 +473,8 @@ def _open_keys(s, user: SigningUser, steps: set[str], passphrase: str,
     except SigningError as exc:
         raise SignatureRefusedError(exc.message) from None
     return _Keys(root, person, seal, timestamper(tsa, root, tsa_url),
-                 pades.validation_context([root], crls=[crl]), crl)
+                 pades.validation_context([root], crls=[crl]), crl,
+                 s.get(School, user.school_id).time_zone)
 
 
 def _decrypt(blob: bytes, passphrase: str, owner: str, kind: str):
@@ -539,7 +541,7 @@ def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor
                     f.field, pades.local_signer(credential, [keys.root]), credential.certificate,
                     user.position if f.step != "seal" else "Печать организации",
                     keys.timestamper, keys.validation, archival=f.step == "seal",
-                    crl=keys.crl), now=now)
+                    crl=keys.crl, time_zone=keys.time_zone), now=now)
                 sequence += 1
                 records.append(SignatureRecord(
                     document_id=doc.id, sequence=sequence, step=f.step, field=f.field,

@@ -280,3 +280,84 @@ def test_no_text_below_six_points(journal):
                      for operands, op in pikepdf.parse_content_stream(page)
                      if str(op) == "Tf"}
         assert sizes and min(sizes) >= 6.0, sorted(sizes)
+
+
+def _content(archive, tmp_path, doc=None) -> dict:
+    """The Q1 snapshot content of the tiny journal, as the renderer receives it."""
+    from archive_service.journals.models import Period, SchoolClass
+    from archive_service.snapshots.canonical import snapshot_content
+
+    import_file(archive, write_json(doc or tiny(), tmp_path / "j.json"), actor=ACTOR)
+    with archive.sessions() as s:
+        cls = s.query(SchoolClass).one()
+        return snapshot_content(s, cls, s.query(Period).filter_by(code="Q1").one())
+
+
+def _meta(kind: str):
+    import datetime as dt
+
+    from archive_service.rendering.layout import DocumentMeta
+
+    return DocumentMeta(kind, f"T-{kind}", "0" * 64, "Тест", dt.date(2026, 5, 30), "https://v/x")
+
+
+def test_a_year_copy_puts_each_quarter_s_marks_after_its_last_lesson(sqlite_archive, tmp_path):
+    """Seed 002, 6.1: the quarter marks follow that quarter's last lesson."""
+    import copy
+
+    content = _content(sqlite_archive, tmp_path)
+    content["period"] = {"code": "Y", "name": "Учебный год", "start": "2025-09-01",
+                         "end": "2026-05-26"}
+    content["periods"] = [{"code": "Q1", "name": "1 четверть", "start": "2025-09-01",
+                           "end": "2025-10-24"},
+                          {"code": "Q2", "name": "2 четверть", "start": "2025-11-05",
+                           "end": "2025-12-26"}]
+    algebra = next(c for c in content["courses"] if c["subject"] == "Алгебра")
+    for day in ("2025-11-10", "2025-11-12"):
+        lesson = copy.deepcopy(algebra["lessons"][0])
+        lesson["date"] = day
+        algebra["lessons"].append(lesson)
+    q1 = [m for m in algebra["period_marks"] if m["period"] == "Q1"]
+    algebra["period_marks"] += [{**m, "period": "Q2"} for m in q1]
+    algebra["period_marks"] += [{**m, "period": "Y", "kind": "year"} for m in q1]
+    drawn = render_journal(content, _meta("journal"))
+    first, second = _words(drawn.pdf, tmp_path, 2), _words(drawn.pdf, tmp_path, 4)
+    q1_days = [x for x, w in first if w in ("02", "04", "20")]
+    assert q1_days and "II" not in [w for _x, w in first] and "Год" not in [w for _x, w in first]
+    header_i = [x for x, w in first if w == "I"]
+    assert header_i and min(header_i) > max(q1_days)  # «I ч.» after the quarter's last lesson
+    q2_days = sorted(x for x, w in second if w in ("10", "12"))[:2]  # the two lesson dates
+    later = [x for x, w in second if w in ("II", "Год")]
+    assert q2_days and later and min(later) > max(q2_days)
+
+
+def test_the_summary_sheet_tells_namesakes_apart_and_shows_moves_within_its_period(
+        sqlite_archive, tmp_path):
+    doc = tiny()
+    sidorova = next(s for s in doc["classes"][0]["students"] if s["record_number"] == "ЛД-2")
+    sidorova["left"] = "2026-03-01"  # after the first quarter: not on a Q1 copy
+    content = _content(sqlite_archive, tmp_path, doc)
+    drawn = render_summary(content, _meta("summary"))
+    text = "\n".join(_pages(drawn.pdf, tmp_path))
+    assert "рождения" in text and "личного" in text  # the column headers (wrapped)
+    row = next(line for line in text.splitlines() if "Кузнецов Пётр Олегович" in line)
+    assert "20.01.2012" in row and "ЛД-3" in row and "выбыл 01.10.2025" in row
+    row = next(line for line in text.splitlines() if "Сидорова Мария Петровна" in line)
+    assert "10.07.2012" in row and "ЛД-2" in row and "выбыл" not in row
+    journal = "\n".join(_pages(render_journal(content, _meta("journal")).pdf, tmp_path))
+    assert "01.03.2026" not in journal and "выбыл 01.10.2025" in journal
+
+
+def test_every_sheet_of_a_subject_names_the_teacher_who_signs_it(journal, tmp_path):
+    """Seed 000, 4.3: the teacher signs every sheet of their subject."""
+    archive, _info, docs = journal
+    _doc, pdf = export_document(archive, docs["journal"].id)
+    pages = _pages(pdf, tmp_path)
+    algebra = [p for p in pages if p.lstrip().startswith("Алгебра")]
+    assert len(algebra) >= 2
+    for page in algebra:
+        assert "Лист подписывает электронной подписью учитель: Смирнова Ольга Николаевна" in \
+            " ".join(page.split())
+    fields = [f for f in docs["journal"].steps if f["signer"] == "Смирнова Ольга Николаевна"]
+    assert len(fields) == 1  # one signature per teacher, named on each of their sheets
+    assert f"штамп подписи — лист {fields[0]['page'] + 1}" in " ".join(algebra[0].split())

@@ -383,3 +383,25 @@ def test_class_names_of_roles_are_normalised(archive, tmp_path):
     for login in ("smirnova", "belova"):
         _sign(archive, doc, login)
     assert _sign(archive, doc, "leader2") == ["class_leader"]
+
+
+def test_a_stamp_says_the_signing_time_in_the_school_s_time_zone(sqlite_archive, tmp_path):
+    import subprocess
+
+    from archive_service.journals.models import School
+    from archive_service.signatures.service import signed_pdf
+
+    doc = _setup(sqlite_archive, tmp_path)
+    with sqlite_archive.unit_of_work() as uow:
+        school = uow.session.query(School).one()
+        school.settings = {**(school.settings or {}), "time_zone": "Asia/Yekaterinburg"}
+    day = dt.date.today() + dt.timedelta(days=1)
+    moment = dt.datetime(day.year, day.month, day.day, 6, 30, tzinfo=dt.UTC)
+    sign_document(sqlite_archive, document_id=doc, login="smirnova", passphrase=pw("smirnova"),
+                  tsa_passphrase=TSA, actor=ACTOR, now=moment)
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signed_pdf(sqlite_archive, doc))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert f"Подписано {day:%d.%m.%Y} 11:30 (UTC+05:00)" in text
+    assert "UTC\n" not in text and "06:30" not in text

@@ -51,8 +51,61 @@ def test_every_stamp_draws_with_the_one_font_of_the_document(unsigned, teachers_
     assert _fonts(teachers_signed) == [(shared, name)]  # no signature added one
     assert _stamp_fonts(teachers_signed) == [shared] * len(teachers)
     text = _text(teachers_signed, tmp_path)
-    assert text.count("Документ подписан электронной подписью") == len(teachers)
+    assert text.count("ДОКУМЕНТ ПОДПИСАН") == len(teachers)
+    assert text.count("СВЕДЕНИЯ О СЕРТИФИКАТЕ ЭП") == len(teachers)
     assert all(f.signer in text for f in teachers)
+
+
+def _stamp_sizes(pdf: bytes) -> list[float]:
+    """The effective font size of each signed field's stamp text on the page: the size set
+    in its appearance times the scale at which the appearance is drawn into the field."""
+    import re
+
+    sizes = []
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        for field in opened.Root.AcroForm.Fields:
+            if "/V" not in field:
+                continue
+            outer = field.AP.N
+            x1, y1, x2, y2 = (float(v) for v in field.Rect)
+            bx1, by1, bx2, by2 = (float(v) for v in outer.BBox)
+            fit = min((x2 - x1) / abs(bx2 - bx1), (y2 - y1) / abs(by2 - by1))
+            streams = [outer.read_bytes()] + [x.read_bytes() for x in
+                                              outer.Resources.get("/XObject", {}).values()]
+            scale = 1.0
+            for data in streams:
+                for m in re.finditer(rb"([\d.]+) 0 0 ([\d.]+) [\d.\-]+ [\d.\-]+ cm", data):
+                    scale *= float(m.group(1))
+            for data in streams:
+                sizes += [float(s) * scale * fit for s in re.findall(rb"/F\w+ ([\d.]+) Tf",
+                                                                      data)]
+    return sizes
+
+
+def test_the_stamps_are_printed_at_seven_points_at_least(teachers_signed):
+    """Seed 002's stamp, readable on paper: nothing shrinks it to fit its field."""
+    sizes = _stamp_sizes(teachers_signed)
+    assert sizes and min(sizes) >= 7.0, sizes
+
+
+def test_a_stamp_wraps_a_long_position_instead_of_shrinking():
+    from signing.pades import STAMP_FONT_SIZE, STAMP_TEXT_WIDTH, local_time, stamp_text
+
+    text = stamp_text(serial="7A" * 20, owner="Константинопольская Александра Владиславовна",
+                      position="Заместитель директора по учебно-воспитательной работе",
+                      valid_from="01.09.2025", valid_to="31.08.2026",
+                      signed_at="06.12.2026 14:05 (UTC+05:00)")
+    lines = text.split("\n")
+    assert lines[:3] == ["ДОКУМЕНТ ПОДПИСАН", "ЭЛЕКТРОННОЙ ПОДПИСЬЮ",
+                         "СВЕДЕНИЯ О СЕРТИФИКАТЕ ЭП"]
+    assert all(stampfont.text_width(line, STAMP_FONT_SIZE) <= STAMP_TEXT_WIDTH
+               for line in lines), lines
+    assert len(lines) <= 11  # the field holds eleven lines at 7 pt
+    import datetime as dt
+
+    moment = dt.datetime(2026, 12, 6, 9, 5, tzinfo=dt.UTC)
+    assert local_time(moment, "Asia/Yekaterinburg") == "06.12.2026 14:05 (UTC+05:00)"
+    assert local_time(moment, "Europe/Moscow") == "06.12.2026 12:05 (UTC+03:00)"
 
 
 def test_a_signature_revision_holds_only_the_field_the_signature_and_the_stamp(
