@@ -38,6 +38,8 @@ def school() -> None:
               help="Запрещать срез журнала, пока проверка полноты находит замечания.")
 @click.option("--signature-chain", help="Шаги подписания через запятую, например "
               "teachers,class_leader,deputy,director,seal (по умолчанию — этот порядок).")
+@click.option("--summary-chain", help="Шаги подписания сводной ведомости через запятую (по "
+              "умолчанию — как у журнала: учителя подтверждают итоговые отметки).")
 @click.option("--time-zone", help="Часовой пояс школы (имя IANA, например Asia/Yekaterinburg; "
               "по умолчанию Europe/Moscow): в нём штампы подписей показывают время.")
 @click.option("--import-source", type=click.Path(file_okay=False),
@@ -45,7 +47,7 @@ def school() -> None:
                    "close-period; по умолчанию ARCHIVE_IMPORT_ROOT/КОД).")
 @handle_errors
 def school_set(code: str, block_snapshot_on_incomplete: bool | None,
-               signature_chain: str | None, time_zone: str | None,
+               signature_chain: str | None, summary_chain: str | None, time_zone: str | None,
                import_source: str | None) -> None:
     """Change school settings."""
     archive = open_archive()
@@ -59,6 +61,9 @@ def school_set(code: str, block_snapshot_on_incomplete: bool | None,
         if signature_chain is not None:
             settings["signature_chain"] = [s.strip() for s in signature_chain.split(",")
                                            if s.strip()]
+        if summary_chain is not None:
+            settings["summary_chain"] = [s.strip() for s in summary_chain.split(",")
+                                         if s.strip()]
         if time_zone is not None:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -77,4 +82,5 @@ def school_set(code: str, block_snapshot_on_incomplete: bool | None,
         from archive_service.rendering.service import signature_chain as check_chain
 
         check_chain(sch)  # refuses an unknown step before anything is committed
+        check_chain(sch, "summary")
     click.echo(f"Настройки школы {code}: {settings}")

@@ -197,7 +197,8 @@ class _Doc:
               signer: str | None = None, course: str | None = None) -> None:
         if step not in self.chain:
             return
-        label = ROLE_TITLES[role] + (f": {signer}" if signer else "")
+        label = ROLE_TITLES[role] + (f": {signer}" if signer else "") + (
+            f" ({course})" if course and self.meta.kind == "summary" else "")
         self.fields.append(FieldSpec(name, page, (x, y, x + FIELD_W, y + FIELD_H), step, role,
                                      label, signer, course))
 
@@ -355,8 +356,11 @@ def render_journal(content: dict[str, Any], meta: DocumentMeta,
 
 def render_summary(content: dict[str, Any], meta: DocumentMeta,
                    chain: tuple[str, ...] = DEFAULT_CHAIN) -> Rendered:
-    """The summary sheet of period marks, standing on its own (kept 75 years)."""
-    doc = _Doc(content, meta, tuple(step for step in chain if step != "teachers"))
+    """The summary sheet of period marks, standing on its own (kept 75 years), with its own
+    signature sheet: the subject teachers confirm the marks they gave, the class leader who
+    collected their signatures checks the sheet (seed 000, 4.2), then the deputy, the
+    director and the seal, as far as ``chain`` (the school's summary chain) has them."""
+    doc = _Doc(content, meta, chain)
     _summary_pages(doc, with_fields=True)
     return doc.build()
 
@@ -685,18 +689,67 @@ def _summary_pages(doc: _Doc, *, with_fields: bool) -> None:
                           // (sub_w * max(len(cols), 1))))
     groups = [subjects[i:i + per_page] for i in range(0, len(subjects), per_page)] or [[]]
     students = content["students"]
-    rows_per_page = max(1, int((TOP - 100 - BOTTOM - (FIELD_H + 24 if with_fields else 0))
-                               // ROW_H))
+    rows_per_page = max(1, int((TOP - 100 - BOTTOM) // ROW_H))
     pages = [(g, students[s:s + rows_per_page]) for g in groups
              for s in range(0, max(len(students), 1), rows_per_page)]
     for idx, (group, rows) in enumerate(pages):
-        page = doc.add_page(lambda c, n, group=group, rows=rows, idx=idx: _summary_page(
+        doc.add_page(lambda c, n, group=group, rows=rows, idx=idx: _summary_page(
             c, doc, group, rows, cols, marks, sub_w, idx, len(pages), with_fields))
     if with_fields:
-        for i, role in enumerate(("class_leader", "deputy", "director", "seal")):
-            signer = content["class"]["class_leader"] if role == "class_leader" else None
-            gap = (GRID_W - 4 * FIELD_W) / 3
-            doc.field(page, MARGIN + i * (FIELD_W + gap), BOTTOM + 6, role, role, role, signer)
+        _summary_signatures(doc)
+
+
+#: The summary's signature sheet: fields in rows of four, three rows a sheet (a row: two
+#: lines of label, the field, a gap).
+SIGN_ROW_H = FIELD_H + 26.0
+SIGN_PER_ROW, SIGN_ROWS = 4, 3
+
+
+def _summary_signatures(doc: _Doc) -> None:
+    """The summary's own signature sheet(s): a field per subject teacher (their subjects
+    named), then the class leader, the deputy, the director and the seal."""
+    content = doc.content
+    subjects: dict[str, list[str]] = {}
+    for course in content["courses"]:
+        for teacher in course["teachers"]:
+            subjects.setdefault(teacher, [])
+            if course["subject"] not in subjects[teacher]:
+                subjects[teacher].append(course["subject"])
+    wanted = [("teachers", "teacher", f"teacher_{i + 1}", name, ", ".join(subjects[name]))
+              for i, name in enumerate(sorted(subjects))]
+    wanted += [(role, role, role, content["class"]["class_leader"] if role == "class_leader"
+                else None, None) for role in ("class_leader", "deputy", "director", "seal")]
+    wanted = [w for w in wanted if w[0] in doc.chain]
+    if not wanted:
+        return
+    per_page = SIGN_PER_ROW * SIGN_ROWS
+    gap = (GRID_W - SIGN_PER_ROW * FIELD_W) / (SIGN_PER_ROW - 1)
+    first = TOP - 72 - 18 - FIELD_H  # the first row's field, under the text and its label
+    for start in range(0, len(wanted), per_page):
+        page = doc.add_page(lambda c, n: _signature_sheet(c, doc))
+        for k, (step, role, name, signer, course) in enumerate(wanted[start:start + per_page]):
+            row, col = divmod(k, SIGN_PER_ROW)
+            doc.field(page, MARGIN + col * (FIELD_W + gap), first - row * SIGN_ROW_H,
+                      step, role, name, signer, course)
+
+
+def _signature_sheet(c: Canvas, doc: _Doc) -> None:
+    content = doc.content
+    c.setFont(SANS, 9)
+    c.drawString(MARGIN, TOP - 9, content["school"]["name"])
+    c.setFont(SERIF_BOLD, 14)
+    c.drawString(MARGIN, TOP - 30, f"Сводная ведомость итоговых отметок учеников "
+                                   f"{content['class']['name']} класса: подписи")
+    c.setFont(SANS, 8.5)
+    y = TOP - 48
+    for line in wrap(f"{content['academic_year']} учебный год · {content['period']['name']}. "
+                     "Учителя-предметники подтверждают достоверность выставленных ими итоговых "
+                     "отметок; классный руководитель проверил ведомость и собрал их подписи "
+                     "(Положение о порядке работы с бумажными копиями ЭЖ, п. 4.2); ведомость "
+                     "заверяют заместитель директора, директор и печать организации.",
+                     SANS, 8.5, GRID_W):
+        c.drawString(MARGIN, y, line)
+        y -= 11
 
 
 def _summary_page(c: Canvas, doc: _Doc, subjects: list[str], students: list[dict],

@@ -13,8 +13,10 @@ from archive_service.db import Base
 
 #: Bumped when the layout changes; documents of older versions stay as they were signed.
 # 2: page resources inherited from the page tree; 3: the signature stamps' font once in the
-# form's resources (signing.stampfont)
-RENDERER_VERSION = 3
+# form's resources (signing.stampfont); 4: the paper journal's layout (each quarter's marks
+# after its last lesson, the summary's identity columns and its own signature sheet with the
+# subject teachers, stamps at 7 pt, Russian hyphenation, the school's local date)
+RENDERER_VERSION = 4
 
 
 class RenderedDocument(Base):

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from archive_service.actors import Actor
-from archive_service.db import Archive
+from archive_service.db import Archive, aware
 from archive_service.errors import ConfigError, NotFoundError
 from archive_service.journals.models import School
 from archive_service.rendering.layout import (
@@ -75,29 +75,37 @@ def _info(d: RenderedDocument) -> DocumentInfo:
                         d.created_by, list(d.steps))
 
 
-def document_meta(snapshot: SnapshotInfo, kind: str, source_system: str | None) -> DocumentMeta:
-    """The fixed identity of a document, derived from its snapshot only."""
+def document_meta(snapshot: SnapshotInfo, kind: str, source_system: str | None,
+                  time_zone: str = "UTC") -> DocumentMeta:
+    """The fixed identity of a document, derived from its snapshot (and the school's time
+    zone: the date of forming is the school's date of the snapshot's moment)."""
+    from zoneinfo import ZoneInfo
+
     number = (f"{snapshot.school}-{snapshot.academic_year}-{snapshot.period}-"
               f"{snapshot.class_name}-{KINDS[kind]}-v{snapshot.version}")
     return DocumentMeta(
         kind=kind, number=number, snapshot_sha256=snapshot.sha256,
         source_system=source_system or "не указана",
-        render_date=dt.date.fromisoformat(snapshot.created_at[:10]),
+        render_date=aware(dt.datetime.fromisoformat(snapshot.created_at)).astimezone(
+            ZoneInfo(time_zone)).date(),
         verify_ref=f"{VERIFY_BASE}{snapshot.school}/{snapshot.sha256[:32]}/{kind}")
 
 
 def _render(content: dict, metas: dict[str, DocumentMeta], validate: bool = False,
-            chain: tuple[str, ...] = DEFAULT_CHAIN) -> dict[str, tuple[bytes, int, list]]:
-    """Render both documents of a snapshot (runs in a worker process)."""
+            chains: dict[str, tuple[str, ...]] | None = None
+            ) -> dict[str, tuple[bytes, int, list]]:
+    """Render both documents of a snapshot (runs in a worker process); ``chains``: each
+    kind's signature chain (``signature_chain``)."""
+    chains = chains or {}
     cls, period = content["class"], content["period"]
     out = {}
     for kind, meta in metas.items():
         if kind == "journal":
-            drawn = render_journal(content, meta, chain)
+            drawn = render_journal(content, meta, chains.get(kind, DEFAULT_CHAIN))
             title = f"Классный журнал {cls['name']} класса, {period['name']} " \
                     f"{content['academic_year']}"
         else:
-            drawn = render_summary(content, meta, chain)
+            drawn = render_summary(content, meta, chains.get(kind, DEFAULT_CHAIN))
             title = f"Сводная ведомость итоговых отметок {cls['name']} класса, " \
                     f"{period['name']} {content['academic_year']}"
         finished = finish(drawn, meta, title=title, validate=validate,
@@ -137,8 +145,9 @@ def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
                 continue
             with archive.sessions() as s:
                 school = s.scalars(select(School).filter_by(code=info.school)).one()
-                source, chain = school.source_system, signature_chain(school)
-            metas = {k: document_meta(info, k, source) for k in KINDS}
+                source = school.source_system
+                chain = {kind: signature_chain(school, kind) for kind in KINDS}
+            metas = {k: document_meta(info, k, source, school.time_zone) for k in KINDS}
             if pool is None:
                 done(_store(archive, info, metas, _render(content, metas, validate, chain),
                             actor))
@@ -157,10 +166,15 @@ def render_snapshots(archive: Archive, snapshot_ids: list[int], *, actor: Actor,
     return [outcomes[sid] for sid in snapshot_ids]
 
 
-def signature_chain(school: School) -> tuple[str, ...]:
-    """The school's signature chain (``settings.signature_chain``), default teachers ->
-    class leader -> deputy -> director -> seal."""
-    chain = tuple((school.settings or {}).get("signature_chain") or DEFAULT_CHAIN)
+def signature_chain(school: School, kind: str = "journal") -> tuple[str, ...]:
+    """The school's signature chain of a kind of document: ``settings.signature_chain``
+    for the journal copy, default teachers -> class leader -> deputy -> director -> seal
+    (seed 000, section 4); ``settings.summary_chain`` for the summary sheet, by default the
+    same (seed 000, 4.2: the class leader collects the subject teachers' signatures
+    confirming the final marks)."""
+    settings = school.settings or {}
+    chain = tuple((settings.get("summary_chain") if kind == "summary" else None)
+                  or settings.get("signature_chain") or DEFAULT_CHAIN)
     unknown = [step for step in chain if step not in DEFAULT_CHAIN]
     if unknown or len(set(chain)) != len(chain):
         raise ConfigError(f"Цепочка подписей школы {school.code} задана неверно: {list(chain)}; "

@@ -37,7 +37,7 @@ def _year_archive(archive, tmp_path, *, sign_summary=True):
     [outcome] = render_snapshots(archive, [snap.snapshot.id], actor=ACTOR, workers=1)
     summary = next(d.id for d in outcome.documents if d.kind == "summary")
     if sign_summary:
-        for login in ("petrova", "zam", "register", "director", "secretary"):
+        for login in ("smirnova", "belova", "petrova", "zam", "register", "director", "secretary"):
             _sign(archive, summary, login)
         assert verify_document(archive, summary).ok
     return q1, summary

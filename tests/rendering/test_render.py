@@ -162,8 +162,13 @@ def test_pdf_checks_qpdf_fonts_pdfa_and_fields(journal, tmp_path):
     teachers = [s for s in docs["journal"].steps if s["step"] == "teachers"]
     assert {t["signer"] for t in teachers} == {"Смирнова Ольга Николаевна",
                                               "Белова Ирина Сергеевна"}
-    assert [s["step"] for s in docs["summary"].steps] == ["class_leader", "deputy", "director",
+    # The summary's own chain: the subject teachers confirm their final marks, the class
+    # leader who collected their signatures, then the heads and the seal (seed 000, 4.2).
+    assert [s["step"] for s in docs["summary"].steps] == ["teachers", "teachers",
+                                                           "class_leader", "deputy", "director",
                                                            "seal"]
+    assert {s["signer"] for s in docs["summary"].steps if s["step"] == "teachers"} == {
+        "Смирнова Ольга Николаевна", "Белова Ирина Сергеевна"}
 
 
 def test_unsigned_render_passes_pikepdf_pdfa_2b_and_is_deterministic(sqlite_archive, tmp_path):
@@ -217,7 +222,8 @@ def test_configured_chain_decides_the_fields(sqlite_archive, tmp_path):
     info = _snapshot(sqlite_archive, tmp_path)
     with sqlite_archive.unit_of_work() as uow:
         school = uow.session.scalars(sa.select(School)).one()
-        school.settings = {"signature_chain": ["teachers", "class_leader", "director", "seal"]}
+        school.settings = {"signature_chain": ["teachers", "class_leader", "director", "seal"],
+                           "summary_chain": ["class_leader", "director", "seal"]}
     [outcome] = render_snapshots(sqlite_archive, [info.id], actor=ACTOR, workers=1)
     steps = {d.kind: [s["step"] for s in d.steps] for d in outcome.documents}
     assert steps["journal"] == ["teachers", "teachers", "class_leader", "director", "seal"]
