@@ -42,14 +42,28 @@ def status_for(error: e.ArchiveError) -> int:
     return next(code for cls, code in HTTP_STATUSES if isinstance(error, cls))
 
 
-def moment_text(value: str | dt.datetime | None) -> str:
-    """A moment (ISO text or a datetime) as pages show it, in UTC like the signature stamps:
-    03.12.2026 09:03:32 UTC (a moment stored without a zone is UTC)."""
+def moment_text(value: str | dt.datetime | None, zone: str = "Europe/Moscow") -> str:
+    """A moment (ISO text or a datetime) as pages show it, in the school's time zone with
+    its offset, like the signature stamps: 03.12.2026 14:03:32 (UTC+05:00) (a moment stored
+    without a zone is UTC)."""
+    from zoneinfo import ZoneInfo
+
     if not value:
         return ""
     at = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-    at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
-    return f"{at:%d.%m.%Y %H:%M:%S} UTC"
+    here = (at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at).astimezone(ZoneInfo(zone))
+    offset = here.strftime("%z")
+    return f"{here:%d.%m.%Y %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _moment(value: str | dt.datetime | None) -> str:
+    """The ``moment`` filter: in the logged-in person's school's time zone."""
+    from flask import g
+
+    from archive_service.journals.models import DEFAULT_TIME_ZONE
+
+    who = g.get("principal")
+    return moment_text(value, who.time_zone if who is not None else DEFAULT_TIME_ZONE)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -92,7 +106,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                       operations_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # JSON bodies only: see archive_service/api.py
-    app.add_template_filter(moment_text, "moment")
+    app.add_template_filter(_moment, "moment")
     app.add_template_global(navigation, "navigation")
     app.before_request(refuse_nul)
     app.before_request(load_principal)

@@ -33,6 +33,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from signing import stampfont
+from signing.clock import local_time
 from signing.errors import FieldError, TimestampUnavailableError
 from signing.pki import Credential, check_valid
 
@@ -69,16 +70,6 @@ def stamp_text(*, serial: str, owner: str, position: str, valid_from: str, valid
              f"Действителен с {valid_from} по {valid_to}", f"Подписано {signed_at}"]
     return "\n".join(part for line in lines if line
                      for part in stampfont.wrap(line, STAMP_FONT_SIZE, STAMP_TEXT_WIDTH))
-
-
-def local_time(moment: dt.datetime, zone: str) -> str:
-    """«06.12.2026 14:05 (UTC+05:00)»: a moment as the clock of a time zone shows it, with
-    its offset (never a bare UTC time)."""
-    from zoneinfo import ZoneInfo
-
-    here = moment.astimezone(ZoneInfo(zone))
-    offset = here.strftime("%z")
-    return f"{here:%d.%m.%Y %H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:

@@ -20,8 +20,9 @@ from archive_service.accounts.models import Account, AccountRole, InspectionGran
 from archive_service.actors import Actor
 from archive_service.db import Archive, aware
 from archive_service.errors import ConflictError, NotFoundError, PermissionDeniedError
-from archive_service.journals.models import School
+from archive_service.journals.models import DEFAULT_TIME_ZONE, School
 from archive_service.journals.values import given_class as norm_class_name
+from signing.clock import local_time
 
 ROLES = ("director", "deputy", "secretary", "administrator", "teacher", "class_leader",
          "inspector")
@@ -70,6 +71,8 @@ class Principal:
     #: their own password (and key passphrase) is open until then.
     must_setup: bool = False
     session_version: int = 0  # see Account.session_version
+    #: The school's time zone (``School.time_zone``): pages show moments in it.
+    time_zone: str = DEFAULT_TIME_ZONE
 
     @property
     def actor(self) -> Actor:
@@ -196,8 +199,8 @@ def _account(s, login: str) -> Account:
 #: The principal's queries, built once since they run on every request. Roles are joined;
 #: an inspector's grants come in a second query, run only for an inspector.
 _PRINCIPAL = (select(Account.id, Account.full_name, Account.school_id, School.code, School.name,
-                     Account.password_set, Account.session_version, AccountRole.role,
-                     AccountRole.class_name)
+                     Account.password_set, Account.session_version, School.settings,
+                     AccountRole.role, AccountRole.class_name)
               .outerjoin(School, School.id == Account.school_id)
               .outerjoin(AccountRole, AccountRole.account_id == Account.id)
               .where(Account.login == bindparam("login"), Account.active.is_(True)))
@@ -213,12 +216,14 @@ def principal(archive: Archive, login: str) -> Principal | None:
         found = conn.execute(_PRINCIPAL, {"login": login}).all()
         if not found:
             return None
-        account_id, full_name, school_id, code, name, password_set, version = found[0][:7]
+        account_id, full_name, school_id, code, name, password_set, version, settings = \
+            found[0][:8]
         roles = frozenset((r.role, r.class_name) for r in found if r.role is not None)
         grants = tuple(Grant(*g) for g in conn.execute(_GRANTS, {"account_id": account_id})
                        ) if any(role == "inspector" for role, _c in roles) else ()
+        zone = (settings or {}).get("time_zone") or DEFAULT_TIME_ZONE
         return Principal(account_id, login, full_name, school_id, roles, grants, code, name,
-                         not password_set, version)
+                         not password_set, version, zone)
 
 
 def end_sessions(archive: Archive, login: str) -> int:
@@ -249,10 +254,12 @@ def authenticate(archive: Archive, login: str, password: str, *, remote: str,
         if here >= MAX_FAILURES or anywhere >= MAX_LOGIN_FAILURES:
             last = s.scalar(select(func.max(LoginAttempt.at)).where(
                 LoginAttempt.login == login, LoginAttempt.ok.is_(False)))
-            until = (aware(last) + LOCK_WINDOW).astimezone()
+            # In the default zone, not the account's school's: the answer must not tell an
+            # existing login from an unknown one.
+            until = local_time(aware(last) + LOCK_WINDOW, DEFAULT_TIME_ZONE)
             raise PermissionDeniedError(
                 f"Слишком много неудачных попыток входа: вход для «{login}» закрыт до "
-                f"{until:%H:%M}. Обратитесь к администратору, если забыли пароль.")
+                f"{until}. Обратитесь к администратору, если забыли пароль.")
         from_address = s.scalar(failed.where(LoginAttempt.remote == remote)) or 0
         if from_address >= MAX_ADDRESS_FAILURES:
             raise PermissionDeniedError(

@@ -148,5 +148,5 @@ def log_copy():
 def log_pdf():
     """The usage log as the paper log (PDF/A-2b)."""
     who = current()
-    data = overview.log_pdf(archive(), school=who.school_name or "")
+    data = overview.log_pdf(archive(), school=who.school_name or "", zone=who.time_zone)
     return no_store(attachment(data, "application/pdf", "журнал-пользования-резервными-копиями.pdf"))

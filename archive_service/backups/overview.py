@@ -169,20 +169,23 @@ def log_lines(archive: Archive) -> list[LogLine]:
             for i, e in enumerate(events, start=1)]
 
 
-LOG_HEADERS = ("№", "Дата и время (UTC)", "Действие", "Резервная копия", "Носитель",
+LOG_HEADERS = ("№", "Дата и время", "Действие", "Резервная копия", "Носитель",
                "Передал(а)", "Принял(а)", "Кто записал", "Итог", "Заверено подписью")
 
 
-def log_pdf(archive: Archive, *, school: str) -> bytes:
-    """The usage log as the paper log is kept: a PDF/A-2b table, every sheet numbered."""
-    rows = [(ln.number, f"{ln.at.astimezone(dt.UTC):%d.%m.%Y %H:%M}", ln.action,
+def log_pdf(archive: Archive, *, school: str, zone: str = "Europe/Moscow") -> bytes:
+    """The usage log as the paper log is kept: a PDF/A-2b table, every sheet numbered; times
+    in the school's time zone ``zone``."""
+    from signing.clock import local_time
+
+    rows = [(ln.number, local_time(ln.at, zone), ln.action,
              ln.backup_id or "—", ln.medium, ln.handed_by, ln.received_by, ln.actor,
              ln.outcome, ln.certified_text) for ln in log_lines(archive)]
     return tables.to_pdf(
         title=f"Журнал пользования резервными копиями\n{school}", headers=LOG_HEADERS,
         rows=rows, widths_mm=(8, 24, 30, 34, 34, 27, 27, 32, 16, 40),
         footer="Журнал пользования резервными копиями",
-        note=f"Выгружен {dt.datetime.now(dt.UTC):%d.%m.%Y %H:%M} UTC. Каждая запись сделана "
+        note=f"Выгружен {local_time(dt.datetime.now(dt.UTC), zone)}. Каждая запись сделана "
              "под учётной записью того, кто действовал; подписи заверенных записей проверены "
              "при выгрузке.")
 

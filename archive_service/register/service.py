@@ -177,7 +177,7 @@ def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
     """The mark of each registered document, in three queries whatever their number."""
     from archive_service.disposition.models import DisposalAct, Tombstone
     from archive_service.signatures.models import DocumentReturn, SignatureRecord, SigningUser
-    from archive_service.signatures.service import returned_text
+    from archive_service.signatures.service import returned_text, school_zone
 
     steps, signed, returned, destroyed = {}, {}, {}, {}
     for at in range(0, len(ids), 500):  # SQLite allows a limited number of parameters
@@ -187,10 +187,11 @@ def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
         for doc_id, field in s.execute(select(SignatureRecord.document_id, SignatureRecord.field)
                                        .where(SignatureRecord.document_id.in_(chunk))):
             signed.setdefault(doc_id, set()).add(field)
-        returned.update((r.document_id, returned_text(r.full_name, r.returned_at, r.reason))
+        returned.update((r.document_id, returned_text(r.full_name, r.returned_at, r.reason,
+                                                      school_zone(s, r.school_id)))
                         for r in s.execute(
             select(DocumentReturn.document_id, DocumentReturn.returned_at,
-                   DocumentReturn.reason, SigningUser.full_name)
+                   DocumentReturn.reason, SigningUser.full_name, SigningUser.school_id)
             .join(SigningUser, SigningUser.id == DocumentReturn.user_id)
             .where(DocumentReturn.document_id.in_(chunk))))
         destroyed.update(s.execute(select(Tombstone.document_id, DisposalAct.number)

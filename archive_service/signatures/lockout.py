@@ -49,9 +49,12 @@ def check(s, *, school_id: int, login: str, kinds: set[str], now: dt.datetime) -
     for kind in sorted(kinds):
         wrong = _wrong_since(s, school_id, login, kind, now)
         if len(wrong) >= MAX_WRONG:
-            until = (wrong[-1] + LOCK).astimezone()
+            from archive_service.journals.models import School
+            from signing.clock import local_time
+
+            until = local_time(wrong[-1] + LOCK, s.get(School, school_id).time_zone)
             raise SignatureRefusedError(
-                f"Подпись {KIND_NAMES[kind]} закрыта до {until:%H:%M}: пароль ключа введён "
+                f"Подпись {KIND_NAMES[kind]} закрыта до {until}: пароль ключа введён "
                 f"неверно {MAX_WRONG} раз подряд. Если пароль забыт, создайте новый ключ на "
                 "странице «Моя учётная запись».")
 

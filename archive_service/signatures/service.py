@@ -34,7 +34,7 @@ from archive_service.errors import (
     SignatureRefusedError,
     SigningBatchError,
 )
-from archive_service.journals.models import School, SchoolClass
+from archive_service.journals.models import DEFAULT_TIME_ZONE, School, SchoolClass
 from archive_service.journals.values import given_class as norm_class_name
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures import lockout
@@ -50,6 +50,7 @@ from archive_service.signatures.models import (
 from archive_service.snapshots.models import PeriodSnapshot
 from archive_service.storage.base import sha256_hex
 from signing import pades, pki
+from signing.clock import local_time
 from signing.errors import SigningError, WrongPassphraseError
 from signing.verify import ChainResult, verify_pdf
 
@@ -289,11 +290,18 @@ def chain_state(archive: Archive, document_id: int) -> ChainState:
 UNREAD: Any = object()
 
 
-def returned_text(who: str, at: dt.datetime, reason: str) -> str:
-    """How a return is shown after «возвращён: »: why, by whom, when (UTC, as the chain's
-    other times)."""
+def returned_text(who: str, at: dt.datetime, reason: str, zone: str = DEFAULT_TIME_ZONE
+                  ) -> str:
+    """How a return is shown after «возвращён: »: why, by whom, when (in the school's time
+    zone ``zone``, as the stamps)."""
     at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return f"{reason}; вернул(а) {who}, {at.astimezone(dt.UTC):%d.%m.%Y %H:%M} UTC"
+    return f"{reason}; вернул(а) {who}, {local_time(at, zone)}"
+
+
+def school_zone(s, school_id: int) -> str:
+    """The school's time zone (``School.time_zone``)."""
+    school = s.get(School, school_id)
+    return school.time_zone if school is not None else DEFAULT_TIME_ZONE
 
 
 def state_in(s, doc: RenderedDocument) -> ChainState:
@@ -319,7 +327,8 @@ def _state(s, doc: RenderedDocument,
     if returned is UNREAD:
         back = s.scalars(select(DocumentReturn).filter_by(document_id=doc.id)).one_or_none()
         returned = None if back is None else returned_text(
-            s.get(SigningUser, back.user_id).full_name, back.returned_at, back.reason)
+            s.get(SigningUser, back.user_id).full_name, back.returned_at, back.reason,
+            school_zone(s, doc.school_id))
     return ChainState(doc.id, doc.number, fields, None if returned else pending, returned)
 
 

@@ -42,6 +42,7 @@ from archive_service.signatures.service import (
     stored,
 )
 from archive_service.snapshots.models import PeriodSnapshot
+from signing.clock import local_time
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,7 @@ def _read(s, who: Principal, document_id: int) -> _Read:
         found.entry_number, found.entry_year, found.handed_over_by, found.received_by,
         found.location)
     returned = None if found.returned_at is None else returned_text(
-        found.returner, found.returned_at, found.reason)
+        found.returner, found.returned_at, found.reason, who.time_zone)
     return _Read(found, (found.class_name, found.period_name, found.year, found.period_code),
                  entry, returned)
 
@@ -329,7 +330,8 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
     # pyHanko's ("Timestamp-<uuid>"), which tells a reader nothing.
     sigs = [SignatureLine(r.field if r.field in steps else "",
                           STEP_TITLES.get(steps.get(r.field, ""), "архивный штамп времени"),
-                          r.signer, f"{(r.timestamp_time or r.signing_time):%d.%m.%Y %H:%M}"
+                          r.signer, local_time(r.timestamp_time or r.signing_time,
+                                                     who.time_zone)
                           if (r.timestamp_time or r.signing_time) else "",
                           r.holds, r.summary) for r in result.signatures]
     mine = {f.field for f in state.fields if f.expected_signer == who.full_name}

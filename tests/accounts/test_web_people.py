@@ -98,7 +98,8 @@ def test_the_administrator_sets_up_keys_and_a_teacher_signs_after_her_first_logi
     assert "Выпущены сертификаты: Смирнова Ольга Николаевна (подпись)" in _flashes(
         admin, "/people")
     assert "действует до" in teacher.get("/account").get_data(as_text=True)
-    assert "Ждут моей подписи (1)" in teacher.get("/").get_data(as_text=True)
+    # The journal copy and the summary sheet (her final marks, seed 000, 4.2).
+    assert "Ждут моей подписи (2)" in teacher.get("/").get_data(as_text=True)
     _post(teacher, f"/documents/{journal}/sign", {"passphrase": "her-key-passphrase"},
           f"/documents/{journal}")
     assert "Подписано полей: 1." in _flashes(teacher, f"/documents/{journal}")

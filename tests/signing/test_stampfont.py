@@ -89,7 +89,8 @@ def test_the_stamps_are_printed_at_seven_points_at_least(teachers_signed):
 
 
 def test_a_stamp_wraps_a_long_position_instead_of_shrinking():
-    from signing.pades import STAMP_FONT_SIZE, STAMP_TEXT_WIDTH, local_time, stamp_text
+    from signing.clock import local_time
+    from signing.pades import STAMP_FONT_SIZE, STAMP_TEXT_WIDTH, stamp_text
 
     text = stamp_text(serial="7A" * 20, owner="Константинопольская Александра Владиславовна",
                       position="Заместитель директора по учебно-воспитательной работе",

@@ -66,8 +66,9 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
     _renew_the_archival_timestamp(archive, doc)
     html = secretary.get(page).get_data(as_text=True)
     assert "Все подписи верны." in html and html.count("штамп времени") >= 2, html
-    # The chain's times as a person reads them, in UTC like the stamps.
-    assert len(re.findall(r"<td>\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d UTC</td>", html)) == 6
+    # The chain's times as a person reads them, in the school's time zone like the stamps.
+    assert len(re.findall(r"<td>\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \(UTC\+03:00\)</td>",
+                          html)) == 6
     register = secretary.get("/register?year=2025-2026").get_data(as_text=True)
     assert "заверен печатью" in register
     pdf = secretary.get(f"{page}/download")
@@ -110,7 +111,7 @@ def test_a_returned_document_shows_who_returned_it_when_and_why(web):
     state = chain_state(archive, doc)  # the service's own reading of the return
     assert state.returned.startswith("Ошибка в отметках 5 «Б»; вернул(а) Смирнова Ольга "
                                      "Николаевна, ")
-    assert state.returned.endswith(" UTC") and state.next_step is None
+    assert state.returned.endswith(" (UTC+03:00)") and state.next_step is None
     director = login(app, "director")
     html = director.get(page).get_data(as_text=True)
     assert f"Возвращён на исправление: {escape(state.returned)}" in html
@@ -304,8 +305,9 @@ def test_register_links_are_what_url_for_builds(sqlite_archive):
 def test_moments_are_shown_in_utc_whatever_zone_they_were_stored_in():
     from archive_service.app import moment_text
 
-    assert moment_text("2026-12-03T09:03:32") == "03.12.2026 09:03:32 UTC"
-    assert moment_text("2026-12-03T12:03:32+03:00") == "03.12.2026 09:03:32 UTC"
+    assert moment_text("2026-12-03T09:03:32") == "03.12.2026 12:03:32 (UTC+03:00)"
+    assert moment_text("2026-12-03T12:03:32+03:00", "Asia/Yekaterinburg") == \
+        "03.12.2026 14:03:32 (UTC+05:00)"
     assert moment_text(None) == ""
 
 
@@ -410,3 +412,19 @@ def test_an_unknown_school_answers_as_a_foreign_one(web):
                for code in ("T-002", "NO-SUCH-SCHOOL")]
     assert [a.status_code for a in answers] == [404, 404]
     assert answers[0].get_data(as_text=True) == answers[1].get_data(as_text=True)
+
+
+def test_pages_show_moments_in_the_school_s_time_zone(web_sqlite):
+    app, archive, doc, _other = web_sqlite
+    from archive_service.journals.models import School
+
+    with archive.unit_of_work() as uow:
+        school = uow.session.query(School).filter_by(code="T-001").one()
+        school.settings = {**(school.settings or {}), "time_zone": "Asia/Yekaterinburg"}
+    from tests.signatures.test_chain import _sign
+
+    _sign(archive, doc, "smirnova")
+    director = login(app, "director")
+    for page in ("/audit", f"/documents/{doc}"):
+        html = director.get(page).get_data(as_text=True)
+        assert "(UTC+05:00)" in html and " UTC<" not in html, page
