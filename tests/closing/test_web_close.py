@@ -95,7 +95,8 @@ def test_the_director_sees_the_whole_school_at_a_glance(school):
     page = director.get("/progress?period=2025-2026/Q1").get_data(as_text=True)
     assert "Ход закрытия периода: 1 четверть 2025-2026" in page
     assert "на подписи: <strong>1</strong>" in page
-    # The journal copy waits for its teachers, the summary sheet for the class leader.
-    assert "учителей: <strong>1</strong> · классного руководителя: <strong>1</strong>" in page
+    # The journal copy and the summary sheet both wait for the subject teachers first.
+    assert "учителей: <strong>2</strong>" in page
+    assert "классного руководителя: <strong>0</strong>" in page
     assert "Смирнова Ольга Николаевна" in page  # whom the journal waits for
     assert login(app, "smirnova").get("/progress").status_code == 403

@@ -321,24 +321,26 @@ def test_5_teachers_and_the_class_leader_sign(home, pages, shots):
     teachers = [people.names[k] for k in people.names if k.startswith("teacher:")]
     for i, name in enumerate(t for t in teachers if t != leader_name):
         page = person(pages, people.logins[name])
-        assert "Ждут моей подписи (1)" in page.inner_text("main")
+        # The journal copy and the summary sheet (seed 000, 4.2: the final marks).
+        assert "Ждут моей подписи (2)" in page.inner_text("main")
         if i == 0:
             page.screenshot(path=str(shots / "dashboard-teacher.png"), full_page=True)
             page.goto(f"{base}/documents/{min(people.documents)}")
             page.fill("form[action$='/sign'] input[name=passphrase]", "не тот пароль")
             page.click("form[action$='/sign'] button")
             assert "Неверный пароль ключа" in flash(page)  # and nothing was signed
-            assert "Ждут моей подписи (1)" in person(pages, people.logins[name]).inner_text(
+            assert "Ждут моей подписи (2)" in person(pages, people.logins[name]).inner_text(
                 "main")
         _sign_document(page, base, min(people.documents), key_of(people.logins[name]))
+        _sign_document(page, base, max(people.documents), key_of(people.logins[name]))
     leader = person(pages, people.logins[leader_name])
-    # Her own subjects in the journal copy, and the summary sheet's class leader field;
-    # then the journal's class leader field once every teacher has signed.
+    # Her own subjects in both documents; then both class leader fields once every teacher
+    # has signed.
     assert "Ждут моей подписи (2)" in leader.inner_text("main")
     _sign_all(leader, key_of(people.logins[leader_name]), "Подписано документов: 2")
     leader.goto(f"{base}/")
-    assert "Ждут моей подписи (1)" in leader.inner_text("main")
-    _sign_document(leader, base, min(people.documents), key_of(people.logins[leader_name]))
+    assert "Ждут моей подписи (2)" in leader.inner_text("main")
+    _sign_all(leader, key_of(people.logins[leader_name]), "Подписано документов: 2")
 
 
 def test_6_deputy_certifies_and_the_secretary_registers(home, pages, shots):

@@ -317,7 +317,8 @@ def test_a_signer_signs_the_whole_queue_with_one_opening_of_the_key(web):
     _post(teacher, "/sign-queue", {"passphrase": "wrong passphrase"}, page="/")
     assert "Неверный пароль ключа" in _flash(teacher, "/")
     _post(teacher, "/sign-queue", {"passphrase": pw("smirnova")}, page="/")
-    assert "Подписано документов: 1, полей: 1." in _flash(teacher, "/")
+    # The journal copy and the summary sheet, where she confirms her final marks.
+    assert "Подписано документов: 2, полей: 2." in _flash(teacher, "/")
     _post(teacher, "/sign-queue", {"passphrase": pw("smirnova")}, page="/")
     assert "Документов, ожидающих вашей подписи, нет." in _flash(teacher, "/")
 
