@@ -6,10 +6,7 @@ import json
 import sys
 
 import click
-from sqlalchemy import select
 
-from archive_service.audit.service import entries, verify
-from archive_service.journals.models import School
 from cli.context import echo_json, open_archive
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
 
@@ -20,6 +17,10 @@ def audit() -> None:
 
 
 def _labels(archive) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from archive_service.journals.models import School
+
     with archive.sessions() as s:
         return {0: "без школы"} | {sid: code for sid, code in s.execute(
             select(School.id, School.code))}
@@ -30,6 +31,8 @@ def _labels(archive) -> dict[int, str]:
 @handle_errors
 def audit_verify(as_json: bool) -> None:
     """Verify every audit chain."""
+    from archive_service.audit.service import verify
+
     archive = open_archive()
     checked, problems = verify(archive)
     labels = _labels(archive)
@@ -52,6 +55,8 @@ def audit_verify(as_json: bool) -> None:
 @handle_errors
 def audit_list(limit: int, as_json: bool) -> None:
     """Show the newest entries."""
+    from archive_service.audit.service import entries
+
     archive = open_archive()
     labels = _labels(archive)
     rows = entries(archive, limit=limit)

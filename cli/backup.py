@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from archive_service.backups import service as backups
-from archive_service.backups.overview import ACTIONS
-from archive_service.backups.service import EscrowKey, Opener
 from archive_service.config import Settings
-from archive_service.db import Archive
 from archive_service.errors import ConfigError, NotFoundError
 from cli.context import actor, echo_json, open_archive, secret_from_file
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
+
+if TYPE_CHECKING:
+    from archive_service.backups.service import Opener
+    from archive_service.db import Archive
+
+
+#: The service's default term (backups.service.DEFAULT_RETAIN_DAYS; the CLI's own copy so that
+#: ``--help`` imports no service: tests/cli/test_lazy_cli.py keeps the two equal).
+DEFAULT_RETAIN_DAYS = 365
 
 
 @click.group(help="Зашифрованные резервные копии, которые открывает только директор "
@@ -47,6 +53,8 @@ def _write_sheet(path: Path, text: str) -> None:
 @handle_errors
 def keys_init(director_passphrase_file: Path, escrow_out: Path, school_name: str) -> None:
     """Create the backup keys."""
+    from archive_service.backups import service as backups
+
     if escrow_out.exists():
         raise ConfigError(f"Файл {escrow_out} уже существует: ключ восстановления не "
                           "записывается поверх другого файла.")
@@ -71,6 +79,8 @@ def keys_init(director_passphrase_file: Path, escrow_out: Path, school_name: str
 def keys_rotate(director_passphrase_file, new_passphrase_file, new_escrow_out,
                 school_name) -> None:
     """Change the director's code or the escrow key."""
+    from archive_service.backups import service as backups
+
     if not new_passphrase_file and not new_escrow_out:
         raise ConfigError("Укажите --new-passphrase-file или --new-escrow-out (или оба).")
     if new_escrow_out and new_escrow_out.exists():
@@ -92,11 +102,13 @@ def keys_rotate(director_passphrase_file, new_passphrase_file, new_escrow_out,
 @backup.command("create", help="Сделать резервную копию всего архива на диск (папка) или в "
                                "S3 (s3://корзина/префикс?endpoint=…).")
 @click.option("--to", "target", required=True, help="Папка внешнего диска или адрес S3.")
-@click.option("--retain-days", default=backups.DEFAULT_RETAIN_DAYS, show_default=True,
+@click.option("--retain-days", default=DEFAULT_RETAIN_DAYS, show_default=True,
               help="Срок хранения копии (в S3 — блокировка удаления до этой даты).")
 @handle_errors
 def create(target: str, retain_days: int) -> None:
     """Create a backup."""
+    from archive_service.backups import service as backups
+
     archive = open_archive()
     with click.progressbar(length=1, label="Резервная копия", file=sys.stderr) as bar:
         def progress(done: int, total: int) -> None:
@@ -117,6 +129,8 @@ def create(target: str, retain_days: int) -> None:
 @handle_errors
 def list_(target: str | None, as_json: bool) -> None:
     """List backups."""
+    from archive_service.backups import service as backups
+
     if target:
         ids = backups.backups_on_target(target)
         if as_json:
@@ -140,6 +154,8 @@ def list_(target: str | None, as_json: bool) -> None:
 
 
 def _opener(passphrase_file: Path | None, escrow_key: Path | None) -> Opener | None:
+    from archive_service.backups.service import EscrowKey, Opener
+
     if passphrase_file and escrow_key:
         raise ConfigError("Укажите что-то одно: код директора или ключ восстановления.")
     if passphrase_file:
@@ -155,6 +171,8 @@ def _opener(passphrase_file: Path | None, escrow_key: Path | None) -> Opener | N
 
 
 def _target_of(archive: Archive | None, backup_id: str, given: str | None) -> str:
+    from archive_service.backups import service as backups
+
     if given:
         return given
     if archive is not None:
@@ -167,6 +185,8 @@ def _target_of(archive: Archive | None, backup_id: str, given: str | None) -> st
 
 def _live_archive() -> Archive | None:
     """The configured archive if its database is reachable and holds backup keys."""
+    from archive_service.backups import service as backups
+
     try:
         archive = open_archive()
         backups.active_keyring(archive)
@@ -203,6 +223,8 @@ def _open_options(fn):
 @handle_errors
 def verify(backup_id, source, level, share, passphrase_file, escrow_key, as_json) -> None:
     """Verify a backup."""
+    from archive_service.backups import service as backups
+
     archive = _live_archive()
     report = backups.verify_backup(archive, target_url=_target_of(archive, backup_id, source),
                                    backup_id=backup_id, level=level, actor=actor(),
@@ -245,6 +267,9 @@ def verify(backup_id, source, level, share, passphrase_file, escrow_key, as_json
 def restore(backup_id, source, into_home, database_url, storage_url, passphrase_file,
             escrow_key, overwrite, school_code, year, document_id) -> None:
     """Restore a backup, whole or a selected school, year or document."""
+    from archive_service.backups import service as backups
+    from archive_service.db import Archive
+
     selection = None
     if school_code or year or document_id is not None:
         if document_id is not None and (school_code or year):
@@ -289,6 +314,8 @@ def restore(backup_id, source, into_home, database_url, storage_url, passphrase_
 @handle_errors
 def copy(backup_id, medium, handed_by, received_by, login, passphrase_file) -> None:
     """Record a copy to a medium, certified with the person's key when --as is given."""
+    from archive_service.backups import service as backups
+
     certify = None
     if login:
         if passphrase_file is None:
@@ -308,6 +335,9 @@ def copy(backup_id, medium, handed_by, received_by, login, passphrase_file) -> N
 @handle_errors
 def log(backup_id: str | None, as_json: bool) -> None:
     """Show the backup usage log."""
+    from archive_service.backups import service as backups
+    from archive_service.backups.overview import ACTIONS
+
     archive = open_archive()
     events = backups.usage_log(archive, backup_id=backup_id)
     certified = backups.certifications(archive, events)

@@ -6,8 +6,6 @@ import sys
 
 import click
 
-from archive_service.checks.service import KINDS, check_class, summarise
-from archive_service.snapshots.service import PeriodRef, classes_for, find_period, find_school
 from cli.context import echo_json, open_archive
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
 
@@ -23,6 +21,9 @@ from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
 def check(period: str, class_name: str | None, school_code: str | None, as_json: bool,
           strict: bool) -> None:
     """Run the completeness check and print the findings."""
+    from archive_service.checks.service import KINDS, check_class, summarise
+    from archive_service.snapshots.service import PeriodRef, classes_for, find_period, find_school
+
     archive = open_archive()
     with archive.sessions() as s:
         school = find_school(s, school_code)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from archive_service.closing import service
 from cli.context import actor, echo_json, open_archive
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
+
+if TYPE_CHECKING:
+    from archive_service.closing import service
 
 RUN_STATUS = {"running": "идёт", "done": "завершено", "attention": "ЖДЁТ РЕШЕНИЯ ЧЕЛОВЕКА"}
 CLASS_STATUS = {"pending": "в очереди", "running": "в работе", "done": "готово",
@@ -66,6 +69,8 @@ def _print_report(report: service.RunReport) -> None:
 def close_period(period: str, school_code: str | None, all_schools: bool, inline: bool,
                  no_wait: bool, as_json: bool) -> None:
     """Run (or resume) the period close."""
+    from archive_service.closing import service
+
     if bool(school_code) == all_schools:
         raise click.UsageError("Укажите одну школу (--school КОД) или все (--all-schools).")
     archive = open_archive()
@@ -106,7 +111,7 @@ def _show(report: service.RunReport, as_json: bool, unfinished: bool = False) ->
 
 def _wait(archive, run_id: int, poll: float = 2.0) -> None:  # noqa: ANN001 - an Archive
     """Progress until the run ends; meanwhile puts dead workers' jobs back in the queue."""
-    from archive_service.closing import queue
+    from archive_service.closing import queue, service
 
     shown, idle, next_recovery = None, 0, 0.0
     while True:
@@ -142,6 +147,8 @@ def _wait(archive, run_id: int, poll: float = 2.0) -> None:  # noqa: ANN001 - an
 @handle_errors
 def close_status(run_id: int | None, as_list: bool, as_json: bool) -> None:
     """Show a run."""
+    from archive_service.closing import service
+
     archive = open_archive()
     if as_list:
         runs = service.list_runs(archive)
@@ -174,7 +181,7 @@ def worker(name: str | None, concurrency: int) -> None:
     """Run one queue worker."""
     import logging
 
-    from archive_service.closing import queue
+    from archive_service.closing import queue, service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     archive = open_archive()

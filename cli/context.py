@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from archive_service.actors import Actor
 from archive_service.config import Settings
-from archive_service.db import Archive
+
+if TYPE_CHECKING:
+    from archive_service.db import Archive
 
 
 def open_archive() -> Archive:
-    """The archive configured by the environment (ARCHIVE_HOME, ARCHIVE_DATABASE_URL…)."""
+    """The archive configured by the environment (ARCHIVE_HOME, ARCHIVE_DATABASE_URL…).
+
+    Imported here, not at the top: every command module imports this one, and ``--help``
+    must not load SQLAlchemy (issue 29: the CLI answers at once)."""
+    from archive_service.db import Archive
+
     return Archive(Settings.from_env())
 
 
@@ -36,3 +43,20 @@ def secret_from_file(path: Path, what: str) -> str:
         return path.read_text("utf-8").splitlines()[0].strip()
     except (OSError, IndexError, UnicodeDecodeError):
         raise ConfigError(f"Не удалось прочитать {what} из файла {path}.") from None
+
+
+def read_file(path: Path, what: str) -> bytes:
+    """A file's bytes, or a ConfigError in Russian saying which file and why."""
+    from archive_service.errors import ConfigError
+
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        reason = "такого файла нет"
+    except IsADirectoryError:
+        reason = "это папка, а не файл"
+    except PermissionError:
+        reason = "нет прав на чтение"
+    except OSError as exc:
+        reason = f"ошибка чтения (код {exc.errno})"
+    raise ConfigError(f"Не удалось прочитать {what} из файла {path}: {reason}.")

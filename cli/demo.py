@@ -8,10 +8,6 @@ from pathlib import Path
 
 import click
 
-from archive_service.checks.service import KINDS
-from archive_service.demo.service import DEMO_DIRECTOR_CODE, run_demo, write_demo_data
-from archive_service.demo.signers import DEMO_PASSPHRASE, DEMO_PASSWORD, DEMO_TSA_PASSPHRASE
-from archive_service.disposition.plan import STATUS_TEXT, rules
 from cli.context import actor, echo_json, open_archive
 from cli.errors import handle_errors
 from retention import ACTION_TEXT, Status
@@ -27,6 +23,8 @@ CLASS_NAMES = {"journal": "копии журналов", "summary": "сводн�
 @handle_errors
 def demo_data(seed: int, out: Path, no_xlsx: bool) -> None:
     """Write the demo school."""
+    from archive_service.demo.service import write_demo_data
+
     json_files, xlsx_files = write_demo_data(out, seed, xlsx=not no_xlsx)
     click.echo(f"Записано: {len(json_files)} файлов JSON в {out / 'json'}, "
                f"{len(xlsx_files)} книг Excel в {out / 'xlsx'}")
@@ -43,6 +41,11 @@ def demo_data(seed: int, out: Path, no_xlsx: bool) -> None:
 @handle_errors
 def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, as_json: bool) -> None:
     """Run the main job end to end."""
+    from archive_service.checks.service import KINDS
+    from archive_service.demo.service import DEMO_DIRECTOR_CODE, run_demo
+    from archive_service.demo.signers import DEMO_PASSPHRASE, DEMO_PASSWORD, DEMO_TSA_PASSPHRASE
+    from archive_service.disposition.plan import STATUS_TEXT, rules
+
     archive = open_archive()
     out = archive.settings.home / "demo"
     summary = run_demo(archive, out=out, seed=seed, period_code=period_code, actor=actor(),

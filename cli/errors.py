@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable
 
 import click
-import sqlalchemy.exc
 
 from archive_service import errors as e
 
@@ -42,6 +41,8 @@ def handle_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import sqlalchemy.exc  # at run time only: ``--help`` loads no SQLAlchemy
+
         try:
             return fn(*args, **kwargs)
         except e.ArchiveError as exc:

@@ -6,7 +6,6 @@ import sys
 
 import click
 
-from archive_service.fixity import service
 from cli.context import actor, echo_json, open_archive
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
 
@@ -26,6 +25,8 @@ def fixity() -> None:
 @handle_errors
 def run(share: float | None) -> None:
     """Run a fixity check."""
+    from archive_service.fixity import service
+
     with click.progressbar(length=1, label="Проверка", file=sys.stderr) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)
@@ -47,6 +48,8 @@ def run(share: float | None) -> None:
 @handle_errors
 def status(as_json: bool) -> None:
     """Show the fixity summary."""
+    from archive_service.fixity import service
+
     st = service.status(open_archive())
     last = st.last
     if as_json:

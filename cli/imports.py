@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from archive_service.errors import ImportRejectedError
-from archive_service.journals.service import CHANGE_NAMES, import_files
 from cli.context import actor, echo_json, open_archive
 from cli.errors import exit_code_for, handle_errors
 
@@ -21,6 +20,8 @@ from cli.errors import exit_code_for, handle_errors
 @handle_errors
 def import_command(files: tuple[Path, ...], as_json: bool) -> None:
     """Import each file in its own unit of work; report every rejection, exit non-zero if any."""
+    from archive_service.journals.service import CHANGE_NAMES, import_files
+
     archive = open_archive()
     who = actor()
     results, rejected = [], []

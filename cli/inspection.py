@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from archive_service.inspection.service import Criteria, search
 from cli.context import actor, echo_json, open_archive
 from cli.errors import handle_errors
 
@@ -28,6 +27,8 @@ KINDS = {"journal": "копия журнала", "summary": "сводная ве
 def search_command(school, year, period, class_name, kind, register_number, student,
                    as_json) -> None:
     """Search the archive."""
+    from archive_service.inspection.service import Criteria, search
+
     found = search(open_archive(), Criteria(school, year, period, class_name, kind,
                                             register_number, student), reader=actor())
     if as_json:

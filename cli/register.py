@@ -6,13 +6,6 @@ from pathlib import Path
 
 import click
 
-from archive_service.register import export
-from archive_service.register.service import (
-    folder_pdf,
-    form_period_folder,
-    register_document,
-    register_list,
-)
 from cli.context import actor, echo_json, open_archive
 from cli.errors import handle_errors
 
@@ -30,6 +23,8 @@ def register() -> None:
 @handle_errors
 def register_add(document_id: int, login: str, location: str) -> None:
     """Register a document."""
+    from archive_service.register.service import register_document
+
     row = register_document(open_archive(), document_id=document_id, login=login,
                             location=location, actor=actor())
     click.echo(f"Зарегистрирован № {row.number} ({row.year}): {row.title}, листов "
@@ -44,6 +39,8 @@ def register_add(document_id: int, login: str, location: str) -> None:
 @handle_errors
 def register_ls(school_code, year, query, as_json) -> None:
     """List the register."""
+    from archive_service.register.service import register_list
+
     rows = register_list(open_archive(), school_code=school_code, year=year, query=query)
     if as_json:
         echo_json([r.as_dict() for r in rows])
@@ -61,6 +58,9 @@ def register_ls(school_code, year, query, as_json) -> None:
 @handle_errors
 def register_export(school_code, year, out: Path) -> None:
     """Export the register."""
+    from archive_service.register import export
+    from archive_service.register.service import register_list
+
     rows = register_list(open_archive(), school_code=school_code, year=year)
     export.write(rows, out, school=rows[0].school_name, year=year)
     click.echo(f"Реестр за {year}: {len(rows)} записей записано в {out}")
@@ -81,6 +81,8 @@ def register_export(school_code, year, out: Path) -> None:
 @handle_errors
 def register_folder(school_code, year, period_code, login, location, out, anyway) -> None:
     """Form the period folder."""
+    from archive_service.register.service import folder_pdf, form_period_folder
+
     archive = open_archive()
     row = form_period_folder(archive, school_code=school_code, year=year,
                              period_code=period_code, login=login, location=location,
@@ -102,6 +104,8 @@ def register_folder(school_code, year, period_code, login, location, out, anyway
 @handle_errors
 def register_folder_export(number, school_code, year, out: Path) -> None:
     """Export a period folder's file."""
+    from archive_service.register.service import folder_pdf
+
     _name, data = folder_pdf(open_archive(), school_code=school_code, year=year, number=number,
                              reader=actor())
     out.write_bytes(data)

@@ -7,12 +7,6 @@ from pathlib import Path
 
 import click
 
-from archive_service.rendering.service import (
-    document_info,
-    list_documents,
-    render_snapshots,
-    snapshots_for_period,
-)
 from cli.context import actor, echo_json, open_archive
 from cli.errors import handle_errors
 
@@ -29,6 +23,8 @@ from cli.errors import handle_errors
 def render(snapshot_id: int | None, period: str | None, all_classes: bool,
            school_code: str | None, validate: bool, as_json: bool) -> None:
     """Render documents from snapshots."""
+    from archive_service.rendering.service import render_snapshots, snapshots_for_period
+
     if (snapshot_id is None) == (period is None) or (period and not all_classes):
         raise click.UsageError("Укажите --snapshot НОМЕР или --period ПЕРИОД --all.")
     archive = open_archive()
@@ -58,6 +54,8 @@ def document() -> None:
 @handle_errors
 def list_(as_json: bool) -> None:
     """List documents."""
+    from archive_service.rendering.service import list_documents
+
     docs = list_documents(open_archive())
     if as_json:
         echo_json([d.as_dict() for d in docs])
@@ -74,6 +72,7 @@ def list_(as_json: bool) -> None:
 @handle_errors
 def export(document_id: int, out: Path) -> None:
     """Export a document."""
+    from archive_service.rendering.service import document_info
     from archive_service.signatures.service import signed_pdf
 
     archive = open_archive()

@@ -8,14 +8,16 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from archive_service.disposition import service
-from archive_service.disposition.plan import STATUS_TEXT, rules
 from cli.context import actor, echo_json, open_archive, secret_from_file
 from cli.errors import handle_errors
 from retention import ACTION_TEXT, Status
+
+if TYPE_CHECKING:
+    from archive_service.disposition import service
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"])
 
@@ -24,7 +26,8 @@ def _day(value: dt.datetime | None) -> dt.date:
     return value.date() if value else dt.date.today()
 
 
-@click.group(help="Сроки хранения (5 и 75 лет, п. 4.2), акты об уничтожении, удержания.")
+@click.group(help="Сроки хранения (5 и 75 лет, п. 4.2), акты об уничтожении, удержания.",
+             short_help="Сроки хранения (5 и 75 лет), акты об уничтожении, удержания.")
 def retention() -> None:
     """Retention commands."""
 
@@ -35,6 +38,8 @@ def retention() -> None:
 @handle_errors
 def rules_cmd(as_json: bool) -> None:
     """Print the retention classes."""
+    from archive_service.disposition.plan import rules
+
     classes = rules(open_archive().settings)
     if as_json:
         echo_json([{**dataclasses.asdict(c), "trigger": c.trigger.value,
@@ -58,6 +63,9 @@ def rules_cmd(as_json: bool) -> None:
 @handle_errors
 def plan_cmd(as_of, school_code, show_all, as_json) -> None:
     """Print the retention plan."""
+    from archive_service.disposition import service
+    from archive_service.disposition.plan import STATUS_TEXT
+
     day = _day(as_of)
     counts: collections.Counter[str] = collections.Counter()
     for row in service.retention_plan(open_archive(), as_of=day, school_code=school_code):
@@ -82,6 +90,8 @@ def plan_cmd(as_of, school_code, show_all, as_json) -> None:
 @handle_errors
 def lock_cmd() -> None:
     """Apply storage locks."""
+    from archive_service.disposition import service
+
     count = service.lock_objects(open_archive())
     click.echo(f"Заблокировано объектов: {count}")
 
@@ -92,6 +102,8 @@ def act() -> None:
 
 
 def _print_act(info: service.ActInfo) -> None:
+    from archive_service.disposition import service
+
     click.echo(f"Акт № {info.number} ({info.school}) на {info.as_of:%d.%m.%Y}: "
                f"{service.STATUS_NAMES[info.status]}; дел {info.items}, листов {info.sheets}")
     if info.review:
@@ -105,6 +117,8 @@ def _print_act(info: service.ActInfo) -> None:
 @handle_errors
 def act_create(as_of, school_code, out) -> None:
     """Draft an act."""
+    from archive_service.disposition import service
+
     archive = open_archive()
     info = service.create_act(archive, actor=actor(), as_of=_day(as_of),
                               school_code=school_code)
@@ -125,6 +139,8 @@ def act_create(as_of, school_code, out) -> None:
 @handle_errors
 def act_review(number, agree, protocol, members, note, school_code) -> None:
     """Record the commission's decision."""
+    from archive_service.disposition import service
+
     _print_act(service.review_act(open_archive(), actor=actor(), number=number, agree=agree,
                                   protocol=protocol, members=members, note=note,
                                   school_code=school_code))
@@ -139,6 +155,8 @@ def act_review(number, agree, protocol, members, note, school_code) -> None:
 @handle_errors
 def act_approve(number, login, passphrase_file, school_code) -> None:
     """Approve an act."""
+    from archive_service.disposition import service
+
     _print_act(service.approve_act(
         open_archive(), actor=actor(), number=number, login=login,
         passphrase=secret_from_file(passphrase_file, "пароль ключа"), school_code=school_code))
@@ -151,6 +169,8 @@ def act_approve(number, login, passphrase_file, school_code) -> None:
 @handle_errors
 def act_execute(number, school_code) -> None:
     """Execute an approved act."""
+    from archive_service.disposition import service
+
     done = service.execute_act(open_archive(), actor=actor(), number=number,
                                school_code=school_code)
     _print_act(done.act)
@@ -180,6 +200,8 @@ def _disposal_failures(failures, number: int) -> None:  # noqa: ANN001
 @handle_errors
 def act_disposals(number, school_code) -> None:
     """Write the missing disposal records."""
+    from archive_service.disposition import service
+
     failed = service.resend_disposal(open_archive(), number=number, school_code=school_code)
     _disposal_failures(failed, number)
     click.echo(f"Запись об уничтожении по акту № {number} есть на всех носителях.")
@@ -191,6 +213,8 @@ def act_disposals(number, school_code) -> None:
 @handle_errors
 def act_list(school_code, as_json) -> None:
     """List acts."""
+    from archive_service.disposition import service
+
     acts = service.list_acts(open_archive(), school_code=school_code)
     if as_json:
         echo_json([dataclasses.asdict(a) for a in acts])
@@ -207,6 +231,8 @@ def act_list(school_code, as_json) -> None:
 @handle_errors
 def act_show(number, out, school_code) -> None:
     """Write the act's PDF."""
+    from archive_service.disposition import service
+
     info, data = service.act_file(open_archive(), number=number, school_code=school_code,
                                   reader=actor())
     out.write_bytes(data)
@@ -236,6 +262,8 @@ def _print_hold(h: service.HoldInfo) -> None:
 @handle_errors
 def hold_add(reason, school_code, year, class_name, document_id) -> None:
     """Place a hold."""
+    from archive_service.disposition import service
+
     _print_hold(service.place_hold(open_archive(), actor=actor(), reason=reason,
                                    school_code=school_code, year=year, class_name=class_name,
                                    document_id=document_id))
@@ -247,6 +275,8 @@ def hold_add(reason, school_code, year, class_name, document_id) -> None:
 @handle_errors
 def hold_remove(hold_id, reason) -> None:
     """Lift a hold."""
+    from archive_service.disposition import service
+
     _print_hold(service.lift_hold(open_archive(), actor=actor(), hold_id=hold_id,
                                   reason=reason))
 
@@ -256,6 +286,8 @@ def hold_remove(hold_id, reason) -> None:
 @handle_errors
 def hold_list(include_lifted) -> None:
     """List holds."""
+    from archive_service.disposition import service
+
     holds = service.list_holds(open_archive(), include_lifted=include_lifted)
     for h in holds:
         _print_hold(h)

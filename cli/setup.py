@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
-from archive_service.db import upgrade
 from archive_service.errors import ConflictError, NotFoundError
-from archive_service.journals.models import School
 from cli.context import open_archive
 from cli.errors import handle_errors
 
@@ -16,6 +13,8 @@ from cli.errors import handle_errors
 @handle_errors
 def init() -> None:
     """Upgrade the database to the head migration."""
+    from archive_service.db import upgrade
+
     archive = open_archive()
     upgrade(archive.engine)
     click.echo(f"База данных готова: {archive.engine.url.render_as_string(hide_password=True)}")
@@ -50,6 +49,10 @@ def school_set(code: str, block_snapshot_on_incomplete: bool | None,
                signature_chain: str | None, summary_chain: str | None, time_zone: str | None,
                import_source: str | None) -> None:
     """Change school settings."""
+    from sqlalchemy import select
+
+    from archive_service.journals.models import School
+
     archive = open_archive()
     with archive.unit_of_work() as uow:
         sch = uow.session.scalars(select(School).filter_by(code=code)).one_or_none()

@@ -7,38 +7,19 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from archive_service.errors import ConfigError
-from archive_service.signatures.renewal import (
-    DEFAULT_WINDOW,
-    RenewalReport,
-    Renewed,
-    reissue_tsa,
-    renew_region,
-    renew_timestamps,
-)
-from archive_service.signatures.revocation import (
-    reissue_certificate,
-    revocation_list,
-    revoke_certificate,
-)
-from archive_service.signatures.service import (
-    STEP_TITLES,
-    add_user,
-    chain_state,
-    init_pki,
-    return_document,
-    sign_documents,
-    verify_document,
-)
-from cli.context import actor, echo_json, open_archive, secret_from_file
+from cli.context import actor, echo_json, open_archive, read_file, secret_from_file
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
-from signing.pki import REVOCATION_REASONS, pem
-from signing.verify import ChainResult, verify_pdf
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from archive_service.signatures.renewal import RenewalReport, Renewed
+    from signing.verify import ChainResult
 
 
 def _tsa_passphrase() -> str:
@@ -47,6 +28,14 @@ def _tsa_passphrase() -> str:
         raise ConfigError("Не задан ARCHIVE_TSA_PASSPHRASE — пароль ключа службы штампов "
                           "времени школы (задаётся администратором сервера).")
     return value
+
+
+#: The CLI's own copies of two service constants (signing.pki.REVOCATION_REASONS's keys and
+#: signatures.renewal.DEFAULT_WINDOW in years), so that ``--help`` imports no service;
+#: tests/cli/test_lazy_cli.py keeps them equal.
+REVOCATION_REASONS = ("key_compromise", "affiliation_changed", "superseded",
+                      "cessation_of_operation", "unspecified")
+DEFAULT_WINDOW_YEARS = 2.0
 
 
 @click.group(help="Инфраструктура ключей школы.")
@@ -63,6 +52,9 @@ def pki() -> None:
 @handle_errors
 def pki_init(school_code, ca_passphrase_file, seal_passphrase_file, root_out) -> None:
     """Create the school PKI."""
+    from archive_service.signatures.service import init_pki
+    from signing.pki import pem
+
     root = init_pki(open_archive(), school_code=school_code,
                     ca_passphrase=secret_from_file(ca_passphrase_file, "пароль корневого ключа"),
                     seal_passphrase=secret_from_file(seal_passphrase_file, "пароль ключа печати"),
@@ -91,6 +83,8 @@ def user() -> None:
 def user_add(login, name, position, roles, passphrase_file, ca_passphrase_file,
              school_code) -> None:
     """Add a signing user."""
+    from archive_service.signatures.service import add_user
+
     parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else "") for r in roles]
     cert = add_user(open_archive(), school_code=school_code, login=login, full_name=name,
                     position=position, roles=parsed,
@@ -104,7 +98,7 @@ def user_add(login, name, position, roles, passphrase_file, ca_passphrase_file,
 @user.command("revoke", help="Отозвать сертификат пользователя: подписывать им больше нельзя "
               "(подписи, поставленные до отзыва, остаются действительными).")
 @click.option("--login", required=True)
-@click.option("--reason", required=True, type=click.Choice(list(REVOCATION_REASONS)),
+@click.option("--reason", required=True, type=click.Choice(REVOCATION_REASONS),
               help="key_compromise — ключ скомпрометирован; affiliation_changed — сменил "
                    "должность или уволился; superseded — заменён; cessation_of_operation — "
                    "больше не нужен; unspecified — без причины.")
@@ -112,6 +106,8 @@ def user_add(login, name, position, roles, passphrase_file, ca_passphrase_file,
 @handle_errors
 def user_revoke(login: str, reason: str, ca_passphrase_file: Path) -> None:
     """Revoke a user's certificate."""
+    from archive_service.signatures.revocation import revoke_certificate
+
     done = revoke_certificate(
         open_archive(), login=login, reason=reason,
         ca_passphrase=secret_from_file(ca_passphrase_file, "пароль корневого ключа"),
@@ -129,6 +125,8 @@ def user_revoke(login: str, reason: str, ca_passphrase_file: Path) -> None:
 @handle_errors
 def user_reissue(login: str, passphrase_file: Path, ca_passphrase_file: Path) -> None:
     """Issue a new certificate."""
+    from archive_service.signatures.revocation import reissue_certificate
+
     cert, superseded = reissue_certificate(
         open_archive(), login=login,
         passphrase=secret_from_file(passphrase_file, "пароль ключа"),
@@ -147,6 +145,10 @@ def user_reissue(login: str, passphrase_file: Path, ca_passphrase_file: Path) ->
 @handle_errors
 def pki_crl(school_code: str | None, out: Path | None, as_json: bool) -> None:
     """Show or write the school's revocation list."""
+    from cryptography.hazmat.primitives import serialization
+
+    from archive_service.signatures.revocation import revocation_list
+
     crl, revoked = revocation_list(open_archive(), school_code)
     if out:
         out.write_bytes(crl.public_bytes(serialization.Encoding.DER))
@@ -170,6 +172,8 @@ def pki_crl(school_code: str | None, out: Path | None, as_json: bool) -> None:
 @handle_errors
 def pki_tsa_reissue(school_code: str | None, ca_passphrase_file: Path, years: int) -> None:
     """Issue a new certificate for the school TSA."""
+    from archive_service.signatures.renewal import reissue_tsa
+
     cert = reissue_tsa(open_archive(), school_code=school_code,
                        ca_passphrase=secret_from_file(ca_passphrase_file,
                                                       "пароль корневого ключа"),
@@ -190,13 +194,15 @@ def timestamps() -> None:
 @click.option("--school", "school_code", help="Код школы.")
 @click.option("--all", "all_schools", is_flag=True, help="Все школы архива по очереди.")
 @click.option("--within-years", type=click.FloatRange(min=0),
-              default=DEFAULT_WINDOW.days / 365, show_default=True,
+              default=DEFAULT_WINDOW_YEARS, show_default=True,
               help="Продлить, если штамп истекает раньше, чем через столько лет.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def timestamps_renew(school_code: str | None, all_schools: bool, within_years: float,
                      as_json: bool) -> None:
     """Renew the archival timestamps that expire soon."""
+    from archive_service.signatures.renewal import renew_region, renew_timestamps
+
     within = dt.timedelta(days=365 * within_years)
     if all_schools and school_code:
         raise click.UsageError("Укажите --school КОД или --all, не оба.")
@@ -241,6 +247,8 @@ def _echo_renewal_total(report: RenewalReport) -> None:
 def sign(document_ids: tuple[int, ...], all_waiting: bool, login: str,
          passphrase_file: Path) -> None:
     """Sign documents."""
+    from archive_service.signatures.service import sign_documents
+
     if bool(document_ids) == all_waiting:
         raise click.UsageError("Укажите номера документов или --all (но не то и другое).")
     outcomes = sign_documents(
@@ -262,6 +270,8 @@ def sign(document_ids: tuple[int, ...], all_waiting: bool, login: str,
 @handle_errors
 def return_(document_id: int, login: str, reason: str) -> None:
     """Return a document."""
+    from archive_service.signatures.service import return_document
+
     state = return_document(open_archive(), document_id=document_id, login=login,
                             reason=reason, actor=actor())
     click.echo(f"Документ {state.number} возвращён: {state.returned}. После исправления "
@@ -274,6 +284,8 @@ def return_(document_id: int, login: str, reason: str) -> None:
 @handle_errors
 def chain(document_id: int, as_json: bool) -> None:
     """Show the chain."""
+    from archive_service.signatures.service import STEP_TITLES, chain_state
+
     state = chain_state(open_archive(), document_id)
     if as_json:
         echo_json(state.as_dict())
@@ -299,22 +311,38 @@ def chain(document_id: int, as_json: bool) -> None:
 @handle_errors
 def verify(target: str, root: Path | None, crls: tuple[Path, ...], as_json: bool) -> None:
     """Verify signatures; exit 10 naming every broken one."""
+    from cryptography import x509
+
+    from archive_service.signatures.service import verify_document
+    from signing.verify import verify_pdf
+
     if crls and root is None:
         raise click.UsageError("--crl проверяет выгруженный файл вместе с --root; документ "
                                "архива проверяется по текущему списку школы сам.")
     if root is not None:
-        roots = [x509.load_pem_x509_certificate(root.read_bytes())]
-        result = verify_pdf(Path(target).read_bytes(), roots=roots,
+        try:
+            roots = [x509.load_pem_x509_certificate(read_file(root, "корневой сертификат"))]
+        except ValueError:
+            raise ConfigError(f"{root}: это не сертификат в формате PEM; выгрузите корневой "
+                              "сертификат школы командой archive pki init или со страницы "
+                              "«Сотрудники».") from None
+        result = verify_pdf(read_file(Path(target), "документ PDF"), roots=roots,
                             crls=[_load_crl(p) for p in crls])
-    else:
+    elif target.isascii() and target.isdigit() and len(target) < 19:
         result = verify_document(open_archive(), int(target), reader=actor())
+    else:
+        raise ConfigError(f"«{target}» — не номер документа архива. Чтобы проверить "
+                          "выгруженный файл PDF, укажите корневой сертификат школы: "
+                          "--root ФАЙЛ.")
     _report(result, as_json)
     if not result.ok:
         sys.exit(EXIT_PROBLEMS_FOUND)
 
 
 def _load_crl(path: Path) -> x509.CertificateRevocationList:
-    data = path.read_bytes()
+    from cryptography import x509
+
+    data = read_file(path, "список отозванных сертификатов")
     try:
         return (x509.load_pem_x509_crl(data) if data.lstrip().startswith(b"-----")
                 else x509.load_der_x509_crl(data))

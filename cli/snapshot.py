@@ -7,12 +7,6 @@ import sys
 import click
 
 from archive_service.errors import SnapshotBatchError
-from archive_service.snapshots.service import (
-    create_snapshots,
-    list_snapshots,
-    show_snapshot,
-    verify_snapshots,
-)
 from cli.context import actor, echo_json, open_archive
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
 
@@ -33,6 +27,8 @@ def snapshot() -> None:
 def create(period: str, class_name: str | None, all_classes: bool, school_code: str | None,
            reason: str | None, as_json: bool) -> None:
     """Create snapshots."""
+    from archive_service.snapshots.service import create_snapshots
+
     if bool(class_name) == all_classes:
         raise click.UsageError("Укажите либо --class КЛАСС, либо --all.")
     try:
@@ -64,6 +60,8 @@ def _print(outcomes, as_json: bool) -> None:
 def list_(period: str | None, class_name: str | None, school_code: str | None,
           as_json: bool) -> None:
     """List snapshots."""
+    from archive_service.snapshots.service import list_snapshots
+
     infos = list_snapshots(open_archive(), school_code=school_code, period=period,
                            class_name=class_name)
     if as_json:
@@ -82,6 +80,8 @@ def list_(period: str | None, class_name: str | None, school_code: str | None,
 @handle_errors
 def show(snapshot_id: int, content: bool) -> None:
     """Show a snapshot."""
+    from archive_service.snapshots.service import show_snapshot
+
     info, data = show_snapshot(open_archive(), snapshot_id, reader=actor())
     payload = info.as_dict()
     payload["students"] = len(data["students"])
@@ -104,6 +104,8 @@ def show(snapshot_id: int, content: bool) -> None:
 def verify(snapshot_id: int | None, all_snapshots: bool, period: str | None,
            class_name: str | None, school_code: str | None, as_json: bool) -> None:
     """Verify snapshots; exit 10 naming every snapshot whose bytes changed."""
+    from archive_service.snapshots.service import verify_snapshots
+
     if snapshot_id is None and not (all_snapshots or period or class_name or school_code):
         raise click.UsageError("Укажите номер среза или --all.")
     outcomes = verify_snapshots(open_archive(), snapshot_id=snapshot_id, school_code=school_code,

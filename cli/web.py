@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from archive_service.accounts.service import create_account, grant_inspection
 from cli.context import actor, open_archive, secret_from_file
 from cli.errors import handle_errors
 
@@ -30,6 +29,8 @@ def account() -> None:
 @handle_errors
 def account_add(login, name, roles, password_file, school_code, school_name) -> None:
     """Create an account."""
+    from archive_service.accounts.service import create_account
+
     parsed = [(r.split(":", 1)[0], r.split(":", 1)[1] if ":" in r else "") for r in roles]
     create_account(open_archive(), school_code=school_code, login=login, full_name=name,
                    password=secret_from_file(password_file, "пароль"), roles=parsed,
@@ -47,6 +48,8 @@ def account_add(login, name, roles, password_file, school_code, school_name) -> 
 @handle_errors
 def account_grant(login, school_code, year, starts, ends, basis) -> None:
     """Grant an inspection."""
+    from archive_service.accounts.service import grant_inspection
+
     grant_inspection(open_archive(), login=login, school_code=school_code, year=year,
                      starts=starts.date(), ends=ends.date(), basis=basis, actor=actor())
     click.echo(f"Доступ выдан: {login}, школа {school_code}, {year or 'все годы'}, "
