@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, exc
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.orm import Session, sessionmaker
 
 from archive_service.config import Settings
 from archive_service.storage import Storage, open_storage
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every model."""
-
-    metadata = MetaData(naming_convention=NAMING)
-
-
-def aware(at: dt.datetime) -> dt.datetime:
-    """A stored moment as an aware UTC datetime (SQLite gives it back naive)."""
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -185,7 +165,7 @@ class UnitOfWork:
     def audit(self, actor, action: str, object_type: str, object_id, *, chain: int,
               details: dict | None = None) -> None:
         """Record an audit entry, appended when this unit commits (chain = school id)."""
-        from archive_service.audit.service import Pending
+        from archive_service.audit.chain import Pending
 
         self._audit.append(Pending(actor, action, object_type, str(object_id), chain,
                                    details or {}))
@@ -193,7 +173,7 @@ class UnitOfWork:
     def flush_audit(self) -> None:
         """Append the buffered audit entries (just before the commit)."""
         if self._audit:
-            from archive_service.audit.service import append
+            from archive_service.audit.chain import append
 
             append(self.session, self._audit)
             self._audit.clear()
@@ -246,10 +226,3 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
                          f"VALUES ({', '.join([mark] * len(cols))})", params)
 
 
-def insert_missing(session: Session, model, **values) -> None:
-    """INSERT … ON CONFLICT DO NOTHING: create a row unless it exists (race-free)."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())

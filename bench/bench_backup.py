@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from machine import speed_line  # noqa: E402
 
 from archive_service.actors import Actor  # noqa: E402
+from archive_service.audit.chain import GENESIS, entry_hash  # noqa: E402
 from archive_service.audit.models import AuditEntry, AuditHead  # noqa: E402
-from archive_service.audit.service import GENESIS, entry_hash  # noqa: E402
 from archive_service.backups import service as backups  # noqa: E402
 from archive_service.backups.service import Opener  # noqa: E402
 from archive_service.config import Settings  # noqa: E402

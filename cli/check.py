@@ -22,7 +22,7 @@ def check(period: str, class_name: str | None, school_code: str | None, as_json:
           strict: bool) -> None:
     """Run the completeness check and print the findings."""
     from archive_service.checks.service import KINDS, check_class, summarise
-    from archive_service.snapshots.service import PeriodRef, classes_for, find_period, find_school
+    from archive_service.journals.lookup import PeriodRef, classes_for, find_period, find_school
 
     archive = open_archive()
     with archive.sessions() as s:

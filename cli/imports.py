@@ -51,7 +51,7 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
 
 
 def _school_code(archive, code: str | None) -> str:
-    from archive_service.snapshots.service import find_school
+    from archive_service.journals.lookup import find_school
 
     with archive.sessions() as s:
         return find_school(s, code).code

@@ -90,9 +90,9 @@ def plan_cmd(as_of, school_code, show_all, as_json) -> None:
 @handle_errors
 def lock_cmd() -> None:
     """Apply storage locks."""
-    from archive_service.disposition import service
+    from archive_service.disposition.locks import lock_objects
 
-    count = service.lock_objects(open_archive())
+    count = lock_objects(open_archive())
     click.echo(f"Заблокировано объектов: {count}")
 
 

@@ -284,7 +284,7 @@ def return_(document_id: int, login: str, reason: str) -> None:
 @handle_errors
 def chain(document_id: int, as_json: bool) -> None:
     """Show the chain."""
-    from archive_service.signatures.service import STEP_TITLES, chain_state
+    from archive_service.signatures.state import STEP_TITLES, chain_state
 
     state = chain_state(open_archive(), document_id)
     if as_json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,131 @@ def test_health_and_error_mapping(sqlite_archive):
     assert response.get_json()["message"] == "Класс 9Я не найден."
     page = client.get("/boom")  # a page answers with a page in Russian
     assert page.status_code == 403 and "Нет доступа к 9Я." in page.get_data(as_text=True)
+
+
+# --- The module graph (issue 29): a layer order, no import circle, no private name borrowed
+# from another package. Every import counts, the ones inside functions too (a lazy import is
+# still a dependency); only ``if TYPE_CHECKING:`` blocks, which never run, are left out.
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("archive_service", "cli", "signing", "retention")
+
+#: The layers, lowest first; a module may import only from its own layer or lower ones.
+#: ``interface``: what people and scripts call (CLI, web pages, API, the app); ``services``:
+#: the domain modules; ``libraries``: the pure libraries; ``base``: database, storage,
+#: configuration, errors, the acting person, and the audit chain that every unit of work
+#: appends to (with the models it writes).
+BASE = {"archive_service", "archive_service.db", "archive_service.config",
+        "archive_service.errors", "archive_service.actors", "archive_service.orm",
+        "archive_service.audit", "archive_service.audit.chain", "archive_service.audit.models"}
+LAYERS = ("base", "libraries", "services", "interface")
+
+
+def _layer(module: str) -> str:
+    if module in BASE or module.startswith("archive_service.storage"):
+        return "base"
+    if module.split(".")[0] in ("signing", "retention"):
+        return "libraries"
+    if module.split(".")[0] == "cli" or module in (
+            "archive_service.app", "archive_service.web", "archive_service.api") \
+            or module.endswith(".blueprint"):
+        return "interface"
+    return "services"
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _imports(path: Path, modules: dict[str, Path]):
+    """(imported module, names) for every import of a file that runs."""
+    import ast
+
+    tree = ast.parse(path.read_text("utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for child in node.body for n in ast.walk(child)}
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                if full in modules:
+                    yield full, []
+                elif node.module in modules:
+                    yield node.module, [alias.name]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in modules:
+                    yield alias.name, []
+
+
+def _graph() -> dict[str, dict[str, list[str]]]:
+    modules = _modules()
+    graph: dict[str, dict[str, list[str]]] = {m: {} for m in modules}
+    for module, path in modules.items():
+        for target, names in _imports(path, modules):
+            if target != module:
+                graph[module].setdefault(target, []).extend(names)
+    return graph
+
+
+def test_every_import_goes_down_the_layers():
+    wrong = [f"{a} ({_layer(a)}) imports {b} ({_layer(b)})"
+             for a, targets in _graph().items() for b in targets
+             if LAYERS.index(_layer(b)) > LAYERS.index(_layer(a))]
+    assert wrong == []
+
+
+def test_the_module_graph_has_no_circle():
+    graph = _graph()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in graph:
+        if module not in index:
+            visit(module)
+    assert circles == []
+
+
+def test_no_private_name_is_imported_from_another_package():
+    def package(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    borrowed = [f"{a} imports {b}.{name}" for a, targets in _graph().items()
+                for b, names in targets.items() for name in names
+                if name.startswith("_") and package(a) != package(b)]
+    assert borrowed == []

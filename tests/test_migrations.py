@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import archive_service.models  # noqa: F401
-from archive_service.db import Base
+from archive_service.orm import Base
 
 
 def test_models_match_migrations(archive):

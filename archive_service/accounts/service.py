@@ -18,10 +18,11 @@ from sqlalchemy import bindparam, func, select
 
 from archive_service.accounts.models import Account, AccountRole, InspectionGrant, LoginAttempt
 from archive_service.actors import Actor
-from archive_service.db import Archive, aware
+from archive_service.db import Archive
 from archive_service.errors import ConflictError, NotFoundError, PermissionDeniedError
 from archive_service.journals.models import DEFAULT_TIME_ZONE, School
 from archive_service.journals.values import given_class as norm_class_name
+from archive_service.orm import aware
 from signing.clock import local_time
 
 ROLES = ("director", "deputy", "secretary", "administrator", "teacher", "class_leader",
@@ -128,7 +129,7 @@ def create_account(archive: Archive, *, school_code: str | None, login: str, ful
     name (a new school's first administrator, before its first import, which then keeps
     the code and writes the name from the e-journal).
     """
-    from archive_service.snapshots.service import find_school
+    from archive_service.journals.lookup import find_school
 
     now = now or dt.datetime.now(dt.UTC)
     for role, cls in roles:
@@ -169,7 +170,7 @@ def create_account(archive: Archive, *, school_code: str | None, login: str, ful
 def grant_inspection(archive: Archive, *, login: str, school_code: str, year: str,
                      starts: dt.date, ends: dt.date, basis: str, actor: Actor) -> None:
     """Give an inspector read access to a school (a year, or every year if "") for a time."""
-    from archive_service.snapshots.service import find_school
+    from archive_service.journals.lookup import find_school
 
     if ends < starts:
         raise ConflictError("Дата окончания проверки раньше даты начала.")

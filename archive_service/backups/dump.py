@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
 )
 
-from archive_service.db import Base
+from archive_service.orm import Base
 
 FORMAT = "school-archive-dump/1"
 

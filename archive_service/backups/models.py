@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive_service.db import Base
+from archive_service.orm import Base
 
 
 class BackupKeyring(Base):

@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from archive_service.backups.models import Backup, BackupEvent, BackupKeyring
 from archive_service.backups.service import certifications, list_backups, usage_log
-from archive_service.db import Archive, aware
+from archive_service.db import Archive
+from archive_service.orm import aware
 from archive_service.rendering import tables
 
 #: The log's actions as people read them (the CLI's ``archive backup log`` too).

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from archive_service.checks.service import CourseStats, course_stats
 from archive_service.db import Archive
 from archive_service.errors import NotFoundError
+from archive_service.journals.lookup import PeriodRef, classes_for, find_period
 from archive_service.journals.models import AcademicYear, Period, School
-from archive_service.snapshots.service import PeriodRef, classes_for, find_period
 
 #: The report's measures: (key, heading, what it is a percent of).
 MEASURES = (("no_marks", "без отметок", "учеников"),

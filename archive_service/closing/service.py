@@ -40,7 +40,7 @@ from sqlalchemy import func, select, update
 
 from archive_service.actors import Actor
 from archive_service.closing.models import CloseClass, CloseRun, CloseSchool
-from archive_service.db import Archive, insert_missing
+from archive_service.db import Archive
 from archive_service.errors import (
     ArchiveError,
     ConfigError,
@@ -49,6 +49,7 @@ from archive_service.errors import (
     StorageError,
 )
 from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
+from archive_service.orm import insert_missing
 
 #: The actor of the queue's own work (a scheduled close, a worker's task).
 SYSTEM = Actor("Служба закрытия периодов", "system")
@@ -155,8 +156,8 @@ def start_close(archive: Archive, *, period: str, school_code: str | None, actor
     these classes of one school (the web's choice); a run continued for other classes (or
     for all) grows to cover them.
     """
+    from archive_service.journals.lookup import PeriodRef
     from archive_service.journals.values import given_class as norm_class_name
-    from archive_service.snapshots.service import PeriodRef
 
     ref = PeriodRef.parse(period)
     period = f"{ref.year}/{ref.code}"
@@ -293,7 +294,7 @@ def close_school(archive: Archive, run_id: int, school_code: str, *, actor: Acto
 
 
 def _classes_of(archive: Archive, school_code: str, period: str) -> list[tuple[int, int, str]]:
-    from archive_service.snapshots.service import PeriodRef, classes_for, find_period, find_school
+    from archive_service.journals.lookup import PeriodRef, classes_for, find_period, find_school
 
     with archive.sessions() as s:
         school = find_school(s, school_code)
@@ -321,8 +322,9 @@ def close_class(archive: Archive, close_class_id: int, *, actor: Actor,
     retry.
     """
     from archive_service.checks.service import check_class, summarise
+    from archive_service.journals.lookup import PeriodRef, find_period
     from archive_service.rendering.service import render_snapshots
-    from archive_service.snapshots.service import PeriodRef, _create_one, find_period
+    from archive_service.snapshots.service import create_one
 
     with archive.unit_of_work() as uow:
         row = uow.session.get(CloseClass, close_class_id, with_for_update=True)
@@ -343,7 +345,7 @@ def close_class(archive: Archive, close_class_id: int, *, actor: Actor,
             findings = summarise(check_class(s, sc, period))
             period_id, school_code = period.id, s.get(School, school_id).code
         label = f"{school_code} {sc.name}"
-        snap = _create_one(archive, school_id, class_id, period_id, actor, None)
+        snap = create_one(archive, school_id, class_id, period_id, actor, None)
         [rendered] = render_snapshots(archive, [snap.snapshot.id], actor=actor, workers=1)
         documents = [d.id for d in rendered.documents]
     except Exception as exc:

@@ -26,17 +26,10 @@ from archive_service.demo.generator import YEAR, generate_school
 from archive_service.demo.signers import DEMO_TSA_PASSPHRASE, DemoSigning, sign_demo_school
 from archive_service.demo.writers import write_json, write_xlsx
 from archive_service.errors import ImportRejectedError
+from archive_service.journals.lookup import PeriodRef, classes_for, find_period, find_school
 from archive_service.journals.service import import_files
 from archive_service.rendering.service import RenderOutcome, render_snapshots
-from archive_service.snapshots.service import (
-    PeriodRef,
-    SnapshotOutcome,
-    classes_for,
-    create_snapshots,
-    find_period,
-    find_school,
-    verify_snapshots,
-)
+from archive_service.snapshots.service import SnapshotOutcome, create_snapshots, verify_snapshots
 
 
 @dataclass

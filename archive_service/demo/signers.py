@@ -15,19 +15,13 @@ from sqlalchemy import select
 from archive_service.accounts.people import login_for
 from archive_service.actors import Actor
 from archive_service.db import Archive
+from archive_service.journals.lookup import find_school
 from archive_service.journals.models import SchoolClass, Staff, StaffRole
 from archive_service.register.service import register_document
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import SchoolPki, SigningUser
-from archive_service.signatures.service import (
-    ROLE_OF_STEP,
-    NewUser,
-    SignOutcome,
-    add_users,
-    init_pki,
-    sign_documents,
-)
-from archive_service.snapshots.service import find_school
+from archive_service.signatures.service import NewUser, SignOutcome, add_users, init_pki, sign_documents
+from archive_service.signatures.state import ROLE_OF_STEP
 
 DEMO_PASSPHRASE = "демо-пароль"
 DEMO_TSA_PASSPHRASE = "демо-пароль-службы-штампов"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive_service.db import Base
+from archive_service.orm import Base
 
 
 class RetentionHold(Base):

@@ -27,7 +27,7 @@ def apply_disposals(into: Archive, disposals: list[dict[str, Any]]) -> None:
     """Make a restored (possibly older) archive know every executed act: the act as executed,
     its items, its tombstones, and the daily records it cleared. The destroyed objects were
     already left out of the restored storage."""
-    from archive_service.disposition.service import _clear_daily_records
+    from archive_service.disposition.tombstones import clear_daily_records
     from archive_service.journals.models import School
     from archive_service.register.models import RegisterEntry
     from archive_service.rendering.models import RenderedDocument
@@ -63,7 +63,7 @@ def apply_disposals(into: Archive, disposals: list[dict[str, Any]]) -> None:
             s.add_all(Tombstone(**_values(Tombstone, t)) for t in record["tombstones"]
                       if t["id"] not in stones and t["item_id"] in listed)
             s.flush()
-            _clear_daily_records(s, s.scalars(select(DisposalItem).filter_by(
+            clear_daily_records(s, s.scalars(select(DisposalItem).filter_by(
                 act_id=act["id"])).all())
         if s.bind.dialect.name == "postgresql":  # explicit ids: move the sequences on
             for model in (DisposalAct, DisposalItem, Tombstone):

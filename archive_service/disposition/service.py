@@ -32,14 +32,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cryptography import x509
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_service.actors import Actor
 from archive_service.db import Archive
 from archive_service.disposition import act_pdf
+from archive_service.disposition.locks import PERMANENT_LOCK_YEARS, document_keys, midnight
 from archive_service.disposition.models import DisposalAct, DisposalItem, RetentionHold, Tombstone
 from archive_service.disposition.plan import PlanRow, active_holds, plan, rules
+from archive_service.disposition.tombstones import clear_daily_records
 from archive_service.errors import (
     ArchiveError,
     ConflictError,
@@ -50,10 +52,6 @@ from archive_service.errors import (
 )
 from archive_service.journals.models import (
     AcademicYear,
-    Attendance,
-    Course,
-    Lesson,
-    Mark,
     Period,
     School,
     SchoolClass,
@@ -66,9 +64,6 @@ from archive_service.storage.base import sha256_hex
 
 #: Roles that may draft, review and execute acts and place or lift holds.
 RECORDS_ROLES = {"administrator", "secretary", "director", "deputy"}
-#: S3 Object Lock has no "forever": permanent items are locked this far ahead and the lock is
-#: extended by every ``archive retention lock`` run.
-PERMANENT_LOCK_YEARS = 100
 
 
 def _school(s: Session, code: str | None) -> School:
@@ -101,10 +96,6 @@ def _may_manage(actor: Actor) -> None:
             f"или администратор, а не {ROLE_NAMES.get(actor.role, actor.role)}.")
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)
-
-
 # --- the plan -----------------------------------------------------------------------------
 
 def retention_plan(archive: Archive, *, as_of: dt.date, school_code: str | None = None
@@ -116,116 +107,6 @@ def retention_plan(archive: Archive, *, as_of: dt.date, school_code: str | None 
 
 
 # --- storage-level locks ------------------------------------------------------------------
-
-def _document_keys(s: Session, doc_ids: list[int]) -> dict[int, list[str]]:
-    """Every stored object of each document: the rendered file and its signature pieces."""
-    out: dict[int, list[str]] = {}
-    for at in range(0, len(doc_ids), 500):
-        chunk = doc_ids[at:at + 500]
-        for doc_id, key in s.execute(select(RenderedDocument.id, RenderedDocument.storage_key)
-                                     .where(RenderedDocument.id.in_(chunk))):
-            out.setdefault(doc_id, []).insert(0, key)
-        for doc_id, key in s.execute(select(SignatureRecord.document_id,
-                                            SignatureRecord.storage_key)
-                                     .where(SignatureRecord.document_id.in_(chunk))
-                                     .order_by(SignatureRecord.sequence)):
-            if key not in out.setdefault(doc_id, []):
-                out[doc_id].append(key)
-    return out
-
-
-def _snapshot_keys(s: Session, doc_ids: list[int]) -> dict[int, str]:
-    """The snapshot object of each journal copy among the documents (destroyed with it)."""
-    out: dict[int, str] = {}
-    for at in range(0, len(doc_ids), 500):
-        out.update(s.execute(
-            select(RenderedDocument.id, PeriodSnapshot.storage_key)
-            .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
-            .where(RenderedDocument.id.in_(doc_ids[at:at + 500]),
-                   RenderedDocument.kind == "journal")).all())
-    return out
-
-
-def lock_objects(archive: Archive, *, now: dt.date | None = None) -> int:
-    """Lock every archived object until its retention ends (``archive retention lock``).
-
-    On S3 this is Object Lock COMPLIANCE (the server refuses deletion and shortening); on a
-    local disk a lock file the application honours. Idempotent, never shortens a lock, and
-    fails loudly (unlike the lock set after each write, which only logs). Returns the number
-    of objects locked.
-    """
-    today = now or dt.date.today()
-    forever = _midnight(today.replace(year=today.year + PERMANENT_LOCK_YEARS))
-    with archive.sessions() as s:
-        docs: dict[int, dt.datetime] = {}
-        locks: list[tuple[str, dt.datetime]] = []
-        for r in plan(s, archive.settings, as_of=today):
-            if r.status == "destroyed":
-                continue
-            until = _midnight(r.due_on) if r.due_on else forever
-            if r.source == "document":
-                docs[r.ref] = until
-            else:
-                key = s.get(RegisterEntry, r.ref).storage_key
-                if key:
-                    locks.append((key, until))
-        ids = list(docs)
-        for doc_id, keys in _document_keys(s, ids).items():
-            locks += [(k, docs[doc_id]) for k in keys]
-        locks += [(k, docs[d]) for d, k in _snapshot_keys(s, ids).items()]
-        for act in s.scalars(select(DisposalAct)):
-            locks += [(k, forever) for k in (act.draft_key, act.signed_key) if k]
-    for key, until in locks:
-        if archive.storage.exists(key):
-            archive.storage.extend_retention(key, until)
-    return len(locks)
-
-
-def _document_locks(s: Session, settings, doc_ids: list[int]  # noqa: ANN001 - Settings
-                    ) -> dict[int, dt.datetime]:
-    """The retain-until date of each document (its class's first destruction date)."""
-    from retention import first_allowed
-
-    classes = rules(settings)
-    out = {}
-    for at in range(0, len(doc_ids), 500):
-        for doc_id, kind, end in s.execute(
-                select(RenderedDocument.id, RenderedDocument.kind, AcademicYear.end_date)
-                .join(PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id)
-                .join(Period, Period.id == PeriodSnapshot.period_id)
-                .join(AcademicYear, AcademicYear.id == Period.academic_year_id)
-                .where(RenderedDocument.id.in_(doc_ids[at:at + 500]))):
-            out[doc_id] = _midnight(first_allowed(classes[kind], end.year))
-    return out
-
-
-def lock_new_objects(archive: Archive, *, document_ids: list[int] = (),
-                     folder_ids: list[int] = ()) -> None:
-    """Lock the objects of just-written documents or folders (called after their unit of
-    work commits). A failure does not undo the committed work: it is logged, and
-    ``archive retention lock`` (which fails loudly) sets every missing lock."""
-    import logging
-
-    try:
-        with archive.sessions() as s:
-            until = _document_locks(s, archive.settings, list(document_ids))
-            locks = [(k, until[d]) for d, keys in _document_keys(s, list(until)).items()
-                     for k in keys]
-            locks += [(k, until[d]) for d, k in _snapshot_keys(s, list(until)).items()]
-            for entry_id in folder_ids:
-                entry = s.get(RegisterEntry, entry_id)
-                end = s.scalar(select(AcademicYear.end_date).filter_by(
-                    school_id=entry.school_id, label=entry.year))
-                from retention import first_allowed
-
-                if entry.storage_key and end is not None:
-                    locks.append((entry.storage_key, _midnight(first_allowed(
-                        rules(archive.settings)["folder"], end.year))))
-        for key, when in locks:
-            archive.storage.extend_retention(key, when)
-    except Exception as exc:  # noqa: BLE001 - the work is committed; the sweep repairs
-        logging.getLogger("archive.retention").warning(
-            "Блокировка хранения не установлена (%s); выполните archive retention lock.", exc)
 
 
 # --- holds --------------------------------------------------------------------------------
@@ -427,7 +308,7 @@ def create_act(archive: Archive, *, actor: Actor, as_of: dt.date,
                           created_by=actor.name, created_at=now, draft_key="")
         s.add(act)
         s.flush()
-        doc_keys = _document_keys(s, [r.ref for r in due if r.source == "document"])
+        doc_keys = document_keys(s, [r.ref for r in due if r.source == "document"])
         for position, r in enumerate(due, 1):
             rule = classes[r.retention_class]
             text = (f"{rule.years} лет ({rule.reference}); уничтожение не ранее "
@@ -492,7 +373,8 @@ def approve_act(archive: Archive, *, actor: Actor, number: int, login: str, pass
                 now: dt.datetime | None = None) -> ActInfo:
     """The director approves («УТВЕРЖДАЮ») by signing the final act with their key (with a
     timestamp of the school TSA, whose key opens with ``ARCHIVE_TSA_PASSPHRASE``)."""
-    from archive_service.signatures.service import open_keys_guarded, user_roles
+    from archive_service.signatures.service import open_keys_guarded
+    from archive_service.signatures.state import user_roles
     from signing import pades
 
     now = now or dt.datetime.now(dt.UTC)
@@ -534,7 +416,7 @@ def approve_act(archive: Archive, *, actor: Actor, number: int, login: str, pass
                   details={"number": number, "director": user.full_name,
                            "sha256": act.signed_sha256})
         info = _act_info(s, act)
-    forever = _midnight(now.date().replace(year=now.year + PERMANENT_LOCK_YEARS))
+    forever = midnight(now.date().replace(year=now.year + PERMANENT_LOCK_YEARS))
     for key in (act.draft_key, act.signed_key):
         archive.storage.extend_retention(key, forever)
     return info
@@ -690,7 +572,7 @@ def execute_act(archive: Archive, *, actor: Actor, number: int,
                             sha256=i.sha256, object_keys=i.object_keys, destroyed_at=now,
                             destroyed_by=actor.name))
         s.flush()
-        cleared = _clear_daily_records(s, items)
+        cleared = clear_daily_records(s, items)
         act.status, act.executed_by, act.executed_at = "executed", actor.name, now
         uow.audit(actor, "retention.act.execute", "act", act.id, chain=act.school_id,
                   details={"number": number, "items": len(items), "objects": deleted,
@@ -749,61 +631,6 @@ def _shared_keys(s: Session, keys: list[str], leaving: set[int]) -> Iterator[str
                 yield key
 
 
-def _clear_daily_records(s: Session, items: list[DisposalItem]) -> list[str]:
-    """Delete lessons, marks and attendance of classes whose every journal copy is gone."""
-    doc_ids = [i.document_id for i in items if i.retention_class == "journal"]
-    if not doc_ids:
-        return []
-    class_ids: set[int] = set()
-    for at in range(0, len(doc_ids), 500):
-        class_ids.update(s.scalars(select(PeriodSnapshot.school_class_id).join(
-            RenderedDocument, RenderedDocument.snapshot_id == PeriodSnapshot.id).where(
-            RenderedDocument.id.in_(doc_ids[at:at + 500]))))
-    destroyed = set(s.scalars(select(Tombstone.document_id).where(
-        Tombstone.document_id.is_not(None))))
-    cleared = []
-    for class_id in sorted(class_ids):
-        journals = set(s.scalars(select(RenderedDocument.id).join(
-            PeriodSnapshot, PeriodSnapshot.id == RenderedDocument.snapshot_id).where(
-            PeriodSnapshot.school_class_id == class_id, RenderedDocument.kind == "journal")))
-        if journals - destroyed:
-            continue
-        lessons = select(Lesson.id).join(Course, Course.id == Lesson.course_id).where(
-            Course.school_class_id == class_id)
-        s.execute(delete(Mark).where(Mark.lesson_id.in_(lessons)))
-        s.execute(delete(Attendance).where(Attendance.lesson_id.in_(lessons)))
-        s.execute(delete(Lesson).where(Lesson.id.in_(lessons)))
-        cls = s.get(SchoolClass, class_id)
-        year = s.get(AcademicYear, cls.academic_year_id).label
-        cleared.append(f"{cls.name} ({year})")
-    return cleared
-
-
-def destroyed_keys(s: Session) -> set[str]:
-    """Every storage key destroyed under an executed act."""
-    return {k for keys in s.scalars(select(Tombstone.object_keys)) for k in keys}
-
-
-def snapshot_destroyed(s: Session, snapshot_id: int) -> bool:
-    """Whether a snapshot's data went with its journal copy under an act."""
-    return s.scalar(select(Tombstone.id).join(
-        RenderedDocument, RenderedDocument.id == Tombstone.document_id).where(
-        RenderedDocument.snapshot_id == snapshot_id, RenderedDocument.kind == "journal")
-        .limit(1)) is not None
-
-
-def tombstone_of(s: Session, document_id: int) -> Tombstone | None:
-    """The tombstone of a destroyed document, if it was destroyed."""
-    return s.scalars(select(Tombstone).filter_by(document_id=document_id)).first()
-
-
-def destroyed_message(s: Session, stone: Tombstone) -> str:
-    """What to tell someone who asks for a destroyed item."""
-    act = s.get(DisposalAct, stone.act_id)
-    return (f"«{stone.title}» уничтожен {stone.destroyed_at:%d.%m.%Y} по акту № {act.number} "
-            f"(утвердил {act.approved_by}); остались запись об уничтожении и акт.")
-
-
 # --- backups ------------------------------------------------------------------------------
 
 DISPOSALS = "disposals/"
@@ -846,7 +673,7 @@ def record_disposal(archive: Archive, *, act_id: int) -> list[str]:
         name = f"{DISPOSALS}{act.school_id}-{act.number}.json"
         data = seal_disposal(s, disposal_record(s, act))
     failed = []
-    forever = _midnight(dt.date.today().replace(year=dt.date.today().year
+    forever = midnight(dt.date.today().replace(year=dt.date.today().year
                                                   + PERMANENT_LOCK_YEARS))
     for url in targets:
         try:

@@ -49,11 +49,11 @@ def export_package(archive: Archive, *, school_code: str | None, year: str, out:
                    reader: Actor, who=None) -> PackageSummary:  # noqa: ANN001
     """Write the bag of a school's academic year into ``out`` (new or empty)."""
     from archive_service.disposition.models import Tombstone
+    from archive_service.journals.lookup import find_school
     from archive_service.journals.models import AcademicYear, Period
     from archive_service.rendering.models import RenderedDocument
     from archive_service.signatures.models import SchoolPki
     from archive_service.snapshots.models import PeriodSnapshot
-    from archive_service.snapshots.service import find_school
 
     if out.exists() and any(out.iterdir()):
         raise ConflictError(f"Папка {out} не пуста: пакет пишется в новую или пустую папку.")
@@ -98,10 +98,10 @@ def _write(archive: Archive, out: Path, docs: list, code: str, name: str, year: 
     import bagit
 
     from archive_service.inspection.report import report_data, report_pdf
+    from archive_service.journals.lookup import find_school
     from archive_service.register import export
     from archive_service.register.service import register_list
     from archive_service.signatures.service import signed_pdf
-    from archive_service.snapshots.service import find_school
     from archive_service.storage.base import sha256_hex
 
     data = out  # make_bag moves what is here into data/

@@ -63,14 +63,10 @@ def report_data(archive: Archive, document_id: int, *, reader: Actor, who=None  
         SignatureRecord,
         SigningUser,
     )
-    from archive_service.signatures.service import (
-        ARCHIVAL_TIMESTAMP_STEP,
-        TSA_NAME,
-        signed_pdf,
-        verify_document,
-    )
+    from archive_service.signatures.service import TSA_NAME, signed_pdf, verify_document
+    from archive_service.signatures.state import ARCHIVAL_TIMESTAMP_STEP
     from archive_service.snapshots.models import PeriodSnapshot
-    from archive_service.snapshots.service import _info as snapshot_info
+    from archive_service.snapshots.service import snapshot_info
 
     with archive.sessions() as s:
         doc = s.get(RenderedDocument, document_id) if 0 < document_id < 2**31 else None

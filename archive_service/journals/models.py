@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive_service.db import Base
+from archive_service.orm import Base
 
 #: The time zone of a school that has not set its own (``archive school set --time-zone``).
 DEFAULT_TIME_ZONE = "Europe/Moscow"

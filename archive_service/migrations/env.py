@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import archive_service.models  # noqa: F401  (registers every table)
-from archive_service.db import Base
+from archive_service.orm import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from archive_service.accounts import access
 from archive_service.actors import Actor
-from archive_service.db import Archive, insert_missing
+from archive_service.db import Archive
 from archive_service.errors import (
     ArchiveError,
     ConflictError,
@@ -33,6 +33,7 @@ from archive_service.errors import (
     check_text,
 )
 from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
+from archive_service.orm import insert_missing
 from archive_service.register.models import RegisterCounter, RegisterEntry
 from archive_service.rendering.models import RenderedDocument
 from archive_service.snapshots.models import PeriodSnapshot
@@ -92,18 +93,13 @@ def is_registered(session: Session, document_id: int) -> bool:
 def register_document(archive: Archive, *, document_id: int, login: str, location: str,
                       actor: Actor, now: dt.datetime | None = None) -> RegisterRow:
     """Accept a certified copy from the deputy and give it the next inventory number."""
-    from archive_service.signatures.service import (
-        _document,
-        _state,
-        _user,
-        user_roles,
-    )
+    from archive_service.signatures.state import read_document, read_state, read_user, user_roles
 
     now = now or dt.datetime.now(dt.UTC)
     with archive.unit_of_work() as uow:
         s = uow.session
-        doc = _document(s, document_id, lock=True)
-        user = _user(s, login)
+        doc = read_document(s, document_id, lock=True)
+        user = read_user(s, login)
         if user.school_id != doc.school_id:
             raise NotFoundError(f"Документ № {document_id} не найден.")
         if ("secretary", "") not in user_roles(s, user):
@@ -117,7 +113,7 @@ def register_document(archive: Archive, *, document_id: int, login: str, locatio
         if existing is not None:
             raise ConflictError(f"Документ {doc.number} уже зарегистрирован под № "
                                 f"{existing.number} ({existing.year}).")
-        state = _state(s, doc)
+        state = read_state(s, doc)
         if state.returned:
             raise ConflictError(f"Документ {doc.number} возвращён на исправление "
                                 f"({state.returned}); регистрируется новая версия.")
@@ -133,9 +129,9 @@ def register_document(archive: Archive, *, document_id: int, login: str, locatio
         sc = s.get(SchoolClass, snap.school_class_id)
         period = s.get(Period, snap.period_id)
         year = s.get(AcademicYear, period.academic_year_id).label
-        from archive_service.signatures.service import _current
+        from archive_service.signatures.state import current_pieces
 
-        _keys, handover_hash = _current(s, doc)
+        _keys, handover_hash = current_pieces(s, doc)
         number = _next_number(s, doc.school_id, year)
         entry = RegisterEntry(
             school_id=doc.school_id, year=year, number=number, document_id=doc.id,
@@ -177,7 +173,7 @@ def _statuses(s: Session, ids: list[int]) -> dict[int, str]:
     """The mark of each registered document, in three queries whatever their number."""
     from archive_service.disposition.models import DisposalAct, Tombstone
     from archive_service.signatures.models import DocumentReturn, SignatureRecord, SigningUser
-    from archive_service.signatures.service import returned_text, school_zone
+    from archive_service.signatures.state import returned_text, school_zone
 
     steps, signed, returned, destroyed = {}, {}, {}, {}
     for at in range(0, len(ids), 500):  # SQLite allows a limited number of parameters
@@ -271,7 +267,7 @@ def register_list(archive: Archive, *, school_code: str | None = None,
                   year: str | None = None, query: str | None = None) -> list[RegisterRow]:
     """The register in number order, optionally for one school, year, or matching text
     (``_select_lines``); marks are computed only for the lines found."""
-    from archive_service.snapshots.service import find_school
+    from archive_service.journals.lookup import find_school
 
     with archive.sessions() as s:
         school = find_school(s, school_code)
@@ -428,15 +424,15 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
     SHA-256 in ``handover_hash`` and its file in
     ``storage_key``; ``sheets`` counts the contents pages plus the copies' sheets.
     """
+    from archive_service.journals.lookup import find_school
     from archive_service.register.folder import FolderItem, build
-    from archive_service.signatures.service import _assemble, _current, _state, _user, user_roles
-    from archive_service.snapshots.service import find_school
+    from archive_service.signatures.state import assemble, current_pieces, read_state, read_user, user_roles
     from archive_service.storage.base import sha256_hex
 
     now = now or dt.datetime.now(dt.UTC)
     with archive.unit_of_work() as uow:
         s = uow.session
-        user = _user(s, login)
+        user = read_user(s, login)
         school = find_school(s, school_code) if school_code else s.get(School, user.school_id)
         if user.school_id != school.id or ("secretary", "") not in user_roles(s, user):
             raise PermissionDeniedError(
@@ -477,16 +473,16 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
         items, waiting = [], []
         for e in entries:
             doc = s.get(RenderedDocument, e.document_id)
-            state = _state(s, doc)
+            state = read_state(s, doc)
             if state.returned:
                 continue
             if any(f.signed_by is None for f in state.fields):
                 if not reason:
                     waiting.append(f"№ {e.number} ({doc.number})")
                 continue
-            keys, digest = _current(s, doc)
+            keys, digest = current_pieces(s, doc)
             items.append(FolderItem(e.number, e.title, e.sheets, f"{doc.number}.pdf",
-                                    _assemble(archive, keys, digest, doc.number)))
+                                    assemble(archive, keys, digest, doc.number)))
         if waiting:
             raise ConflictError(f"Общую папку за {period.name} {year} формировать рано: "
                                 f"не заверены печатью {', '.join(waiting)}.")
@@ -514,7 +510,7 @@ def form_period_folder(archive: Archive, *, school_code: str | None, year: str, 
                            "location": entry.location,
                            **({"incomplete": lacking, "reason": reason}
                               if lacking and reason else {})})
-        from archive_service.disposition.service import lock_new_objects
+        from archive_service.disposition.locks import lock_new_objects
 
         entry_id = entry.id
         uow.committed.append(lambda: lock_new_objects(archive, folder_ids=[entry_id]))
@@ -527,7 +523,7 @@ def folder_pdf(archive: Archive, *, school_code: str | None, year: str, number: 
     asking through the web (refused unless they may read that school and year); None for the
     command line, which the operator runs."""
     from archive_service.audit.service import record
-    from archive_service.snapshots.service import find_school
+    from archive_service.journals.lookup import find_school
     from archive_service.storage.base import sha256_hex
 
     missing = NotFoundError(f"В реестре нет общей папки № {number} за {year}.")
@@ -545,7 +541,7 @@ def folder_pdf(archive: Archive, *, school_code: str | None, year: str, number: 
         if entry is None:
             raise missing
         from archive_service.disposition.models import Tombstone
-        from archive_service.disposition.service import destroyed_message
+        from archive_service.disposition.tombstones import destroyed_message
 
         stone = s.scalars(select(Tombstone).filter_by(register_entry_id=entry.id)).first()
         if stone is not None:

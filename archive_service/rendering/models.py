@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive_service.db import Base
+from archive_service.orm import Base
 
 #: Bumped when the layout changes; documents of older versions stay as they were signed.
 # 2: page resources inherited from the page tree; 3: the signature stamps' font once in the

@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import select
 
 from archive_service.actors import Actor
-from archive_service.db import Archive, aware
+from archive_service.db import Archive
 from archive_service.errors import ConfigError, NotFoundError
 from archive_service.journals.models import School
+from archive_service.orm import aware
 from archive_service.rendering.layout import (
     DEFAULT_CHAIN,
     DocumentMeta,
@@ -215,7 +216,7 @@ def _store(archive: Archive, info: SnapshotInfo, metas: dict[str, DocumentMeta],
                                "sha256": doc.sha256, "pages": pages})
             created.append(doc.id)
         if created:
-            from archive_service.disposition.service import lock_new_objects
+            from archive_service.disposition.locks import lock_new_objects
 
             uow.committed.append(lambda: lock_new_objects(archive, document_ids=created))
     return RenderOutcome(info, _existing(archive, info.id), True)
@@ -252,7 +253,7 @@ def document_info(archive: Archive, document_id: int) -> DocumentInfo:
 
 def export_document(archive: Archive, document_id: int) -> tuple[DocumentInfo, bytes]:
     """A document's verified bytes."""
-    from archive_service.disposition.service import destroyed_message, tombstone_of
+    from archive_service.disposition.tombstones import destroyed_message, tombstone_of
     from archive_service.errors import IntegrityError, NotFoundError
 
     with archive.sessions() as s:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from archive_service.errors import NotFoundError
-from archive_service.signatures.service import STEP_TITLES, return_document, sign_documents
+from archive_service.signatures.service import return_document, sign_documents
+from archive_service.signatures.state import STEP_TITLES
 from archive_service.signatures.views import (
     KIND_NAMES,
     document_pdf,

@@ -43,11 +43,8 @@ from archive_service.signatures.revocation import (
     _revoked_serial,
     _whole_second,
 )
-from archive_service.signatures.service import (
-    ROLE_OF_STEP,
-    UNNAMED,
-    open_root,
-)
+from archive_service.signatures.service import UNNAMED, open_root
+from archive_service.signatures.state import ROLE_OF_STEP
 from signing import pki
 from signing.errors import SigningError, WrongPassphraseError
 

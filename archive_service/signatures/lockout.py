@@ -14,8 +14,9 @@ import datetime as dt
 from sqlalchemy import select
 
 from archive_service.actors import Actor
-from archive_service.db import Archive, aware
+from archive_service.db import Archive
 from archive_service.errors import SignatureRefusedError
+from archive_service.orm import aware
 from archive_service.signatures.models import KeyAttempt
 
 MAX_WRONG = 5

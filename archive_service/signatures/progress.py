@@ -3,7 +3,7 @@
 Read-only: the latest snapshot of each class the period applies to, that snapshot's
 documents (journal copy, summary sheet), and for each document the step its chain waits
 for, who must act, since when, and whether that is overdue by the schedule
-(``service.DAYS_AFTER_RENDER``: teachers the day after the copy is made, the class
+(``state.DAYS_AFTER_RENDER``: teachers the day after the copy is made, the class
 leader two days after, the deputy, the director and the seal three days after). The close
 page, the progress picture of the director and deputies, and the period folder's refusal
 all read this.
@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from archive_service.db import Archive, aware
+from archive_service.db import Archive
+from archive_service.journals.lookup import PeriodRef, classes_for, find_period
 from archive_service.journals.models import School
+from archive_service.orm import aware
 from archive_service.register.models import RegisterEntry
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import SigningRole, SigningUser
-from archive_service.signatures.service import (
+from archive_service.signatures.state import (
     DAYS_AFTER_RENDER,
     KIND_NAMES,
     ROLE_OF_STEP,
@@ -29,7 +31,6 @@ from archive_service.signatures.service import (
     state_in,
 )
 from archive_service.snapshots.models import PeriodSnapshot
-from archive_service.snapshots.service import PeriodRef, classes_for, find_period
 
 #: The stages of a class, in the order of the procedure.
 STAGES = {"no_snapshot": "срез не сделан", "no_documents": "копии не сформированы",

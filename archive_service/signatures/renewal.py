@@ -62,11 +62,7 @@ from archive_service.signatures.models import (
 )
 from archive_service.signatures.revocation import _locked_pki
 from archive_service.signatures.service import (
-    ARCHIVAL_TIMESTAMP_STEP,
     UNNAMED,
-    _assemble,
-    _current,
-    _document,
     _pki,
     _school,
     _tsa_credential,
@@ -76,6 +72,7 @@ from archive_service.signatures.service import (
     open_root,
     timestamper,
 )
+from archive_service.signatures.state import ARCHIVAL_TIMESTAMP_STEP, assemble, current_pieces, read_document
 from archive_service.storage.base import sha256_hex
 from signing import pades, pki
 from signing.errors import SigningError
@@ -196,7 +193,7 @@ def renew_timestamps(archive: Archive, *, school_code: str | None, tsa_passphras
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
         copies = _sealed_copies(s, school.id)
-        unknown = [(c.id, c.number, _current(s, _document(s, c.id))[0], c.hash_after)
+        unknown = [(c.id, c.number, current_pieces(s, read_document(s, c.id))[0], c.hash_after)
                    for c in copies if c.sha256 != c.hash_after
                    or now - _utc(c.read_at) > RECHECK_AFTER]
     due = [_Due(c.id, c.number, _utc(c.expires_at)) for c in copies
@@ -206,7 +203,7 @@ def renew_timestamps(archive: Archive, *, school_code: str | None, tsa_passphras
     read: list[tuple[int, str, pades.ArchivalTimestamp | None]] = []
     for doc_id, number, keys, digest in unknown:
         try:  # a copy that no longer hashes as recorded is named, not renewed
-            data = _assemble(archive, keys, digest, number)
+            data = assemble(archive, keys, digest, number)
         except IntegrityError as exc:
             failures.append((f"документ № {doc_id} ({number})", exc))
             continue
@@ -294,13 +291,13 @@ def _check_gain(tsa: x509.Certificate, due: list[_Due], now: dt.datetime,
 def _renew_one(archive: Archive, document_id: int, stamper, validation,  # noqa: ANN001
                threshold: dt.datetime, now: dt.datetime, actor: Actor) -> Renewed | None:
     """Renew one copy under its lock; None if it is no longer due (renewed meanwhile)."""
-    from archive_service.disposition.service import lock_new_objects
+    from archive_service.disposition.locks import lock_new_objects
 
     with archive.unit_of_work() as uow:
         s = uow.session
-        doc = _document(s, document_id, lock=True)
-        keys, digest = _current(s, doc)
-        data = _assemble(archive, keys, digest, doc.number)
+        doc = read_document(s, document_id, lock=True)
+        keys, digest = current_pieces(s, doc)
+        data = assemble(archive, keys, digest, doc.number)
         old = pades.last_archival_timestamp(data)
         note_archival_timestamp(s, doc.id, digest, old, now)
         if old is None or old.expires >= threshold:

@@ -35,7 +35,8 @@ from archive_service.db import UnitOfWork
 from archive_service.errors import ConflictError, NotFoundError, SignatureRefusedError
 from archive_service.journals.models import School
 from archive_service.signatures.models import CertificateRevocation, SchoolPki, SigningUser
-from archive_service.signatures.service import UNNAMED, _school, _user, open_root
+from archive_service.signatures.service import UNNAMED, _school, open_root
+from archive_service.signatures.state import read_user
 from signing import pki
 from signing.errors import SigningError
 
@@ -113,7 +114,7 @@ def revoke_certificate(archive, *, login: str, reason: str, ca_passphrase: str, 
     _check_reason(reason)
     with archive.unit_of_work() as uow:
         s = uow.session
-        user = _user(s, login)
+        user = read_user(s, login)
         row = _locked_pki(s, user.school_id)
         cert = x509.load_pem_x509_certificate(user.cert)
         serial = format(cert.serial_number, "X")
@@ -140,7 +141,7 @@ def reissue_certificate(archive, *, login: str, passphrase: str,  # noqa: ANN001
     actor = actor or UNNAMED
     with archive.unit_of_work() as uow:
         s = uow.session
-        user = _user(s, login)
+        user = read_user(s, login)
         school = s.get(School, user.school_id)
         row = _locked_pki(s, user.school_id)
         root = open_root(row, ca_passphrase)

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -34,7 +34,7 @@ from archive_service.errors import (
     SignatureRefusedError,
     SigningBatchError,
 )
-from archive_service.journals.models import DEFAULT_TIME_ZONE, School, SchoolClass
+from archive_service.journals.models import School, SchoolClass
 from archive_service.journals.values import given_class as norm_class_name
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures import lockout
@@ -47,58 +47,30 @@ from archive_service.signatures.models import (
     SigningRole,
     SigningUser,
 )
+from archive_service.signatures.state import (
+    ROLE_OF_STEP,
+    STEP_TITLES,
+    ChainState,
+    StepState,
+    assemble,
+    current_pieces,
+    read_document,
+    read_state,
+    read_user,
+    user_roles,
+)
 from archive_service.snapshots.models import PeriodSnapshot
 from archive_service.storage.base import sha256_hex
 from signing import pades, pki
-from signing.clock import local_time
 from signing.errors import SigningError, WrongPassphraseError
 from signing.verify import ChainResult, verify_pdf
 
 UNNAMED = Actor("не указан", "unknown")  # service calls made without a person (tests, scripts)
-ROLE_OF_STEP = {"teachers": "teacher", "class_leader": "class_leader", "deputy": "deputy",
-                "director": "director", "seal": "secretary"}
-STEP_TITLES = {"teachers": "учителя-предметники", "class_leader": "классный руководитель",
-               "deputy": "заместитель директора", "director": "директор",
-               "seal": "печать (секретарь)"}
-#: The step of a renewed archival timestamp's record (``signatures.renewal``): not a step
-#: of the chain, a piece the school's TSA appended to a sealed copy.
-ARCHIVAL_TIMESTAMP_STEP = "archive_timestamp"
-#: The five-day schedule of seed 000, section 4: the copy is rendered on day 2; teachers sign
-#: on day 3, the class leader on day 4, the deputy, the director and the seal on day 5. A step
-#: not done by the end of its day (counted from the rendering) is overdue.
-DAYS_AFTER_RENDER = {"teachers": 1, "class_leader": 2, "deputy": 3, "director": 3, "seal": 3}
-KIND_NAMES = {"journal": "Копия журнала", "summary": "Сводная ведомость"}
 TSA_NAME = "служба штампов времени школы"
 
 
-@dataclass(frozen=True)
-class StepState:
-    """One field of the chain and who signed it."""
-
-    step: str
-    field: str
-    expected_signer: str | None
-    signed_by: str | None
-    signed_at: str | None
-
-
-@dataclass(frozen=True)
-class ChainState:
-    """Done and pending fields of a document, and which step is next."""
-
-    document_id: int
-    number: str
-    fields: tuple[StepState, ...]
-    next_step: str | None
-    returned: str | None = None  # who returned it, when and why
-
-    def as_dict(self) -> dict:
-        """JSON-ready form."""
-        return asdict(self)
-
-
 def _school(s, code: str | None) -> School:
-    from archive_service.snapshots.service import find_school
+    from archive_service.journals.lookup import find_school
 
     return find_school(s, code)
 
@@ -232,106 +204,6 @@ def add_users(archive: Archive, *, school_code: str | None, users: list[NewUser]
     return certificates
 
 
-def _document(s, document_id: int, *, lock: bool = False) -> RenderedDocument:
-    query = select(RenderedDocument).where(RenderedDocument.id == document_id)
-    doc = s.scalars(query.with_for_update() if lock else query).one_or_none()
-    if doc is None:
-        raise NotFoundError(f"Документ № {document_id} не найден (archive document list).")
-    return doc
-
-
-def _records(s, doc: RenderedDocument) -> list[SignatureRecord]:
-    """The document's signature records in signing order."""
-    return list(s.scalars(select(SignatureRecord).filter_by(document_id=doc.id)
-                          .order_by(SignatureRecord.sequence)))
-
-
-def _signed(s, doc: RenderedDocument) -> tuple[list[SignatureRecord], dict[int, str]]:
-    """``_records`` and their signers' names by user id, in one statement (a renewed
-    archival timestamp has no user)."""
-    found = s.execute(select(SignatureRecord, SigningUser.full_name)
-                      .outerjoin(SigningUser, SigningUser.id == SignatureRecord.user_id)
-                      .where(SignatureRecord.document_id == doc.id)
-                      .order_by(SignatureRecord.sequence)).all()
-    return [r for r, _name in found], {r.user_id: name for r, name in found}
-
-
-def _current(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None
-             ) -> tuple[list[str], str]:
-    """The stored pieces of the document as signed so far, in order, and its hash.
-
-    The rendered file, then the incremental update each signing action appended (records of
-    one action share their piece). ``records``: ``_records`` if the caller has them.
-    """
-    records = _records(s, doc) if records is None else records
-    keys = [doc.storage_key]
-    for r in records:
-        if r.storage_key != keys[-1]:
-            keys.append(r.storage_key)
-    return keys, records[-1].hash_after if records else doc.sha256
-
-
-def _assemble(archive: Archive, keys: list[str], digest: str, number: str) -> bytes:
-    data = b"".join(archive.storage.get(k) for k in keys)
-    if sha256_hex(data) != digest:
-        raise IntegrityError(f"Документ {number} изменён в хранилище: его хеш не совпадает с "
-                             "записанным при последней подписи.")
-    return data
-
-
-def chain_state(archive: Archive, document_id: int) -> ChainState:
-    """What is signed, what is pending, and which step is next."""
-    with archive.sessions() as s:
-        doc = _document(s, document_id)
-        return _state(s, doc)
-
-
-#: ``_state``'s ``returned`` when the caller has not read the document's return.
-UNREAD: Any = object()
-
-
-def returned_text(who: str, at: dt.datetime, reason: str, zone: str = DEFAULT_TIME_ZONE
-                  ) -> str:
-    """How a return is shown after «возвращён: »: why, by whom, when (in the school's time
-    zone ``zone``, as the stamps)."""
-    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return f"{reason}; вернул(а) {who}, {local_time(at, zone)}"
-
-
-def school_zone(s, school_id: int) -> str:
-    """The school's time zone (``School.time_zone``)."""
-    school = s.get(School, school_id)
-    return school.time_zone if school is not None else DEFAULT_TIME_ZONE
-
-
-def state_in(s, doc: RenderedDocument) -> ChainState:
-    """The chain's state of ``doc`` read in the caller's session (for pages and services
-    that read many documents in one session)."""
-    return _state(s, doc)
-
-
-def _state(s, doc: RenderedDocument,
-           signed: tuple[list[SignatureRecord], dict[int, str]] | None = None,
-           returned: str | None = UNREAD) -> ChainState:
-    """The chain's state; ``signed``: ``_signed(s, doc)`` if the caller has read it;
-    ``returned``: the document's return as ``returned_text`` shows it, or None if it was not
-    returned, if the caller has read that."""
-    records, names = _signed(s, doc) if signed is None else signed
-    done = {r.field: r for r in records}
-    fields = tuple(StepState(
-        st["step"], st["name"], st.get("signer"),
-        names.get(done[st["name"]].user_id) if st["name"] in done else None,
-        done[st["name"]].signed_at.isoformat(timespec="seconds") if st["name"] in done else None)
-        for st in doc.steps)
-    pending = next((f.step for f in fields if f.signed_by is None), None)
-    if returned is UNREAD:
-        back = s.scalars(select(DocumentReturn).filter_by(document_id=doc.id)).one_or_none()
-        returned = None if back is None else returned_text(
-            s.get(SigningUser, back.user_id).full_name, back.returned_at, back.reason,
-            school_zone(s, doc.school_id))
-    return ChainState(doc.id, doc.number, fields, None if returned else pending, returned)
-
-
 @dataclass(frozen=True)
 class SignOutcome:
     """What one signing action did to one document."""
@@ -400,12 +272,12 @@ def note_archival_timestamp(s, document_id: int, digest: str,
 def signing_queue(archive: Archive, login: str) -> list[int]:
     """Documents whose current step waits for this user (oldest first)."""
     with archive.sessions() as s:
-        user = _user(s, login)
+        user = read_user(s, login)
         ids = open_documents(s, user.school_id)
         queue = []
         for doc_id in ids:
             try:
-                _pending_fields(s, _document(s, doc_id), login)
+                _pending_fields(s, read_document(s, doc_id), login)
             except (ConflictError, PermissionDeniedError):
                 continue
             queue.append(doc_id)
@@ -431,7 +303,7 @@ def sign_documents(archive: Archive, *, document_ids: list[int] | None, login: s
         if not document_ids:
             return []
     with archive.sessions() as s:
-        steps = {_pending_fields(s, _document(s, doc_id), login)[1][0].step
+        steps = {_pending_fields(s, read_document(s, doc_id), login)[1][0].step
                  for doc_id in document_ids}
     keys = open_keys_guarded(archive, login, steps, passphrase, tsa_passphrase, actor=actor,
                              now=now)
@@ -502,7 +374,7 @@ def open_keys_guarded(archive: Archive, login: str, steps: set[str], passphrase:
     now = now or dt.datetime.now(dt.UTC)
     kinds = lockout.kinds_of(steps)
     with archive.sessions() as s:
-        user = _user(s, login)
+        user = read_user(s, login)
         lockout.check(s, school_id=user.school_id, login=login, kinds=kinds, now=now)
         try:
             keys = _open_keys(s, user, steps, passphrase, tsa_passphrase,
@@ -537,9 +409,9 @@ def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor
               now: dt.datetime) -> SignOutcome:
     with archive.unit_of_work() as uow:
         s = uow.session
-        doc = _document(s, document_id, lock=True)  # one signer at a time per document
+        doc = read_document(s, document_id, lock=True)  # one signer at a time per document
         user, fields = _pending_fields(s, doc, login)
-        data = original = _assemble(archive, *_current(s, doc), doc.number)
+        data = original = assemble(archive, *current_pieces(s, doc), doc.number)
         sequence = next_sequence(s, doc.id) - 1
         records = []
         try:
@@ -566,7 +438,7 @@ def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor
             raise IntegrityError(f"Подпись документа {doc.number} изменила уже подписанную "
                                  "часть файла; подпись не сохранена.")
         key_out = uow.put_blob(data[len(original):])
-        from archive_service.disposition.service import lock_new_objects
+        from archive_service.disposition.locks import lock_new_objects
 
         uow.committed.append(lambda: lock_new_objects(archive, document_ids=[document_id]))
         for record in records:
@@ -581,13 +453,6 @@ def _sign_one(archive: Archive, document_id: int, login: str, keys: _Keys, actor
                            "hash_before": records[0].hash_before,
                            "hash_after": records[-1].hash_after})
         return SignOutcome(doc.id, doc.number, tuple(f.field for f in fields))
-
-
-def _user(s, login: str) -> SigningUser:
-    user = s.scalars(select(SigningUser).filter_by(login=login)).one_or_none()
-    if user is None:
-        raise NotFoundError(f"Пользователь «{login}» не найден (archive user add).")
-    return user
 
 
 def _pending_fields(s, doc: RenderedDocument, login: str) -> tuple[SigningUser, list[StepState]]:
@@ -634,7 +499,7 @@ def return_document(archive: Archive, *, document_id: int, login: str, reason: s
         raise ConflictError("Укажите причину возврата: что нужно исправить в журнале.")
     with archive.unit_of_work() as uow:
         s = uow.session
-        doc = _document(s, document_id, lock=True)
+        doc = read_document(s, document_id, lock=True)
         user, state, mine = _signer_fields(s, doc, login)
         if not mine:
             raise PermissionDeniedError(
@@ -651,7 +516,7 @@ def return_document(archive: Archive, *, document_id: int, login: str, reason: s
         uow.audit(actor or Actor(login, "signer"), "document.return", "document", doc.id,
                   chain=doc.school_id, details={"number": doc.number, "login": login,
                                                 "reason": reason.strip()})
-        return _state(s, doc)
+        return read_state(s, doc)
 
 
 def _may_return(doc: RenderedDocument, state: ChainState, mine: list[StepState]) -> None:
@@ -671,20 +536,14 @@ def _may_return(doc: RenderedDocument, state: ChainState, mine: list[StepState])
 def _signer_fields(s, doc: RenderedDocument, login: str
                    ) -> tuple[SigningUser, ChainState, list[StepState]]:
     """The user, the document's chain, and the fields of it this user may sign."""
-    user = _user(s, login)
+    user = read_user(s, login)
     if user.school_id != doc.school_id:  # another school's documents do not exist for them
         raise NotFoundError(f"Документ № {doc.id} не найден (archive document list).")
     snapshot = s.get(PeriodSnapshot, doc.snapshot_id)
     class_name = s.get(SchoolClass, snapshot.school_class_id).name
     roles = user_roles(s, user)
-    state = _state(s, doc)
+    state = read_state(s, doc)
     return user, state, [f for f in state.fields if _may_sign(f, user, roles, class_name)]
-
-
-def user_roles(s, user: SigningUser) -> set[tuple[str, str]]:
-    """The user's (role, class) pairs; class "" for school-wide roles."""
-    return {(r.role, r.class_name) for r in s.scalars(
-        select(SigningRole).filter_by(user_id=user.id))}
 
 
 def _may_sign(field: StepState, user: SigningUser, roles: set[tuple[str, str]],
@@ -704,16 +563,16 @@ def signed_pdf(archive: Archive, document_id: int, *, reader: Actor | None = Non
     ``reader``: the person it is given to (recorded in the audit trail); None for the
     service's own reads.
     """
-    from archive_service.disposition.service import destroyed_message, tombstone_of
+    from archive_service.disposition.tombstones import destroyed_message, tombstone_of
 
     with archive.sessions() as s:
-        doc = _document(s, document_id)
+        doc = read_document(s, document_id)
         stone = tombstone_of(s, document_id)
         if stone is not None:
             raise NotFoundError(destroyed_message(s, stone))
-        keys, digest = _current(s, doc)
+        keys, digest = current_pieces(s, doc)
         number, school_id = doc.number, doc.school_id
-    data = _assemble(archive, keys, digest, number)
+    data = assemble(archive, keys, digest, number)
     if reader is not None:
         record(archive, reader, "document.read", "document", document_id, chain=school_id,
                details={"number": number, "sha256": digest})
@@ -744,7 +603,7 @@ class Verification:
 def _verify_now(archive: Archive, document_id: int, *, reader: Actor | None) -> Verification:
     data = signed_pdf(archive, document_id, reader=reader)
     with archive.sessions() as s:
-        row = _pki(s, _document(s, document_id).school_id)
+        row = _pki(s, read_document(s, document_id).school_id)
         root = x509.load_pem_x509_certificate(row.root_cert)
         crl = x509.load_der_x509_crl(row.crl)
     result = verify_pdf(data, roots=[root], crls=[crl])
@@ -780,8 +639,8 @@ _LATEST = (select(DocumentVerification.verified_at, DocumentVerification.verifie
 
 def stored(s, doc: RenderedDocument, records: list[SignatureRecord] | None = None) -> Stored:
     """The document's ``Stored`` state, read in the caller's session. ``doc`` and
-    ``records``: the ORM objects or rows with the same attribute names (``_current``'s)."""
-    keys, digest = _current(s, doc, records)
+    ``records``: the ORM objects or rows with the same attribute names (``current_pieces``'s)."""
+    keys, digest = current_pieces(s, doc, records)
     row = s.connection().execute(_LATEST, {"document_id": doc.id, "sha256": digest}).first()
     return Stored(doc.school_id, doc.number, keys, digest, row)
 
@@ -795,7 +654,7 @@ def latest_verification(archive: Archive, document_id: int, *, reader: Actor,
     with time (a certificate expiring, a revocation), which ``max_age`` bounds.
     """
     with archive.unit_of_work() as uow:
-        known = stored(uow.session, _document(uow.session, document_id))
+        known = stored(uow.session, read_document(uow.session, document_id))
         reused = reuse_verification(archive, uow, document_id, known, reader=reader,
                                     max_age=max_age, now=now)
     return reused or _verify_now(archive, document_id, reader=reader)
@@ -814,7 +673,7 @@ def reuse_verification(archive: Archive, uow, document_id: int, known: Stored, *
     if (now or dt.datetime.now(dt.UTC)) - at > max_age:
         return None
     # The stored bytes still hash as recorded.
-    _assemble(archive, known.keys, known.digest, known.number)
+    assemble(archive, known.keys, known.digest, known.number)
     uow.audit(reader, "document.view", "document", document_id, chain=known.school_id,
               details={"number": known.number, "sha256": known.digest,
                        "verified_at": at.isoformat(timespec="seconds")})

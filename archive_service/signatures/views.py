@@ -1,6 +1,6 @@
 """What a person sees: their dashboard and a document page (permissions checked here).
 
-The five-day schedule of seed 000, section 4 (``service.DAYS_AFTER_RENDER``) marks a step
+The five-day schedule of seed 000, section 4 (``state.DAYS_AFTER_RENDER``) marks a step
 not done by the end of its day as overdue.
 """
 
@@ -28,18 +28,20 @@ from archive_service.register.service import AFTER_REGISTRATION
 from archive_service.rendering.models import RenderedDocument
 from archive_service.signatures.models import DocumentReturn, SignatureRecord, SigningUser
 from archive_service.signatures.service import (
-    DAYS_AFTER_RENDER,
-    KIND_NAMES,
-    STEP_TITLES,
-    ChainState,
-    _state,
     latest_verification,
     open_documents,
-    returned_text,
     reuse_verification,
     signed_pdf,
     signing_queue,
     stored,
+)
+from archive_service.signatures.state import (
+    DAYS_AFTER_RENDER,
+    KIND_NAMES,
+    STEP_TITLES,
+    ChainState,
+    read_state,
+    returned_text,
 )
 from archive_service.snapshots.models import PeriodSnapshot
 from signing.clock import local_time
@@ -112,7 +114,7 @@ def _line(s, doc: RenderedDocument, now: dt.datetime, state: ChainState | None =
     """The document's line in lists; ``where``, ``entry`` (its register number or None):
     what the caller has already read."""
     class_name, period_name, year, period_code = where or _where(s, doc)
-    state = state or _state(s, doc)
+    state = state or read_state(s, doc)
     created = doc.created_at if doc.created_at.tzinfo else doc.created_at.replace(tzinfo=dt.UTC)
     due = created + dt.timedelta(days=DAYS_AFTER_RENDER.get(state.next_step or "", 99))
     if entry is _UNKNOWN:
@@ -256,7 +258,7 @@ _READ = _placed(select(RenderedDocument.id, RenderedDocument.school_id, Rendered
                 .where(RenderedDocument.id == bindparam("document_id")))
 
 #: The document's signatures in signing order with their signers' names, as plain rows
-#: (what ``_state`` and ``stored`` read of a signature record).
+#: (what ``read_state`` and ``stored`` read of a signature record).
 _SIGNED = (select(SignatureRecord.field, SignatureRecord.user_id, SignatureRecord.signed_at,
                   SignatureRecord.storage_key, SignatureRecord.hash_after,
                   SigningUser.full_name)
@@ -315,7 +317,7 @@ def document_view(archive: Archive, who: Principal, document_id: int, *,
         found = _read(s, who, document_id)
         doc, entry = found.doc, found.entry
         rows = s.connection().execute(_SIGNED, {"document_id": document_id}).all()
-        state = _state(s, doc, (rows, {r.user_id: r.full_name for r in rows}), found.returned)
+        state = read_state(s, doc, (rows, {r.user_id: r.full_name for r in rows}), found.returned)
         known = stored(s, doc, rows)
         line = _line(s, doc, dt.datetime.now(dt.UTC), state, where=found.where,
                      entry=entry.number if entry is not None else None)

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from archive_service.db import Base
+from archive_service.orm import Base
 
 
 class PeriodSnapshot(Base):

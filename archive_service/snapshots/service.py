@@ -23,7 +23,6 @@ from archive_service.checks.service import check_class, summarise
 from archive_service.db import Archive
 from archive_service.errors import (
     ArchiveError,
-    ConflictError,
     NotFoundError,
     SnapshotBatchError,
     SnapshotBlockedError,
@@ -31,6 +30,7 @@ from archive_service.errors import (
     SnapshotError,
     StorageObjectMissingError,
 )
+from archive_service.journals.lookup import PeriodRef, classes_for, find_period, find_school
 from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
 from archive_service.journals.values import given_class as norm_class_name
 from archive_service.snapshots.canonical import canonical_bytes, snapshot_content
@@ -78,92 +78,8 @@ class VerifyOutcome:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
-class PeriodRef:
-    """A period named as «2025-2026/Q1» (year label / period code)."""
-
-    year: str
-    code: str
-
-    @classmethod
-    def parse(cls, text: str) -> PeriodRef:
-        """Parse «2025-2026/Q1»."""
-        from archive_service.journals.values import parse_period
-
-        year, sep, code = text.partition("/")
-        if not sep:
-            raise NotFoundError(
-                f"Период «{text}» указан неверно: ожидается учебный год и период, "
-                "например 2025-2026/Q1 (Q1-Q4 четверти, H1-H2 полугодия, T1-T3 триместры, "
-                "Y учебный год).")
-        try:
-            return cls(year.strip(), parse_period(code))
-        except ValueError as exc:
-            raise NotFoundError(f"Период «{text}»: {exc}.") from None
-
-
-def find_school(session: Session, code: str | None) -> School:
-    """The school by code, or the only school when there is exactly one."""
-    if code:
-        school = session.scalars(select(School).filter_by(code=code)).one_or_none()
-        if school is None:
-            raise NotFoundError(f"Школа с кодом «{code}» не найдена: сначала загрузите её журнал.")
-        return school
-    schools = session.scalars(select(School).limit(2)).all()
-    if not schools:
-        raise NotFoundError("В архиве нет ни одной школы: сначала загрузите журнал (archive import).")
-    if len(schools) > 1:
-        raise NotFoundError("В архиве несколько школ: укажите школу (--school КОД).")
-    return schools[0]
-
-
-def find_period(session: Session, school: School, ref: PeriodRef) -> tuple[AcademicYear, Period]:
-    """The academic year and period named by a reference."""
-    year = session.scalars(select(AcademicYear).filter_by(school_id=school.id, label=ref.year)
-                           ).one_or_none()
-    if year is None:
-        raise NotFoundError(f"Учебный год {ref.year} школы {school.code} не найден.")
-    period = session.scalars(select(Period).filter_by(academic_year_id=year.id, code=ref.code)
-                             ).one_or_none()
-    if period is None:
-        raise NotFoundError(f"Период {ref.code} учебного года {ref.year} не найден: его даты "
-                            "приходят с импортом журнала.")
-    return year, period
-
-
-def classes_for(session: Session, year: AcademicYear, period: Period,
-                class_name: str | None) -> list[SchoolClass]:
-    """The classes a command applies to: one by name, or all that use this period."""
-    query = select(SchoolClass).filter_by(academic_year_id=year.id)
-    if class_name:
-        try:
-            name = norm_class_name(class_name)
-        except ConflictError as exc:
-            raise NotFoundError(f"{exc.message} Укажите класс так, как в журнале (например "
-                                "7А).") from None
-        sc = session.scalars(query.filter_by(name=name)).one_or_none()
-        if sc is None:
-            raise NotFoundError(f"Класс {name} в {year.label} учебном году не найден.")
-        if not applies(sc, period):
-            raise ConflictError(f"Класс {sc.name} учится не по периодам вида «{period.name}»: "
-                                f"выберите его период ({_scheme_hint(sc)}).")
-        return [sc]
-    classes = [c for c in session.scalars(query) if applies(c, period)]
-    return sorted(classes, key=lambda c: (c.grade, c.name))
-
-
-def applies(sc: SchoolClass, period: Period) -> bool:
-    """Whether a period belongs to the class's scheme (the year applies to every class)."""
-    from archive_service.journals.values import PERIOD_SCHEMES
-
-    return period.code == "Y" or PERIOD_SCHEMES[period.kind] == sc.period_scheme
-
-
-def _scheme_hint(sc: SchoolClass) -> str:
-    return {"quarters": "Q1-Q4", "half_years": "H1-H2", "trimesters": "T1-T3"}[sc.period_scheme]
-
-
-def _info(s: Session, snap: PeriodSnapshot) -> SnapshotInfo:
+def snapshot_info(s: Session, snap: PeriodSnapshot) -> SnapshotInfo:
+    """A snapshot row as the pages, the CLI and the inspection report show it."""
     sc = s.get(SchoolClass, snap.school_class_id)
     period = s.get(Period, snap.period_id)
     year = s.get(AcademicYear, sc.academic_year_id)
@@ -188,13 +104,13 @@ def create_snapshots(archive: Archive, *, period: str, class_name: str | None,
     if not targets:
         raise NotFoundError(f"Нет классов, к которым относится период {ref.code} {ref.year}.")
     if len(targets) == 1:
-        return [_create_one(archive, school_id, targets[0], period_id, actor, reason)]
+        return [create_one(archive, school_id, targets[0], period_id, actor, reason)]
     # Many classes: one blocked class must not hold up the others.
     done: list[SnapshotOutcome] = []
     failures: list[tuple[str, ArchiveError]] = []
     for class_id, name in zip(targets, names, strict=True):
         try:
-            done.append(_create_one(archive, school_id, class_id, period_id, actor, reason))
+            done.append(create_one(archive, school_id, class_id, period_id, actor, reason))
         except SnapshotError as exc:
             failures.append((name, exc))
     if failures:
@@ -202,8 +118,10 @@ def create_snapshots(archive: Archive, *, period: str, class_name: str | None,
     return done
 
 
-def _create_one(archive: Archive, school_id: int, class_id: int, period_id: int, actor: Actor,
-                reason: str | None) -> SnapshotOutcome:
+def create_one(archive: Archive, school_id: int, class_id: int, period_id: int, actor: Actor,
+               reason: str | None) -> SnapshotOutcome:
+    """Snapshot one class for one period in its own unit of work (the period close's job),
+    retried when a concurrent snapshot of the same class wins the race."""
     for attempt in range(5):
         try:
             with archive.unit_of_work() as uow:
@@ -237,7 +155,7 @@ def _create_in(uow, school_id: int, class_id: int, period_id: int, actor: Actor,
         select(PeriodSnapshot).filter_by(school_class_id=sc.id, period_id=period.id)
         .order_by(PeriodSnapshot.version.desc()).limit(1)).one_or_none()
     if latest is not None and latest.sha256 == digest:
-        return SnapshotOutcome(_info(s, latest), False)
+        return SnapshotOutcome(snapshot_info(s, latest), False)
     if latest is not None and not reason:
         raise SnapshotChangedError(
             f"Журнал {sc.name} за «{period.name}» изменился после среза версии {latest.version} "
@@ -254,7 +172,7 @@ def _create_in(uow, school_id: int, class_id: int, period_id: int, actor: Actor,
     uow.audit(actor, "snapshot.create", "snapshot", snap.id, chain=school.id,
               details={"class": sc.name, "period": period.code, "version": snap.version,
                        "sha256": digest, "reason": reason})
-    return SnapshotOutcome(_info(s, snap), True)
+    return SnapshotOutcome(snapshot_info(s, snap), True)
 
 
 def _ref(s: Session, sc: SchoolClass, period: Period) -> str:
@@ -281,7 +199,7 @@ def list_snapshots(archive: Archive, *, school_code: str | None = None,
                    period: str | None = None, class_name: str | None = None) -> list[SnapshotInfo]:
     """Snapshots, oldest first, optionally filtered."""
     with archive.sessions() as s:
-        return [_info(s, snap) for snap in s.scalars(
+        return [snapshot_info(s, snap) for snap in s.scalars(
             _select(s, school_code=school_code, period=period, class_name=class_name))]
 
 
@@ -296,8 +214,8 @@ def show_snapshot(archive: Archive, snapshot_id: int, *, reader: Actor | None = 
         snap = s.get(PeriodSnapshot, snapshot_id)
         if snap is None:
             raise NotFoundError(f"Срез № {snapshot_id} не найден (список: archive snapshot list).")
-        info, school_id = _info(s, snap), snap.school_id
-        from archive_service.disposition.service import snapshot_destroyed
+        info, school_id = snapshot_info(s, snap), snap.school_id
+        from archive_service.disposition.tombstones import snapshot_destroyed
 
         if snapshot_destroyed(s, snapshot_id):
             raise NotFoundError(f"Срез № {snapshot_id} уничтожен по акту вместе с копией "
@@ -339,11 +257,11 @@ def verify_snapshots(archive: Archive, *, snapshot_id: int | None = None,
             snap = s.get(PeriodSnapshot, snapshot_id)
             if snap is None:
                 raise NotFoundError(f"Срез № {snapshot_id} не найден.")
-            infos = [_info(s, snap)]
+            infos = [snapshot_info(s, snap)]
         else:
-            infos = [_info(s, snap) for snap in s.scalars(
+            infos = [snapshot_info(s, snap) for snap in s.scalars(
                 _select(s, school_code=school_code, period=period, class_name=class_name))]
-        from archive_service.disposition.service import destroyed_keys
+        from archive_service.disposition.tombstones import destroyed_keys
 
         destroyed = destroyed_keys(s)
     return [_verify(archive, info, destroyed) for info in infos]

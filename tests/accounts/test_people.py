@@ -18,7 +18,8 @@ from archive_service.errors import (
 )
 from archive_service.journals.service import import_file
 from archive_service.rendering.service import render_snapshots
-from archive_service.signatures.service import chain_state, sign_documents
+from archive_service.signatures.service import sign_documents
+from archive_service.signatures.state import chain_state
 from archive_service.snapshots.service import create_snapshots
 from tests.support.journal import tiny, write_json
 from tests.support.state import archive_state

@@ -238,7 +238,7 @@ def test_a_forged_manifest_is_refused(backed_up, tmp_path):
     assert not report.ok and "изменена после подписи" in report.problems[0]
     # A manifest re-signed with another school's key is not trusted here either.
     from archive_service.backups import crypto
-    from archive_service.backups.service import _b64
+    from archive_service.backups.common import _b64
 
     other = crypto.new_signing_key()
     signed["manifest"]["keys"]["signing_public"] = _b64(

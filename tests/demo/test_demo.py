@@ -12,7 +12,8 @@ from archive_service.demo.generator import generate_school
 from archive_service.demo.service import run_demo, write_demo_data
 from archive_service.errors import ImportRejectedError
 from archive_service.journals.service import import_files
-from archive_service.signatures.service import chain_state, verify_document
+from archive_service.signatures.service import verify_document
+from archive_service.signatures.state import chain_state
 from archive_service.snapshots.service import create_snapshots
 from tests.conftest import make_archive
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from archive_service.audit.service import verify as verify_audit
-from archive_service.disposition import service
+from archive_service.disposition import locks, service
 from archive_service.disposition.models import Tombstone
 from archive_service.errors import ConflictError, NotFoundError, SignatureRefusedError, StorageReadOnlyError
 from archive_service.journals.models import Lesson, Mark
@@ -180,7 +180,7 @@ def test_a_journal_copy_waits_for_a_signed_summary(sqlite_archive, tmp_path):
 def test_local_storage_refuses_deleting_locked_objects(sqlite_archive, tmp_path):
     archive = sqlite_archive
     q1, summary = _year_archive(archive, tmp_path)
-    from archive_service.disposition.service import _document_keys
+    from archive_service.disposition.locks import document_keys as _document_keys
     from archive_service.rendering.models import RenderedDocument
     from archive_service.snapshots.models import PeriodSnapshot
 
@@ -193,7 +193,7 @@ def test_local_storage_refuses_deleting_locked_objects(sqlite_archive, tmp_path)
     assert archive.storage.retained_until(snapshot_key) == _at(JOURNAL_DUE).replace(hour=0)
     assert len(summary_keys) > 1 and all(archive.storage.retained_until(k) == _at(
         SUMMARY_DUE).replace(hour=0) for k in summary_keys)
-    assert service.lock_objects(archive) > 0  # the sweep finds nothing to shorten
+    assert locks.lock_objects(archive) > 0  # the sweep finds nothing to shorten
     with pytest.raises(StorageReadOnlyError, match="заблокирован до 01.01.2032"):
         archive.storage.delete(key)
     assert archive.storage.exists(key)

@@ -20,13 +20,13 @@ from archive_service.journals.service import import_file
 from archive_service.rendering.service import render_snapshots
 from archive_service.signatures.service import (
     add_user,
-    chain_state,
     init_pki,
     sign_document,
     sign_documents,
     signing_queue,
     verify_document,
 )
+from archive_service.signatures.state import chain_state
 from archive_service.snapshots.service import create_snapshots
 from tests.support.journal import tiny, write_json
 from tests.support.processes import run_together

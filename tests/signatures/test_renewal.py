@@ -19,7 +19,8 @@ from archive_service.fixity.service import run_fixity
 from archive_service.inspection.report import report_data
 from archive_service.signatures.models import SchoolPki, SignatureRecord
 from archive_service.signatures.renewal import reissue_tsa, renew_region, renew_timestamps
-from archive_service.signatures.service import chain_state, signed_pdf, verify_document
+from archive_service.signatures.service import signed_pdf, verify_document
+from archive_service.signatures.state import chain_state
 from signing.verify import lta_validation
 from tests.signatures.test_chain import ACTOR, TSA, _setup, _sign
 from tests.support.state import archive_state

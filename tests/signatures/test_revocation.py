@@ -14,7 +14,8 @@ from archive_service.signatures.revocation import (
     revocation_list,
     revoke_certificate,
 )
-from archive_service.signatures.service import chain_state, verify_document
+from archive_service.signatures.service import verify_document
+from archive_service.signatures.state import chain_state
 from tests.signatures.test_chain import ACTOR, USERS, _refused, _setup, _sign
 from tests.support.state import archive_state
 

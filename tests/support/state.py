@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from archive_service.db import Archive, Base
+from archive_service.db import Archive
+from archive_service.orm import Base
 
 
 def archive_state(archive: Archive) -> dict:

@@ -101,7 +101,7 @@ def test_a_document_goes_from_render_to_sealed_and_registered_in_the_browser(web
 
 
 def test_a_returned_document_shows_who_returned_it_when_and_why(web):
-    from archive_service.signatures.service import chain_state
+    from archive_service.signatures.state import chain_state
 
     app, archive, doc, _other = web
     page = f"/documents/{doc}"
@@ -219,8 +219,8 @@ def archive_document_number(archive, doc):
 
 def _lines(archive, school_code: str, count: int) -> None:
     """``count`` register lines of a past year straight in the table (folders, no document)."""
+    from archive_service.journals.lookup import find_school
     from archive_service.register.models import RegisterEntry
-    from archive_service.snapshots.service import find_school
 
     with archive.unit_of_work() as uow:
         school = find_school(uow.session, school_code)
