@@ -34,7 +34,7 @@ system-deps:
 
 ## test: the whole suite (SQLite, PostgreSQL, a real SeaweedFS S3 server, PDF checkers)
 test: $(VENV)/.installed-test system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=20
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check archive_service cli signing retention tests bench

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from archive_service.config import Settings
 from archive_service.db import Archive, make_engine, upgrade
+from tests.support import prepared
 from tests.support.postgres import DEFAULT_URL, Throwaway, reachable
 from tests.support.seaweed import start_seaweed
 
@@ -37,7 +38,9 @@ def postgres_admin_url():
     """A PostgreSQL server URL whose user may create databases."""
     url = os.environ.get("ARCHIVE_TEST_POSTGRES_URL", DEFAULT_URL)
     if reachable(url):
+        prepared.ADMIN_URL = url
         yield url
+        prepared.drop_all()
         return
     cluster = Throwaway()
     try:
@@ -46,7 +49,9 @@ def postgres_admin_url():
         cluster.stop()
         _unavailable(f"PostgreSQL is not reachable and no throwaway cluster could start "
                      f"({exc}); PostgreSQL tests were not run")
+    prepared.ADMIN_URL = url
     yield url
+    prepared.drop_all()
     cluster.stop()
 
 

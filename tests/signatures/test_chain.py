@@ -29,6 +29,7 @@ from archive_service.signatures.service import (
 from archive_service.signatures.state import chain_state
 from archive_service.snapshots.service import create_snapshots
 from tests.support.journal import tiny, write_json
+from tests.support.prepared import prepared
 from tests.support.processes import run_together
 from tests.support.state import archive_state
 
@@ -49,6 +50,12 @@ def pw(login: str) -> str:
 
 
 def _setup(archive, tmp_path):
+    """The tiny school imported, frozen and rendered, its PKI and the chain's signers; the
+    journal copy's id. Built once per session and database kind (tests/support/prepared.py)."""
+    return prepared(archive, "chain", lambda a: _build(a, tmp_path))
+
+
+def _build(archive, tmp_path):
     import_file(archive, write_json(tiny(), tmp_path / "j.json"), actor=ACTOR)
     [snap] = create_snapshots(archive, period="2025-2026/Q1", class_name=None,
                               school_code=None, actor=ACTOR)

@@ -17,6 +17,7 @@ from archive_service.rendering.service import render_snapshots
 from archive_service.snapshots.service import create_snapshots
 from tests.signatures.test_chain import TSA, USERS, _setup
 from tests.support.journal import tiny, write_json
+from tests.support.prepared import prepared
 
 PASSWORD = "web-password-1"
 ACTOR = Actor("test admin")
@@ -45,7 +46,16 @@ def web_pg(tmp_path, pg_url):
 
 
 def make_web(archive, tmp_path):
-    """Set up the schools and accounts and build the app."""
+    """Set up the schools and accounts (built once per session and database kind:
+    tests/support/prepared.py) and build the app."""
+    journal, other_document = prepared(archive, "web", lambda a: _build_web(a, tmp_path))
+    settings = dataclasses.replace(archive.settings, tsa_passphrase=TSA, secure_cookies=False)
+    archive.settings = settings
+    app = create_app({"ARCHIVE": archive, "SECRET_KEY": "test", "TESTING": True})
+    return app, archive, journal, other_document
+
+
+def _build_web(archive, tmp_path):
     journal = _setup(archive, tmp_path)
     for login, name, _position, roles in USERS:
         create_account(archive, school_code="T-001", login=login, full_name=name,
@@ -66,10 +76,7 @@ def make_web(archive, tmp_path):
     [snap] = create_snapshots(archive, period="2025-2026/Q1", class_name=None,
                               school_code="T-002", actor=ACTOR)
     [outcome] = render_snapshots(archive, [snap.snapshot.id], actor=ACTOR, workers=1)
-    settings = dataclasses.replace(archive.settings, tsa_passphrase=TSA, secure_cookies=False)
-    archive.settings = settings
-    app = create_app({"ARCHIVE": archive, "SECRET_KEY": "test", "TESTING": True})
-    return app, archive, journal, outcome.documents[0].id
+    return journal, outcome.documents[0].id
 
 
 def csrf(client, path="/login") -> str:
