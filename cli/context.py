@@ -39,10 +39,12 @@ def secret_from_file(path: Path, what: str) -> str:
     """The first line of a file holding a passphrase (never asked on the command line)."""
     from archive_service.errors import ConfigError
 
+    data = read_file(path, what)
     try:
-        return path.read_text("utf-8").splitlines()[0].strip()
-    except (OSError, IndexError, UnicodeDecodeError):
-        raise ConfigError(f"Не удалось прочитать {what} из файла {path}.") from None
+        return data.decode("utf-8").splitlines()[0].strip()
+    except (IndexError, UnicodeDecodeError):
+        raise ConfigError(f"Не удалось прочитать {what} из файла {path}: файл пуст или не "
+                          "в кодировке UTF-8.") from None
 
 
 def read_file(path: Path, what: str) -> bytes:

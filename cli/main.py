@@ -19,7 +19,6 @@ from cli import russian
 
 # pyHanko imports DSA from cryptography, which warns that DSA is deprecated: the archive
 # never uses DSA, and no command may print warning text a secretary cannot act on.
-warnings.filterwarnings("ignore", message="DSA is deprecated", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message=r"(?s).*DSA is deprecated")
 
 russian.install()

@@ -5,6 +5,7 @@ bench/bench_cli.py, never asserted here."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -64,10 +65,10 @@ def _loaded_by(*args: str) -> list[str]:
     """The heavy modules a fresh interpreter has loaded after ``archive ARGS``."""
     code = ("import sys\nfrom cli.main import main\n"
             "try:\n    main(sys.argv[1:], prog_name='archive')\nexcept SystemExit:\n    pass\n"
-            f"print([m for m in sys.modules if m.startswith({HEAVY!r})])")
+            f"import json\nprint(json.dumps([m for m in sys.modules if m.startswith({HEAVY!r})]))")
     result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
                             text=True, cwd=ROOT, check=True)
-    return eval(result.stdout.strip().splitlines()[-1])  # noqa: S307 - our own printed list
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_help_loads_no_service():
@@ -115,6 +116,18 @@ def test_verify_names_what_is_wrong_with_its_target(tmp_path):
         result = run(target)
         assert result.exit_code == 9
         assert f"«{target}» — не номер документа архива" in result.output
+    empty = tmp_path / "код.txt"
+    empty.write_text("", "utf-8")
+    result = CliRunner().invoke(main, ["backup", "copy", "X", "--medium", "Диск", "--handed-by",
+                                       "А", "--received-by", "Б", "--as", "secretary",
+                                       "--passphrase-file", str(empty)], prog_name="archive",
+                                env={"ARCHIVE_HOME": str(tmp_path)})
+    assert result.exit_code == 9 and "файл пуст или не в кодировке UTF-8" in result.output
+    missing = CliRunner().invoke(main, ["backup", "copy", "X", "--medium", "Диск",
+                                        "--handed-by", "А", "--received-by", "Б", "--as", "s",
+                                        "--passphrase-file", str(tmp_path / "нет.txt")],
+                                 prog_name="archive", env={"ARCHIVE_HOME": str(tmp_path)})
+    assert missing.exit_code == 9 and "нет.txt: такого файла нет" in missing.output
     (tmp_path / "корень.pem").write_text("не сертификат", "utf-8")
     result = run("--root", str(tmp_path / "корень.pem"), str(tmp_path / "копия.pdf"))
     assert result.exit_code == 9 and "это не сертификат в формате PEM" in result.output
