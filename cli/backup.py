@@ -129,10 +129,10 @@ def create(target: str, retain_days: int) -> None:
 @handle_errors
 def list_(target: str | None, as_json: bool) -> None:
     """List backups."""
-    from archive_service.backups import service as backups
-
     if target:
-        ids = backups.backups_on_target(target)
+        from archive_service.backups.create import backups_on_target
+
+        ids = backups_on_target(target)
         if as_json:
             echo_json(ids)
         else:
@@ -140,7 +140,9 @@ def list_(target: str | None, as_json: bool) -> None:
                 click.echo(bid)
             click.echo(f"Полных копий на носителе: {len(ids)}")
         return
-    rows = backups.list_backups(open_archive())
+    from archive_service.backups.log import list_backups
+
+    rows = list_backups(open_archive())
     if as_json:
         echo_json([{"id": b.id, "target": b.target, "created_at": b.created_at,
                     "created_by": b.created_by, "retain_until": b.retain_until,

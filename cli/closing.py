@@ -112,6 +112,7 @@ def _show(report: service.RunReport, as_json: bool, unfinished: bool = False) ->
 def _wait(archive, run_id: int, poll: float = 2.0) -> None:  # noqa: ANN001 - an Archive
     """Progress until the run ends; meanwhile puts dead workers' jobs back in the queue."""
     from archive_service.closing import queue, service
+    from archive_service.closing.jobs import close_jobs_active
 
     shown, idle, next_recovery = None, 0, 0.0
     while True:
@@ -128,7 +129,7 @@ def _wait(archive, run_id: int, poll: float = 2.0) -> None:  # noqa: ANN001 - an
             for job in queue.recover_stalled(archive.settings):
                 click.echo(f"  задание № {job} остановившегося обработчика возвращено в "
                            "очередь", err=True)
-        if not queue.close_jobs_active(archive):
+        if not close_jobs_active(archive):
             idle += 1
             if idle >= 3:  # nothing left to do, yet the run is open: failed jobs
                 click.secho("  В очереди не осталось заданий этого закрытия, а оно не завершено: "
@@ -202,9 +203,9 @@ def jobs(ctx: click.Context, status: str, as_json: bool) -> None:
     """List jobs (the dead-letter list by default)."""
     if ctx.invoked_subcommand:
         return
-    from archive_service.closing import queue
+    from archive_service.closing.jobs import list_jobs
 
-    found = queue.list_jobs(open_archive(), status=None if status == "all" else status)
+    found = list_jobs(open_archive(), status=None if status == "all" else status)
     if as_json:
         echo_json([j.as_dict() for j in found])
         return

@@ -15,17 +15,27 @@ from retention import ACTION_TEXT, Status
 CLASS_NAMES = {"journal": "копии журналов", "summary": "сводные ведомости",
                "folder": "общие папки"}
 
+def _classes(given: str | None) -> list[str] | None:
+    """``--classes 1А, 7а`` as the generator's names (upper-case letter, no spaces)."""
+    if not given:
+        return None
+    return [c.strip().upper() for c in given.split(",") if c.strip()] or None
+
+
 @click.command("demo-data", help="Записать демонстрационную школу (JSON и книги Excel).")
 @click.option("--seed", default=1, show_default=True, help="Зерно генератора (одно зерно — "
               "одни и те же данные).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Папка вывода.")
 @click.option("--no-xlsx", is_flag=True, help="Только JSON.")
+@click.option("--classes", "class_list", metavar="КЛАССЫ",
+              help="Только эти классы демо-школы, через запятую (например 1А,7А,10А).")
 @handle_errors
-def demo_data(seed: int, out: Path, no_xlsx: bool) -> None:
+def demo_data(seed: int, out: Path, no_xlsx: bool, class_list: str | None) -> None:
     """Write the demo school."""
     from archive_service.demo.service import write_demo_data
 
-    json_files, xlsx_files = write_demo_data(out, seed, xlsx=not no_xlsx)
+    json_files, xlsx_files = write_demo_data(out, seed, xlsx=not no_xlsx,
+                                             classes=_classes(class_list))
     click.echo(f"Записано: {len(json_files)} файлов JSON в {out / 'json'}, "
                f"{len(xlsx_files)} книг Excel в {out / 'xlsx'}")
 
@@ -37,9 +47,12 @@ def demo_data(seed: int, out: Path, no_xlsx: bool) -> None:
               help="Период среза: Q1-Q4, H1-H2 или Y (учебный год).")
 @click.option("--no-xlsx", is_flag=True, help="Не создавать и не загружать книги Excel.")
 @click.option("--no-sign", is_flag=True, help="Не подписывать документы.")
+@click.option("--classes", "class_list", metavar="КЛАССЫ",
+              help="Только эти классы демо-школы, через запятую (например 1А,7А,10А).")
 @click.option("--json", "as_json", is_flag=True, help="Итог в JSON.")
 @handle_errors
-def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, as_json: bool) -> None:
+def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, class_list: str | None,
+         as_json: bool) -> None:
     """Run the main job end to end."""
     from archive_service.checks.service import KINDS
     from archive_service.demo.service import DEMO_DIRECTOR_CODE, run_demo
@@ -49,7 +62,7 @@ def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, as_json: boo
     archive = open_archive()
     out = archive.settings.home / "demo"
     summary = run_demo(archive, out=out, seed=seed, period_code=period_code, actor=actor(),
-                       with_xlsx=not no_xlsx, sign=not no_sign,
+                       with_xlsx=not no_xlsx, sign=not no_sign, classes=_classes(class_list),
                        tsa_passphrase=os.environ.get("ARCHIVE_TSA_PASSPHRASE")
                        or DEMO_TSA_PASSPHRASE,
                        progress=lambda m: click.echo(m, err=True))

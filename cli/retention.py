@@ -38,9 +38,10 @@ def retention() -> None:
 @handle_errors
 def rules_cmd(as_json: bool) -> None:
     """Print the retention classes."""
-    from archive_service.disposition.plan import rules
+    from archive_service.config import Settings
+    from archive_service.disposition.rules import rules
 
-    classes = rules(open_archive().settings)
+    classes = rules(Settings.from_env())
     if as_json:
         echo_json([{**dataclasses.asdict(c), "trigger": c.trigger.value,
                     "action": c.action.value} for c in classes.values()])

@@ -2,14 +2,7 @@
 
 No Flask, no SQLAlchemy, nothing from ``archive_service`` (tests/test_architecture.py
 checks it). Errors are this library's own (``signing.errors``); the service maps them to
-domain errors in one place. Importing it puts a block-wise hex-string reader into pyHanko's
-parser (``signing.hexstrings``), block-wise readers of white space, names and numbers
-(``signing.tokens``) and a memory of certificate name comparisons into asn1crypto
-(``signing.x509names``).
+domain errors in one place. The package itself imports nothing: the modules that use pyHanko
+import ``signing.speedups`` first, which puts this library's faster readers into pyHanko and
+asn1crypto.
 """
-
-from signing import hexstrings, tokens, x509names
-
-hexstrings.install()
-tokens.install()
-x509names.install()

@@ -40,7 +40,10 @@ from pyhanko.sign.diff_analysis import (
 )
 from pyhanko.sign.fields import FieldMDPSpec, MDPPerm
 
-from signing import paths
+from signing import (
+    paths,
+    speedups,  # noqa: F401  (installs the faster readers into pyHanko)
+)
 
 
 class RevisionPairPolicy(StandardDiffPolicy):

@@ -55,6 +55,8 @@ from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.pdf_utils.xref import ObjStreamRef
 
+from signing import speedups  # noqa: F401  (installs the faster readers into pyHanko)
+
 _CACHE_ATTRIBUTE = "_indirect_object_access_cache"
 _Key = tuple[int, int]  # (object number, generation)
 _TRAILER: _Key = (-1, -1)  # the trailer, as a node of the graph

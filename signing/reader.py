@@ -25,6 +25,8 @@ from typing import Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from signing import speedups  # noqa: F401  (installs the faster readers into pyHanko)
+
 
 class SignedFileReader(PdfFileReader):
     """A ``PdfFileReader`` that reads each place of the file once."""

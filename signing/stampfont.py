@@ -28,6 +28,8 @@ from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResul
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.writer import BasePdfFileWriter, PdfFileWriter
 
+from signing import speedups  # noqa: F401  (installs the faster readers into pyHanko)
+
 STAMP_CHARACTERS = ("".join(chr(c) for c in range(0x20, 0x7F))
                     + "".join(chr(c) for c in range(0x400, 0x460)) + "№«»–—…·")
 RESOURCE_NAME = "/ArchiveStamp"  # the font's name in the form's default resources

@@ -22,6 +22,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature, async_validate
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from signing import speedups  # noqa: F401  (installs the faster readers into pyHanko)
 from signing.diff import RevisionPairPolicy
 from signing.pades import validation_context
 from signing.reader import SignedFileReader

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import zstandard
-from sqlalchemy import select
 
 from archive_service.actors import Actor
 from archive_service.backups import crypto, dump
@@ -282,12 +281,6 @@ def _dump_image(archive: Archive, path: Path, data_key: bytes, backup_id: str, p
 def _revision(archive: Archive) -> str | None:
     with archive.engine.connect() as conn:
         return dump.alembic_revision(conn)
-
-
-def list_backups(archive: Archive) -> list[Backup]:
-    """Backups recorded in this archive, newest first."""
-    with archive.sessions() as s:
-        return list(s.scalars(select(Backup).order_by(Backup.created_at.desc())))
 
 
 def backups_on_target(target_url: str) -> list[str]:

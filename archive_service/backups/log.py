@@ -22,6 +22,12 @@ from archive_service.errors import (
 
 # --- the usage log ---------------------------------------------------------------------------
 
+def list_backups(archive: Archive) -> list[Backup]:
+    """Backups recorded in this archive, newest first."""
+    with archive.sessions() as s:
+        return list(s.scalars(select(Backup).order_by(Backup.created_at.desc())))
+
+
 def _event(uow, actor: Actor, backup_id: str, action: str, *, medium: str = "",
            handed_by: str = "", received_by: str = "", outcome: str = "ok",
            details: dict | None = None) -> BackupEvent:

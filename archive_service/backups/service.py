@@ -29,7 +29,6 @@ from archive_service.backups.create import (
     BackupSummary,
     backups_on_target,
     create_backup,
-    list_backups,
 )
 from archive_service.backups.keys import (
     EscrowKey,
@@ -42,6 +41,7 @@ from archive_service.backups.log import (
     Certification,
     certifications,
     event_text,
+    list_backups,
     log_event,
     record_copy,
     usage_log,

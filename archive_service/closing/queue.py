@@ -37,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from archive_service.closing import service
+from archive_service.closing.jobs import NAMESPACE, STALLED_AFTER_HEARTBEATS, has_queue, task_name
 from archive_service.config import Settings
 from archive_service.db import Archive
 from archive_service.errors import ArchiveError, StorageError
@@ -44,14 +45,11 @@ from archive_service.errors import ArchiveError, StorageError
 log = logging.getLogger(__name__)
 
 QUEUE = "archive"
-NAMESPACE = "archive"
 #: Retries after the first attempt (``ARCHIVE_TASK_RETRIES``) and the backoff base
 #: (``ARCHIVE_TASK_BACKOFF_SECONDS``): the n-th retry waits base**n seconds.
 RETRY = procrastinate.RetryStrategy(
     max_attempts=int(os.environ.get("ARCHIVE_TASK_RETRIES") or 5),
     exponential_wait=int(os.environ.get("ARCHIVE_TASK_BACKOFF_SECONDS") or 2))
-#: Missed heartbeats after which a worker counts as dead.
-STALLED_AFTER_HEARTBEATS = 3
 
 #: A school's classes go before the next school's import: schools finish one after another
 #: (their chains open early) and a class is worked on while its school's rows are fresh.
@@ -93,10 +91,6 @@ def _archive() -> Archive:
     return Archive(Settings.from_env())
 
 
-def _name(task: str) -> str:
-    return f"{NAMESPACE}:{task}"
-
-
 @dataclass
 class Queued:
     """Dispatches the steps of a run as jobs of the queue."""
@@ -106,7 +100,7 @@ class Queued:
     def _defer(self, task: str, queueing_lock: str, lock: str | None = None,
                priority: int = 0, **kwargs: Any) -> None:
         try:
-            self.app.configure_task(_name(task), queue=QUEUE, queueing_lock=queueing_lock,
+            self.app.configure_task(task_name(task), queue=QUEUE, queueing_lock=queueing_lock,
                                     lock=lock, priority=priority).defer(**kwargs)
         except AlreadyEnqueued:  # one waiting job for it is enough
             pass
@@ -241,73 +235,6 @@ def run_worker(settings: Settings, *, name: str | None = None, concurrency: int 
                    update_heartbeat_interval=heartbeat,
                    stalled_worker_timeout=heartbeat * STALLED_AFTER_HEARTBEATS,
                    fetch_job_polling_interval=min(5.0, heartbeat))
-
-
-# --- the dead-letter list and queue figures --------------------------------------------------
-
-@dataclass(frozen=True)
-class JobInfo:
-    """One job of the queue as a person reads it."""
-
-    id: int
-    task: str
-    status: str
-    attempts: int
-    args: dict[str, Any]
-    at: dt.datetime | None
-    message: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "task": self.task, "status": self.status,
-                "attempts": self.attempts, "args": self.args,
-                "at": self.at and self.at.isoformat(timespec="seconds"),
-                "message": self.message}
-
-
-def has_queue(archive: Archive) -> bool:
-    """Whether this archive's database holds the queue's tables."""
-    if archive.engine.dialect.name != "postgresql":
-        return False
-    with archive.engine.connect() as conn:
-        return bool(conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar())
-
-
-def close_jobs_active(archive: Archive) -> bool:
-    """Whether any job of a period close waits or runs (a dead worker's counts until it is
-    put back)."""
-    with archive.engine.connect() as conn:
-        return bool(conn.execute(text(
-            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
-            "AND task_name = ANY(:tasks)"),
-            {"tasks": [_name(t) for t in ("close_school", "close_class", "finish_close")]}
-        ).scalar())
-
-
-def list_jobs(archive: Archive, *, status: str | None = "failed", limit: int = 200
-              ) -> list[JobInfo]:
-    """Jobs by status, newest first; ``failed`` is the dead-letter list. A close_class job
-    carries the last message recorded on its class row."""
-    from archive_service.closing.models import CloseClass
-
-    if not has_queue(archive):
-        return []
-    where = "WHERE j.status = :status" if status else ""
-    with archive.engine.connect() as conn:
-        rows = conn.execute(text(f"""
-            SELECT j.id, j.task_name, j.status::text AS status, j.attempts, j.args,
-                   (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS at
-            FROM procrastinate_jobs j {where} ORDER BY j.id DESC LIMIT :limit"""),
-            {"status": status, "limit": limit}).mappings().all()
-    ids = [r["args"]["close_class_id"] for r in rows
-           if isinstance(r["args"].get("close_class_id"), int)]
-    with archive.sessions() as s:
-        from sqlalchemy import select
-
-        messages = dict(s.execute(select(CloseClass.id, CloseClass.message)
-                                  .where(CloseClass.id.in_(ids))).all()) if ids else {}
-    return [JobInfo(r["id"], r["task_name"].removeprefix(f"{NAMESPACE}:"), r["status"],
-                    r["attempts"], dict(r["args"]), r["at"],
-                    messages.get(r["args"].get("close_class_id"))) for r in rows]
 
 
 def retry_failed(archive: Archive, job_id: int) -> None:

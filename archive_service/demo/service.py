@@ -53,17 +53,27 @@ class DemoSummary:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def write_demo_data(out: Path, seed: int, *, xlsx: bool = True) -> tuple[list[Path], list[Path]]:
-    """Write the demo school as JSON and (optionally) spreadsheets under ``out``."""
-    docs = generate_school(seed)
+def write_demo_data(out: Path, seed: int, *, xlsx: bool = True, classes: list[str] | None = None
+                    ) -> tuple[list[Path], list[Path]]:
+    """Write the demo school as JSON and (optionally) spreadsheets under ``out``; ``classes``:
+    only these of its classes (the staff and the school stay whole)."""
+    from archive_service.demo.generator import CLASSES
+    from archive_service.errors import NotFoundError
+
+    unknown = [c for c in classes or [] if c not in CLASSES]
+    if unknown:
+        raise NotFoundError(f"В демонстрационной школе нет класса «{unknown[0]}»; есть: "
+                            f"{', '.join(CLASSES)}.")
+    docs = generate_school(seed, classes=classes)
     return write_json(docs, out), (write_xlsx(docs, out) if xlsx else [])
 
 
 def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor: Actor,
-             with_xlsx: bool = True, sign: bool = True,
+             with_xlsx: bool = True, sign: bool = True, classes: list[str] | None = None,
              tsa_passphrase: str = DEMO_TSA_PASSPHRASE, backup: bool = True,
              progress: Callable[[str], None] = lambda _msg: None) -> DemoSummary:
-    """Run the main job end to end and return what it did."""
+    """Run the main job end to end and return what it did; ``classes``: the demo school with
+    only these classes (the same job on less: ``archive demo --classes 1А,7А``)."""
     summary = DemoSummary(out)
     t = time.perf_counter()
 
@@ -75,7 +85,8 @@ def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor:
 
     upgrade(archive.engine)
     progress("Создаю демонстрационную школу…")
-    json_files, xlsx_files = write_demo_data(out, seed, xlsx=with_xlsx)
+    json_files, xlsx_files = write_demo_data(out, seed, xlsx=with_xlsx,
+                                            classes=classes)
     summary.json_files, summary.xlsx_files = len(json_files), len(xlsx_files)
     lap("generate")
     progress(f"Загружаю {len(json_files)} файлов JSON…")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 import retention
 from archive_service.config import Settings
 from archive_service.disposition.models import DisposalAct, DisposalItem, RetentionHold, Tombstone
+from archive_service.disposition.rules import rules
 from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
 from archive_service.register.models import RegisterEntry
 from archive_service.rendering.models import RenderedDocument
@@ -36,12 +37,6 @@ STATUS_TEXT = {retention.Status.DUE: "срок истёк", retention.Status.HEL
                retention.Status.NOT_YET_DUE: "хранится",
                retention.Status.PERMANENT: "постоянно",
                retention.Status.DESTROYED: "уничтожен"}
-
-
-def rules(settings: Settings) -> dict[str, retention.RetentionClass]:
-    """This deployment's retention classes (terms from ARCHIVE_RETENTION_*_YEARS)."""
-    return retention.classes(journal_years=settings.retention_journal_years,
-                             summary_years=settings.retention_summary_years)
 
 
 class PlanRow(NamedTuple):

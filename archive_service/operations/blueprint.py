@@ -37,7 +37,7 @@ def health():
     except Exception as exc:  # noqa: BLE001
         body.update(status="error", problem=f"хранилище недоступно: {type(exc).__name__}")
         return jsonify(body), 503
-    from archive_service.closing.queue import has_queue
+    from archive_service.closing.jobs import has_queue
 
     if has_queue(archive):
         with archive.engine.connect() as conn:

@@ -34,7 +34,7 @@ class ArchiveCollector:
         self.archive = archive
 
     def collect(self) -> Iterator[Metric]:
-        from archive_service.closing.queue import NAMESPACE, STALLED_AFTER_HEARTBEATS, has_queue
+        from archive_service.closing.jobs import NAMESPACE, STALLED_AFTER_HEARTBEATS, has_queue
 
         yield from self._archive_metrics()
         if not has_queue(self.archive):

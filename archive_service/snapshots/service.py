@@ -19,7 +19,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from archive_service.actors import Actor
-from archive_service.checks.service import check_class, summarise
 from archive_service.db import Archive
 from archive_service.errors import (
     ArchiveError,
@@ -33,7 +32,6 @@ from archive_service.errors import (
 from archive_service.journals.lookup import PeriodRef, classes_for, find_period, find_school
 from archive_service.journals.models import AcademicYear, Period, School, SchoolClass
 from archive_service.journals.values import given_class as norm_class_name
-from archive_service.snapshots.canonical import canonical_bytes, snapshot_content
 from archive_service.snapshots.models import PeriodSnapshot
 from archive_service.storage.base import sha256_hex
 
@@ -136,6 +134,11 @@ def create_one(archive: Archive, school_id: int, class_id: int, period_id: int, 
 
 def _create_in(uow, school_id: int, class_id: int, period_id: int, actor: Actor,
                reason: str | None) -> SnapshotOutcome:
+    # Here, not at the top: listing snapshots (``archive snapshot list``) loads no journal
+    # reader.
+    from archive_service.checks.service import check_class, summarise
+    from archive_service.snapshots.canonical import canonical_bytes, snapshot_content
+
     s = uow.session
     # Serialise snapshotting of one class (PostgreSQL row lock; SQLite locks the database).
     sc = s.scalars(select(SchoolClass).where(SchoolClass.id == class_id).with_for_update()).one()

@@ -61,13 +61,14 @@ def test_the_cli_copies_of_service_constants_are_the_services_own():
     assert signatures.DEFAULT_WINDOW_YEARS == DEFAULT_WINDOW.days / 365
 
 
-def _loaded_by(*args: str) -> list[str]:
+def _loaded_by(*args: str, heavy: tuple[str, ...] = HEAVY, env: dict[str, str] | None = None
+               ) -> list[str]:
     """The heavy modules a fresh interpreter has loaded after ``archive ARGS``."""
     code = ("import sys\nfrom cli.main import main\n"
             "try:\n    main(sys.argv[1:], prog_name='archive')\nexcept SystemExit:\n    pass\n"
-            f"import json\nprint(json.dumps([m for m in sys.modules if m.startswith({HEAVY!r})]))")
+            f"import json\nprint(json.dumps([m for m in sys.modules if m.startswith({heavy!r})]))")
     result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
-                            text=True, cwd=ROOT, check=True)
+                            text=True, cwd=ROOT, check=True, env=env)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -77,6 +78,26 @@ def test_help_loads_no_service():
     assert _loaded_by("--version") == []
     for name in [*groups, "sign", "verify", "close-period"]:
         assert _loaded_by(name, "--help") == [], name
+
+
+#: What a listing has no use for: signing, PDF, drawing, spreadsheets, the web, S3, the task
+#: queue, backup compression, the journal readers.
+NOT_FOR_LISTS = ("pyhanko", "pikepdf", "reportlab", "openpyxl", "flask", "boto3",
+                 "procrastinate", "zstandard", "archive_service.journals.loader",
+                 "archive_service.backups.create", "archive_service.closing.queue")
+
+
+def test_listing_commands_load_only_what_they_list(tmp_path):
+    env = {**os.environ, "ARCHIVE_HOME": str(tmp_path), "ARCHIVE_ACTOR": "Тест"}
+    for key in ("ARCHIVE_DATABASE_URL", "ARCHIVE_STORAGE_URL"):
+        env.pop(key, None)
+    subprocess.run([sys.executable, "-m", "cli.main", "init"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    for args in (["snapshot", "list"], ["close-status", "--list"], ["fixity", "status"],
+                 ["backup", "list"], ["jobs"], ["register", "list"],
+                 ["audit", "list", "--limit", "5"], ["retention", "rules"]):
+        loaded = _loaded_by(*args, heavy=NOT_FOR_LISTS, env=env)
+        assert loaded == [], (args, loaded)
 
 
 def test_help_lists_every_command_and_a_group_its_subcommands():

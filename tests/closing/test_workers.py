@@ -126,6 +126,7 @@ def test_workers_close_a_region_exactly_once_though_one_is_killed(region_env):
 def test_dead_letters_health_and_metrics(region_env):
     from archive_service.app import create_app
     from archive_service.closing import queue
+    from archive_service.closing.jobs import list_jobs
 
     env, codes = region_env
     assert _cli(env, "init").returncode == 0
@@ -138,11 +139,11 @@ def test_dead_letters_health_and_metrics(region_env):
     workers = _workers(env, 1)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not queue.list_jobs(archive):
+        while time.monotonic() < deadline and not list_jobs(archive):
             time.sleep(0.2)
         listed = _cli(env, "jobs")
         assert listed.returncode == 10 and f"№ {job_id} close_class" in listed.stdout
-        [dead] = queue.list_jobs(archive)
+        [dead] = list_jobs(archive)
         assert (dead.id, dead.status, dead.attempts) == (job_id, "failed", 3)  # the first try and 2 retries
         client = create_app({"ARCHIVE": archive}).test_client()
         health = client.get("/health")

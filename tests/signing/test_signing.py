@@ -361,3 +361,40 @@ def test_a_byte_range_of_another_shape_is_left_to_pyhanko():
     import hashlib
     assert plain.external_digests["sha256"] == hashlib.sha256(data[:100] + data[200:250]).digest()
     assert shifted.external_digests == three.external_digests == odd.external_digests == {}
+
+
+def test_a_signers_next_signature_reuses_the_sized_space_and_a_too_small_one_is_sized_anew(
+        unsigned, school, monkeypatch):
+    """pyHanko sizes a signature's space by a dry run; the library remembers the size per
+    signer and timestamp service, and sizes anew when the remembered space is too small."""
+    from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+
+    pdf, fields = unsigned
+    root, timestamper = school
+    cred = pki.issue_person(root, name="Орлова Вера Павловна", position="Учитель",
+                            school=SCHOOL, now=NOW)
+    dry_runs = []
+    estimate = PdfSigningSession.estimate_signature_container_size
+
+    def counted(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        dry_runs.append(1)
+        return estimate(self, *args, **kwargs)
+
+    monkeypatch.setattr(PdfSigningSession, "estimate_signature_container_size", counted)
+    monkeypatch.setattr(pades, "_RESERVED", {})
+
+    def sign(doc: bytes, field) -> bytes:  # noqa: ANN001
+        return pades.sign(doc, pades.SignRequest(
+            field.name, pades.local_signer(cred, [root.certificate]), cred.certificate,
+            "Учитель", timestamper))
+
+    first = sign(pdf, fields[0])
+    [(key, size)] = pades._RESERVED.items()
+    second = sign(first, fields[1])
+    assert len(dry_runs) == 1  # the second signature used the remembered size
+    pades._RESERVED[key] = 200  # far too small for a CMS with a timestamp token
+    third = sign(second, fields[2])
+    assert len(dry_runs) == 2 and abs(pades._RESERVED[key] - size) < 64  # sized anew
+    result = verify_pdf(third, roots=[root.certificate])
+    assert not result.broken() and [s.field for s in result.signatures] == [
+        f.name for f in fields[:3]]
