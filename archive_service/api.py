@@ -180,13 +180,13 @@ def _positive(name: str, default: int) -> int:
     value = request.args.get(name)
     if value is None:
         return default
-    if not value.isdigit() or len(value) > 6:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         raise ArchiveError(f"Параметр «{name}» — целое положительное число.")
     return int(value)
 
 
 def _year(year: str) -> str:
-    if len(year) != 9 or year[4] != "-" or not (year[:4] + year[5:]).isdigit():
+    if len(year) != 9 or year[4] != "-" or not (year.isascii() and (year[:4] + year[5:]).isdigit()):
         raise ArchiveError("Учебный год указывается так: 2025-2026.")
     return year
 

@@ -112,7 +112,7 @@ def _years(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         from archive_service.errors import ConfigError
 
         raise ConfigError(f"{name}={raw!r}: ожидается целое положительное число (например 5).")

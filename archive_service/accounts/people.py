@@ -330,7 +330,7 @@ def class_names(archive: Archive, school_id: int) -> list[str]:
         names = set(s.scalars(select(SchoolClass.name).join(
             AcademicYear, AcademicYear.id == SchoolClass.academic_year_id).where(
             AcademicYear.school_id == school_id)))
-    return sorted(names, key=lambda n: (int("".join(ch for ch in n if ch.isdigit()) or 0), n))
+    return sorted(names, key=lambda n: (int("".join(ch for ch in n if "0" <= ch <= "9") or 0), n))
 
 
 # --- the owner's own account -----------------------------------------------------------------

@@ -76,7 +76,7 @@ def hold_add():
 
     def act() -> str:
         doc = form("document").strip()
-        if doc and not doc.isdigit():
+        if doc and not (doc.isascii() and doc.isdigit()):
             raise ArchiveError("Номер документа — целое число.")
         h = service.place_hold(archive(), actor=current().actor, school_code=school,
                                reason=form("reason"),

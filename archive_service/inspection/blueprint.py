@@ -21,7 +21,7 @@ def criteria_from(args) -> Criteria:  # noqa: ANN001 - request.args
         return value or None
 
     number = text("number")
-    if number is not None and not number.isdigit():
+    if number is not None and not (number.isascii() and number.isdigit()):
         raise ArchiveError("Номер по реестру — целое число.")
     kind = text("kind")
     if kind not in (None, "journal", "summary"):

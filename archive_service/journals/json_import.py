@@ -36,6 +36,7 @@ from archive_service.journals.values import (
     parse_weight,
     period_kind,
     period_name,
+    refusal,
 )
 from archive_service.journals.values import class_name as norm_class_name
 
@@ -140,7 +141,7 @@ def parse_json(data: bytes, file_name: str, *,
         try:
             return fn(v, **kw)
         except ValueError as exc:
-            problems.append(Problem(file_name, str(exc), at))
+            problems.append(Problem(file_name, refusal(exc, v), at))
             return None
 
     d = dt.date.fromisoformat

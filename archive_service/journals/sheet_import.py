@@ -50,6 +50,7 @@ from archive_service.journals.values import (
     parse_year_column,
     period_kind,
     period_name,
+    refusal,
 )
 from archive_service.journals.values import class_name as norm_class_name
 
@@ -112,7 +113,7 @@ class _Sheet:
         try:
             return fn(value, **kw)
         except ValueError as exc:
-            self.bad(str(exc), row, col)
+            self.bad(refusal(exc, value), row, col)
             return None
 
     def filled(self, row: int) -> list[tuple[int, Any]]:

@@ -328,7 +328,7 @@ def parse_date(value: object, *, year_start: dt.date | None = None) -> dt.date:
     text = clean(value)
     if text is None:
         raise ValueError("не указана дата")
-    if text.isdigit() and int(text) in _SERIALS:
+    if text.isascii() and text.isdigit() and int(text) in _SERIALS:
         return _EXCEL_EPOCH + dt.timedelta(days=int(text))
     text = re.sub(r"[T ]00:00(:00(\.0+)?)?$", "", text)
     m = re.fullmatch(r"(\d{1,2})([./-])(\d{1,2})(?:\2(\d{2}|\d{4}))?\.?", text)
@@ -402,3 +402,14 @@ def class_name(text: object) -> str:
         raise ValueError(f"в названии класса «{raw}» латинская буква «{odd[0]}»: классы "
                          "обозначаются русскими буквами (например 5А)")
     return "".join(LOOKALIKES.get(ch, ch) for ch in name)
+
+
+def refusal(exc: ValueError, value: object) -> str:
+    """A parser's refusal as the person reads it: its own Russian message, or, from an
+    error that is not ours (a library's English text), what was not read."""
+    message = str(exc)
+    if re.search("[а-яё]", message, re.IGNORECASE):
+        return message
+    shown = str(value)
+    return f"значение «{shown[:60]}{'…' if len(shown) > 60 else ''}» не прочитано"
+

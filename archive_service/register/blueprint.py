@@ -30,7 +30,8 @@ def register_page():
     page = request.args.get("page", "1")
     # A page number typed by hand that is not one: the first page (past the end: the last).
     found = register_page_for(archive(), who, year=year, query=query,
-                              page=max(1, int(page)) if page.isdigit() and len(page) < 7 else 1)
+                              page=max(1, int(page)) if page.isascii() and page.isdigit()
+                              and len(page) < 7 else 1)
     lines = list(zip(found.rows, _links(found.rows), strict=True))
     return render_template("register.html", found=found, rows=found.rows, lines=lines,
                            year=year or "", query=query or "",

@@ -146,3 +146,34 @@ def test_weights_and_grades():
     with pytest.raises(ValueError):
         v.grade_of("12А")
 
+
+
+@pytest.mark.parametrize("raw", ["²", "¹²", "⁵", "²⁰.⁰⁹"])
+def test_digits_that_are_not_ascii_are_refused_in_russian(raw):
+    """'²'.isdigit() is true and int('²') fails: a date cell must say so in Russian."""
+    from archive_service.journals.values import parse_date
+
+    with pytest.raises(ValueError, match="[а-яё]"):
+        parse_date(raw, year_start=2025)
+
+
+def test_a_refusal_not_in_russian_names_the_value():
+    from archive_service.journals.values import refusal
+
+    assert refusal(ValueError("invalid literal for int()"), "²") == "значение «²» не прочитано"
+    assert refusal(ValueError("не указана дата"), None) == "не указана дата"
+    assert refusal(ValueError("x"), "я" * 100).endswith("…» не прочитано")
+
+
+def test_no_number_is_read_with_a_bare_isdigit():
+    """str.isdigit() admits '²' and '٣'; int() refuses the first: every check of typed digits
+    also asks isascii() (or compares with '0'-'9')."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bare = [f"{path.relative_to(root)}:{n}" for folder in ("archive_service", "cli")
+            for path in sorted((root / folder).rglob("*.py"))
+            for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+            if ".isdigit()" in line and not re.search(r"isascii\(\) and", line)]
+    assert bare == []
