@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from archive_service.config import Settings
 from archive_service.db import Archive, make_engine, upgrade
 from tests.support import prepared
+from tests.support.pgpool import DatabasePool
 from tests.support.postgres import DEFAULT_URL, Throwaway, reachable
 from tests.support.seaweed import start_seaweed
 
@@ -76,18 +77,21 @@ def pg_template(postgres_admin_url):
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_pool(postgres_admin_url, pg_template):
+    """Copies of the template made one test ahead (tests/support/pgpool.py)."""
+    pool = DatabasePool(postgres_admin_url, pg_template, "archive_t")
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def pg_url(postgres_admin_url, pg_template):
+def pg_url(postgres_admin_url, pg_pool):
     """A fresh, migrated PostgreSQL database for one test."""
-    name = f"archive_t_{uuid.uuid4().hex[:10]}"
-    admin = _admin(postgres_admin_url)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    name = pg_pool.take()
     yield sa.make_url(postgres_admin_url).set(database=name).render_as_string(
         hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    pg_pool.give_back(name)
 
 
 @pytest.fixture(scope="session")

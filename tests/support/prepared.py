@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from archive_service.storage import LocalStorage
+from tests.support.pgpool import DatabasePool
 
 #: Set by tests/conftest.py's ``postgres_admin_url``: a user who may create databases.
 ADMIN_URL: str | None = None
@@ -36,6 +37,7 @@ class _Copy:
     files: Path  # the storage's files (and, for SQLite, the database file)
     database: str | None  # PostgreSQL: the template database's name
     value: Any
+    pool: DatabasePool | None = None  # PostgreSQL: its copies, one made ahead
 
 
 _COPIES: dict[tuple[str, str], _Copy] = {}
@@ -84,7 +86,8 @@ def _keep(archive, name: str, kind: str, value: Any) -> _Copy:  # noqa: ANN001
         source = archive.engine.url.database
         _admin_execute(f'CREATE DATABASE "{database}" TEMPLATE "{source}"')
     shutil.copytree(archive.storage.root, files / "objects", dirs_exist_ok=True)
-    return _Copy(files, database, value)
+    pool = DatabasePool(ADMIN_URL, database, f"archive_p_{name}") if database else None
+    return _Copy(files, database, value, pool)
 
 
 def _restore(archive, copy: _Copy) -> None:  # noqa: ANN001
@@ -95,9 +98,7 @@ def _restore(archive, copy: _Copy) -> None:  # noqa: ANN001
             leftover.unlink(missing_ok=True)  # the fresh file's journal must not outlive it
         shutil.copy(copy.files / "archive.sqlite3", target)
     else:
-        target = archive.engine.url.database
-        _admin_execute(f'DROP DATABASE "{target}" WITH (FORCE)')
-        _admin_execute(f'CREATE DATABASE "{target}" TEMPLATE "{copy.database}"')
+        copy.pool.take(name=archive.engine.url.database)
     shutil.copytree(copy.files / "objects", archive.storage.root, dirs_exist_ok=True)
 
 
@@ -113,6 +114,8 @@ def _admin_execute(statement: str) -> None:
 def drop_all() -> None:
     """Drop the template databases and the kept files (at the end of the session)."""
     for copy in _COPIES.values():
+        if copy.pool is not None:
+            copy.pool.close()
         if copy.database is not None:
             _admin_execute(f'DROP DATABASE IF EXISTS "{copy.database}" WITH (FORCE)')
     _COPIES.clear()
