@@ -34,6 +34,29 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_sep("!", f"SKIPPED: {message}", red=True, bold=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _light_password_hashing():
+    """Argon2id with its smallest parameters in this process's tests.
+
+    The product hashes with RFC 9106's (t=3, 64 MiB, p=4: about 0.1 s a hash here); the
+    tests log people in and add accounts hundreds of times, which at that cost was a third
+    of the web tests' time. The same algorithm and code run, on less work: a hash records its
+    parameters and verifies as before. The product's parameters and their cost are checked in
+    tests/accounts/test_login.py; commands the tests run as separate processes hash with them.
+    """
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from archive_service.accounts import service
+
+    product = service._hasher
+    service._hasher = PasswordHasher.from_parameters(CHEAPEST)
+    service._dummy_hash.cache_clear()
+    yield
+    service._hasher = product
+    service._dummy_hash.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url():
     """A PostgreSQL server URL whose user may create databases."""

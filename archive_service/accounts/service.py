@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
+import argon2.profiles
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, func, select
@@ -40,10 +42,19 @@ MAX_FAILURES = 5
 MAX_LOGIN_FAILURES = 20
 MAX_ADDRESS_FAILURES = 50
 LOCK_WINDOW = dt.timedelta(minutes=15)
-_hasher = PasswordHasher()
-#: Checked against for a login nobody has, so that the answer takes the time of a real
-#: check (the login's existence does not show in the timing).
-_DUMMY_HASH = _hasher.hash("no such account: a check that takes the usual time")
+#: Argon2id for passwords with RFC 9106's second recommended option (t=3, 64 MiB, p=4;
+#: argon2-cffi's default). A hash carries its parameters, so a later change of them still
+#: verifies the hashes made before.
+PASSWORD_PARAMETERS = argon2.profiles.RFC_9106_LOW_MEMORY
+_hasher = PasswordHasher.from_parameters(PASSWORD_PARAMETERS)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against for a login nobody has, so that the answer takes the time of a real
+    check (the login's existence does not show in the timing). Made at the first such login,
+    not at import: a CLI listing that imports this module spends no Argon2 time."""
+    return _hasher.hash("no such account: a check that takes the usual time")
 
 
 @dataclass(frozen=True)
@@ -267,7 +278,7 @@ def authenticate(archive: Archive, login: str, password: str, *, remote: str,
                 "Слишком много неудачных попыток входа с этого компьютера: вход с него закрыт "
                 f"на {LOCK_WINDOW.seconds // 60} минут.")
         account = s.scalars(select(Account).filter_by(login=login, active=True)).one_or_none()
-        ok = verify_password(account.password_hash if account else _DUMMY_HASH, password) \
+        ok = verify_password(account.password_hash if account else _dummy_hash(), password) \
             and account is not None
         expired = ok and not account.password_set and account.setup_expires is not None and \
             aware(account.setup_expires) < now

@@ -65,5 +65,18 @@ def test_an_unknown_login_is_checked_against_a_dummy_hash(school, monkeypatch):
         with pytest.raises(PermissionDeniedError) as info:
             authenticate(school, login, "неверный", remote="10.0.0.9")
         assert info.value.message == "Неверный логин или пароль."
-    assert len(checked) == 2 and checked[1] == service._DUMMY_HASH
+    assert len(checked) == 2 and checked[1] == service._dummy_hash()
     assert checked[0].startswith("$argon2") and checked[1].startswith("$argon2")
+
+
+def test_the_product_hashes_passwords_with_rfc_9106_parameters():
+    """The suite hashes with Argon2's smallest parameters (tests/conftest.py); the product's
+    are RFC 9106's second recommendation, and a hash made with them verifies."""
+    import argon2
+
+    assert service.PASSWORD_PARAMETERS == argon2.profiles.RFC_9106_LOW_MEMORY
+    product = argon2.PasswordHasher.from_parameters(service.PASSWORD_PARAMETERS)
+    digest = product.hash("пароль-из-десяти")
+    assert digest.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert service.verify_password(digest, "пароль-из-десяти")  # the suite's hasher reads it
+    assert not service.verify_password(digest, "другой-пароль")
