@@ -22,10 +22,10 @@ from archive_service.actors import Actor
 from archive_service.backups.service import BackupSummary
 from archive_service.checks.service import check_class, summarise
 from archive_service.db import Archive, upgrade
-from archive_service.demo.generator import YEAR, generate_school
+from archive_service.demo.generator import CLASSES, YEAR, generate_school
 from archive_service.demo.signers import DEMO_TSA_PASSPHRASE, DemoSigning, sign_demo_school
 from archive_service.demo.writers import write_json, write_xlsx
-from archive_service.errors import ImportRejectedError
+from archive_service.errors import ImportRejectedError, NotFoundError
 from archive_service.journals.lookup import PeriodRef, classes_for, find_period, find_school
 from archive_service.journals.service import import_files
 from archive_service.rendering.service import RenderOutcome, render_snapshots
@@ -57,9 +57,6 @@ def write_demo_data(out: Path, seed: int, *, xlsx: bool = True, classes: list[st
                     ) -> tuple[list[Path], list[Path]]:
     """Write the demo school as JSON and (optionally) spreadsheets under ``out``; ``classes``:
     only these of its classes (the staff and the school stay whole)."""
-    from archive_service.demo.generator import CLASSES
-    from archive_service.errors import NotFoundError
-
     unknown = [c for c in classes or [] if c not in CLASSES]
     if unknown:
         raise NotFoundError(f"В демонстрационной школе нет класса «{unknown[0]}»; есть: "

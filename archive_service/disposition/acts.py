@@ -56,6 +56,7 @@ STATUS_NAMES = {"draft": "проект", "reviewed": "согласован ЭК"
 
 
 def act_info(s: Session, act: DisposalAct) -> ActInfo:
+    """An act as listed."""
     items = s.scalars(select(DisposalItem).filter_by(act_id=act.id)).all()
     return ActInfo(act.id, s.get(School, act.school_id).code, act.number, act.as_of,
                    act.status, len(items), sum(i.sheets for i in items), act.created_by,
@@ -72,7 +73,8 @@ def _review_text(act: DisposalAct) -> str | None:
 
 
 def find_act(s: Session, school_code: str | None, number: int, *, lock: bool = False
-         ) -> DisposalAct:
+             ) -> DisposalAct:
+    """A school's act by its number (locked for update if asked)."""
     school = school_by_code(s, school_code)
     if not 0 < number < 2**31:
         raise NotFoundError(f"Акт № {number} не найден.")

@@ -22,6 +22,7 @@ RECORDS_ROLES = {"administrator", "secretary", "director", "deputy"}
 
 
 def school_by_code(s: Session, code: str | None) -> School:
+    """The school of that code; without one, the archive's only school."""
     schools = s.scalars(select(School).order_by(School.code)).all()
     if code is None:
         if len(schools) != 1:
@@ -43,6 +44,7 @@ def school_code_of(archive: Archive, school_id: int | None) -> str:
 
 
 def check_may_manage(actor: Actor) -> None:
+    """Refuse anyone but the records staff (RECORDS_ROLES)."""
     if actor.role not in RECORDS_ROLES:
         from archive_service.accounts.service import ROLE_NAMES
 
