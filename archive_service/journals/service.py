@@ -49,7 +49,7 @@ from archive_service.journals.models import (
     Subject,
 )
 from archive_service.journals.sheet_import import parse_sheets
-from archive_service.journals.sheets import kind_of, read_sheets
+from archive_service.journals.sheets import MAX_FILE, kind_of, read_sheets
 from archive_service.journals.validate import (
     class_covers,
     normalise_lookalikes,
@@ -80,6 +80,9 @@ def read_document(path: Path, *,
     """Read and validate an import file; raises ImportRejectedError with every problem."""
     name = path.name
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE:
+            raise ImportRejectedError(name, [Problem(name, _too_big(size))])
         data = path.read_bytes()
     except OSError as exc:
         raise ImportRejectedError(name, [Problem(name, f"файл не открывается: {exc.strerror}")]) from None
@@ -93,6 +96,8 @@ def parse_document(name: str, data: bytes, *,
     the bytes, the name only where they do not: journals.sheets.kind_of); raises
     ImportRejectedError with every problem. ``codes_for``: a school's own attendance
     spellings by school code (journals.codes)."""
+    if len(data) > MAX_FILE:
+        raise ImportRejectedError(name, [Problem(name, _too_big(len(data)))])
     kind = kind_of(name, data)
     if kind == "json":
         doc = parse_json(data, name, codes_for=codes_for)
@@ -103,6 +108,12 @@ def parse_document(name: str, data: bytes, *,
     if problems:
         raise ImportRejectedError(name, problems)
     return doc, data
+
+
+def _too_big(size: int) -> str:
+    return (f"файл занимает {size / 2**20:.0f} МиБ, а файл журнала принимается до "
+            f"{MAX_FILE // 2**20} МиБ (журнал класса за год — несколько мегабайт): проверьте, "
+            "тот ли это файл, или выгрузите классы отдельными файлами")
 
 
 def content_counts(doc: JournalDocument) -> dict[str, int]:

@@ -35,6 +35,16 @@ ACCEPTED = ("принимаются: .json (формат school-journal/1), кн
             "docs/import-format.md")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
+#: The largest import file read (a school's year as JSON is ~2 MB, its workbook less).
+MAX_FILE = 64 * 1024 * 1024
+#: The most cells one sheet of a workbook may span (its used range, from its first cell to
+#: its last): a class's subject sheet spans a few thousand. The spreadsheet reader allocates
+#: the whole range at once, so a 5 KB file declaring A1:XFD1048576 (17 billion cells) would
+#: end the process; it is refused before reading.
+MAX_SHEET_CELLS = 2_000_000
+#: The most bytes of XML one sheet of a workbook may unpack to (a class's sheet: ~1 MB).
+MAX_SHEET_XML = 256 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -142,6 +152,8 @@ def _calamine_sheets(name: str, data: bytes) -> tuple[str, list[Sheet]]:
     from python_calamine import CalamineWorkbook
 
     fmt = "xls" if data[:8] == _OLE else ("ods" if b"opendocument" in data[:200] else "xlsx")
+    if fmt == "xlsx":
+        _check_xlsx_extent(name, data)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = {m.name: str(m.visible).rsplit(".", 1)[-1] == "Visible"
@@ -158,6 +170,113 @@ def _calamine_sheets(name: str, data: bytes) -> tuple[str, list[Sheet]]:
         raise ImportRejectedError(name, [Problem(
             name, f"файл не читается как {what}: {type(exc).__name__}: {exc}")]) from None
     return fmt, sheets
+
+
+#: A row's (``<row r="7"``) or a cell's (``<c r="D7"``) reference: the only elements of a
+#: sheet's XML with an attribute ``r``.
+_REF_ROW = re.compile(rb' r="[A-Z]{0,4}([0-9]{1,8})"')
+_REF_COLUMN = re.compile(rb' r="([A-Z]{1,4})[0-9]')
+_DIMENSION = re.compile(rb"<dimension\b[^>]*?\bref=\"([A-Z]{1,4})([0-9]{1,8})"
+                        rb"(?::([A-Z]{1,4})([0-9]{1,8}))?\"")
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_xlsx_extent(name: str, data: bytes) -> None:
+    """Refuse a workbook whose sheet spans more than MAX_SHEET_CELLS cells, or unpacks to
+    more than MAX_SHEET_XML bytes, before the reader allocates it (a Rust reader that cannot
+    allocate aborts the process: no exception to catch). Reads each sheet's XML once, in
+    blocks: its declared dimension, every row and cell reference, and the count of rows
+    and cells without one."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        parts = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/")
+                 and i.filename.endswith(".xml")]
+    except (zipfile.BadZipFile, ValueError):
+        return  # not a zip: the reader says what is wrong with it
+    titles = _sheet_titles(zf)
+    for info in parts:
+        title = titles.get(info.filename, info.filename.rsplit("/", 1)[-1])
+        low_row = low_col = 1 << 40
+        high_row = high_col = rows = cells = size = 0
+        tail = b""
+        try:
+            with zf.open(info) as stream:
+                while block := stream.read(1 << 20):
+                    size += len(block)
+                    if size > MAX_SHEET_XML:
+                        _too_large(name, title, f"распаковывается больше чем в "
+                                                f"{MAX_SHEET_XML // 2**20} МиБ")
+                    text = tail + block
+                    cut = max(0, text.rfind(b"<"))  # a tag cut by the block waits for the next
+                    whole, tail = text[:cut], text[cut:]
+                    # Distinct row numbers and column letters (sets built in C: a sheet has
+                    # few of either and many cells).
+                    numbers = set(_REF_ROW.findall(whole))
+                    letters = set(_REF_COLUMN.findall(whole))
+                    for d in _DIMENSION.finditer(whole):  # its first and last cell
+                        numbers |= {d[2], d[4] or d[2]}
+                        letters |= {d[1], d[3] or d[1]}
+                    if numbers:
+                        rows_seen = [int(n) for n in numbers]
+                        low_row, high_row = min(low_row, *rows_seen), max(high_row, *rows_seen)
+                    if letters:
+                        columns = [_column(c) for c in letters]
+                        low_col, high_col = min(low_col, *columns), max(high_col, *columns)
+                    rows += whole.count(b"<row ") + whole.count(b"<row>")
+                    cells += whole.count(b"<c ") + whole.count(b"<c>") + whole.count(b"<c/>")
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError):
+            return  # damaged: the reader refuses it with its reason
+        if not high_row:
+            continue
+        height = max(high_row - low_row + 1, rows)
+        width = high_col - low_col + 1 if high_col else 1
+        if height * width > MAX_SHEET_CELLS or cells > MAX_SHEET_CELLS:
+            span = (f"{get_column_letter(min(low_col, 16384)) if high_col else 'A'}{low_row}:"
+                    f"{get_column_letter(min(high_col, 16384)) if high_col else 'A'}{high_row}")
+            _too_large(name, title, f"занимает диапазон {span} ({_spaced(height * width)} "
+                                    "ячеек)")
+
+
+def _spaced(n: int) -> str:
+    """12 345 678, as a Russian reader writes it."""
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+def _too_large(name: str, title: str, what: str) -> None:
+    raise ImportRejectedError(name, [Problem(
+        name, f"лист «{title}» {what}, а лист журнала не бывает больше "
+              f"{_spaced(MAX_SHEET_CELLS)} ячеек: книга не прочитана. Откройте "
+              "её в Excel, удалите пустые строки и столбцы после таблицы (или выгрузите "
+              "журнал заново) и загрузите снова")])
+
+
+def _sheet_titles(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part → the sheet's name, from workbook.xml and its relationships (small
+    files; anything unreadable leaves the part names)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        if any(zf.getinfo(n).file_size > 8 << 20
+               for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")):
+            return {}
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError, ValueError):
+        return {}
+    target = {r.get("Id"): r.get("Target", "") for r in rels}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    out = {}
+    for sheet in book.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
+        path = target.get(sheet.get(rid), "").lstrip("/")
+        path = path if path.startswith("xl/") else f"xl/{path}"
+        out[path] = sheet.get("name", "")
+    return out
 
 
 def _html_sheets(name: str, data: bytes) -> list[Sheet]:

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from archive_service.errors import ImportRejectedError, Problem
-from archive_service.journals.sheets import ACCEPTED
+from archive_service.journals.sheets import ACCEPTED, MAX_FILE
 
 MAX_MEMBERS = 500
-MAX_FILE = 64 * 1024 * 1024
 MAX_TOTAL = 512 * 1024 * 1024
 #: The largest upload the page takes at once (files and zips together).
 MAX_UPLOAD = 128 * 1024 * 1024

@@ -1,5 +1,7 @@
 """Telling the kind of an uploaded file by its bytes (journals.sheets)."""
 
+import re
+
 import pytest
 
 
@@ -29,3 +31,62 @@ def test_the_kind_is_told_by_the_bytes_not_the_name():
     assert kind_of("7А.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest") == "workbook"
     assert kind_of("7А.txt", "Лист;Класс\n".encode("cp1251")) == "csv"
     assert kind_of("7А.dat", b'\xef\xbb\xbf{"format": "school-journal/1"}') == "json"
+
+
+def _sparse_workbook(path, *, row_refs: bool = True):
+    """A workbook of a few KB whose one sheet spans A1:XFD1048576 (two cells), as openpyxl
+    writes it; without ``row_refs`` the rows lose their numbers (the cells keep theirs)."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Класс"
+    wb.active["A1"] = "Школа"
+    wb.active["XFD1048576"] = "x"
+    wb.save(path)
+    if not row_refs:
+        source = zipfile.ZipFile(path)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename.startswith("xl/worksheets/"):
+                    data = re.sub(rb'<row r="[0-9]+"', b"<row", data)
+                    data = re.sub(rb"<dimension [^>]*/>", b"", data)
+                target.writestr(info, data)
+        path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("row_refs", [True, False])
+def test_a_sparse_workbook_spanning_a_whole_sheet_is_refused_before_it_is_read(
+        tmp_path, row_refs):
+    """python-calamine allocates a sheet's whole used range at once: for A1:XFD1048576 that
+    is 550 GB and the process aborts (no exception). The file is refused first."""
+    from archive_service.errors import ImportRejectedError
+    from archive_service.journals.service import read_document
+
+    path = _sparse_workbook(tmp_path / "журнал.xlsx", row_refs=row_refs)
+    assert path.stat().st_size < 8000
+    with pytest.raises(ImportRejectedError) as info:
+        read_document(path)
+    [problem] = info.value.problems
+    assert problem.file == "журнал.xlsx"
+    assert problem.message.startswith("лист «Класс» занимает диапазон A1:XFD1048576 (17")
+    assert "не бывает больше 2\u00a0000\u00a0000 ячеек" in problem.message
+
+
+def test_a_file_larger_than_a_journal_is_refused_unread(tmp_path):
+    from archive_service.errors import ImportRejectedError
+    from archive_service.journals.service import parse_document, read_document
+    from archive_service.journals.sheets import MAX_FILE
+
+    big = tmp_path / "выгрузка.json"
+    with big.open("wb") as f:
+        f.truncate(MAX_FILE + 1)
+    for call in (lambda: read_document(big), lambda: parse_document(big.name, b"{" * (MAX_FILE + 1))):
+        with pytest.raises(ImportRejectedError) as info:
+            call()
+        assert "принимается до 64 МиБ" in info.value.problems[0].message
