@@ -70,7 +70,9 @@ class ChainResult:
 
     signatures: tuple[SignatureResult, ...]
     document_timestamps: int
-    error: str | None = None  # the file could not be read as a signed PDF at all
+    #: The file could not be read as a signed PDF at all, or holds bytes after its end
+    #: (``_unsigned_tail``).
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -209,9 +211,30 @@ def _verify_each(pdf: bytes, embedded: list, vc: Any, diff_policy: RevisionPairP
                 status.timestamp_validity.timestamp if status.timestamp_validity else None),
             intact=status.intact, valid=status.valid, trusted=status.trusted,
             revision=sig.signed_revision, modified_after=modified,
-            summary=_summary(status)))
+            summary=_summary(status, modified)))
     doc_timestamps = sum(sig.sig_object.get("/Type") == "/DocTimeStamp" for sig in embedded)
-    return ChainResult(tuple(results), doc_timestamps)
+    return ChainResult(tuple(results), doc_timestamps, _unsigned_tail(pdf))
+
+
+def _unsigned_tail(pdf: bytes) -> str | None:
+    """Bytes after the file's end: its last ``startxref`` and the ``%%EOF`` after it, then
+    at most line ends. Readers ignore what follows %%EOF and no signature covers it, so a
+    change there would pass unseen; a later revision proper is judged by every signature's
+    change analysis instead (and the DSS revision after the seal's timestamp is one)."""
+    last = pdf.rfind(b"startxref")
+    eof = pdf.find(b"%%EOF", last) if last >= 0 else -1
+    if eof < 0:
+        return None  # no end at all: pyHanko refuses such a file itself
+    extra = pdf[eof + 5:]
+    if not extra.strip(b"\r\n"):
+        return None
+    for line_end in (b"\r\n", b"\n", b"\r"):  # the end line's own line end is the file's
+        if extra.startswith(line_end):
+            extra = extra[len(line_end):]
+            break
+    return (f"после конца файла (%%EOF) дописано {len(extra)} байт, которых не покрывает ни "
+            "одна подпись: это не тот файл, что был подписан (возьмите копию из архива "
+            "заново)")
 
 
 async def _validate_all(embedded: list, vc: Any, diff_policy: RevisionPairPolicy) -> list:
@@ -266,13 +289,17 @@ def _digest_together(pdf: bytes, embedded: list) -> None:
             sig.external_digests[algorithm] = own.finalize()
 
 
-def _summary(status: PdfSignatureStatus) -> str:
+def _summary(status: PdfSignatureStatus, modified: bool) -> str:
+    """Why a signature holds or not, in the words a «НАРУШЕНА» line shows."""
     if not status.intact:
         return "подписанные данные изменены"
     if not status.valid:
         return "подпись недействительна"
     if not status.trusted:
         return "сертификат не ведёт к корневому сертификату школы"
+    if modified:
+        return ("после подписи в документ внесены изменения, которых эта подпись не "
+                "допускает (сверх заполнения полей подписи)")
     return "подпись верна"
 
 

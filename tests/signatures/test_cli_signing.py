@@ -80,6 +80,12 @@ def test_sign_chain_export_and_verify_offline(tmp_path):
     run(home, "document", "export", "1", "--out", str(exported), check=True)
     offline = run(home, "verify", str(exported), "--root", str(root), check=True)
     assert "Все подписи верны." in offline.stdout
+    appended = tmp_path / "appended.pdf"
+    appended.write_bytes(exported.read_bytes() + b"% after the end\n")
+    tail = run(home, "verify", str(appended), "--root", str(root))
+    assert tail.returncode == 10
+    assert ("НЕ ПРОЙДЕНО: после конца файла (%%EOF) дописано 16 байт, которых не покрывает "
+            "ни одна подпись") in tail.stderr
     data = bytearray(exported.read_bytes())
     at = bytes(data).index(b"snapshot-sha256:") + 20
     data[at] ^= 0x01

@@ -398,3 +398,35 @@ def test_a_signers_next_signature_reuses_the_sized_space_and_a_too_small_one_is_
     result = verify_pdf(third, roots=[root.certificate])
     assert not result.broken() and [s.field for s in result.signatures] == [
         f.name for f in fields[:3]]
+
+
+@pytest.mark.parametrize("tail", [b"GARBAGE", b"\n% a comment\n", b"\x00" * 3])
+def test_bytes_after_the_end_of_a_signed_file_are_reported(signed, tail):
+    """Readers ignore what follows %%EOF and no signature covers it: the file is refused as
+    not the one signed, the signatures themselves still shown as they are."""
+    pdf, _fields, root = signed
+    result = verify_pdf(pdf + tail, roots=[root.certificate])
+    assert not result.ok and result.error.startswith(
+        f"после конца файла (%%EOF) дописано {len(tail)} байт")
+    assert all(s.holds for s in result.signatures)
+    assert verify_pdf(pdf + b"\r\n", roots=[root.certificate]).ok  # a line end is no change
+    # A false end after the end: pyHanko refuses to read it at all.
+    assert not verify_pdf(pdf + b"x\n%%EOF\n", roots=[root.certificate]).ok
+
+
+def test_a_broken_line_always_says_why(signed):
+    """A revision added after the seal breaks the signatures, each saying what broke it."""
+    from pyhanko.pdf_utils import generic
+
+    from tests.support.signing import append_update
+
+    pdf, _fields, root = signed
+
+    def rotate(writer):  # noqa: ANN001
+        page = writer.root["/Pages"]["/Kids"][0].get_object()
+        page["/Rotate"] = generic.NumberObject(90)
+        writer.update_container(page)
+
+    result = verify_pdf(append_update(pdf, rotate), roots=[root.certificate])
+    assert result.broken()
+    assert all(s.summary != "подпись верна" for s in result.broken())
