@@ -57,9 +57,72 @@ def normalise_lookalikes(doc: JournalDocument) -> list[Problem]:
     return problems
 
 
+#: The longest text each field may hold: the database's column widths (journals/models.py),
+#: and for a lesson's topic and homework, which the database does not bound, what a page
+#: of the paper journal could hold many times over.
+TEXT_LIMITS = {"school_code": 64, "school_name": 500, "source_system": 200, "person": 300,
+               "position": 300, "class": 20, "record_number": 64, "subject": 300,
+               "subgroup": 100, "mark": 32, "kind_of_work": 200, "weight": 16,
+               "attendance": 16, "lesson_text": 10_000}
+_TEXT_NAMES = {"school_code": "код школы", "school_name": "название школы",
+               "source_system": "название системы-источника", "person": "ФИО",
+               "position": "должность", "class": "название класса",
+               "record_number": "номер личного дела", "subject": "предмет",
+               "subgroup": "группа", "mark": "отметка", "kind_of_work": "вид работы",
+               "weight": "вес отметки", "attendance": "отметка посещаемости",
+               "lesson_text": "тема или домашнее задание"}
+
+
+def text_lengths(doc: JournalDocument) -> list[Problem]:
+    """Every text longer than its field holds (TEXT_LIMITS), named with its place."""
+    problems: list[Problem] = []
+
+    def check(value: str | None, kind: str, where: str = "") -> None:
+        if value is not None and len(value) > TEXT_LIMITS[kind]:
+            shown = value[:40].replace("\n", " ")
+            problems.append(Problem(doc.file_name, (
+                f"{_TEXT_NAMES[kind]} длиннее {TEXT_LIMITS[kind]} символов ({len(value)}): "
+                f"«{shown}…»"), where or None))
+
+    check(doc.school_code, "school_code")
+    check(doc.school_name, "school_name")
+    check(doc.source_system, "source_system")
+    for person in doc.staff:
+        check(person.full_name, "person")
+        check(person.position, "position")
+    for cls in doc.classes:
+        check(cls.name, "class", cls.where)
+        check(cls.class_leader, "person", cls.where)
+        for student in cls.students:
+            check(student.record_number, "record_number", student.where)
+            check(student.full_name, "person", student.where)
+        for course in cls.courses:
+            check(course.subject, "subject", course.where)
+            check(course.subgroup, "subgroup", course.where)
+            for teacher in course.teachers:
+                check(teacher, "person", course.where)
+            for lesson in course.lessons:
+                check(lesson.topic, "lesson_text", lesson.where)
+                check(lesson.homework, "lesson_text", lesson.where)
+                check(lesson.teacher, "person", lesson.where)
+                for m in lesson.marks:
+                    check(m.raw, "mark", m.where)
+                    check(m.kind_of_work, "kind_of_work", m.where)
+                    check(m.weight, "weight", m.where)
+                for a in lesson.attendance:
+                    check(a.raw, "attendance", a.where)
+            for pm in course.period_marks:
+                check(pm.raw, "mark", pm.where)
+        if len(problems) > 200:
+            break
+    return problems
+
+
 def validate_document(doc: JournalDocument) -> list[Problem]:
     """Every rule broken by the document, as problems (empty when the file is acceptable)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = text_lengths(doc)
+    if problems:
+        return problems
 
     def bad(message: str, at: str | None = None) -> None:
         problems.append(Problem(doc.file_name, message, at or None))

@@ -271,3 +271,25 @@ def test_a_json_file_against_the_schema_is_told_in_russian(sqlite_archive, tmp_p
     doc = tiny()
     change(doc)
     _expect_rejected(sqlite_archive, write_json(doc, tmp_path / "bad.json"), says)
+
+
+@pytest.mark.parametrize("change,says", [
+    (lambda d: d["classes"][0]["students"][0].update(full_name="Иванов " + "И" * 400),
+     "ФИО длиннее 300 символов (407): «Иванов ИИИИ"),
+    (lambda d: d["classes"][0]["courses"][0]["lessons"][0].update(homework="№ 1" * 5000),
+     "тема или домашнее задание длиннее 10000 символов (15000)"),
+    (lambda d: d["classes"][0]["courses"][0]["lessons"][0]["marks"][0].update(
+        kind_of_work="Ответ" * 50), "вид работы длиннее 200 символов (250)"),
+])
+def test_a_text_longer_than_its_field_is_refused_with_its_place_and_nothing_is_written(
+        archive, tmp_path, change, says):
+    """On PostgreSQL a too long value used to fail inside the database (a traceback, not a
+    message); on SQLite it went in unchecked."""
+    doc = tiny()
+    change(doc)
+    before = archive_state(archive)
+    with pytest.raises(ImportRejectedError) as info:
+        import_file(archive, write_json(doc, tmp_path / "длинный.json"), actor=Actor("t"))
+    [problem] = info.value.problems
+    assert problem.file == "длинный.json" and problem.message.startswith(says)
+    assert archive_state(archive) == before
