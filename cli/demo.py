@@ -126,7 +126,7 @@ def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, class_list: 
                        + ("нарушений нет" if summary.backup_verified else "НАРУШЕНИЯ")
                        + f" (код директора «{DEMO_DIRECTOR_CODE}», лист ключа восстановления "
                        "backup-escrow-key.txt; archive backup verify КОПИЯ --level 3 "
-                       "--escrow-key var/backup-escrow-key.txt)")
+                       f"--escrow-key {archive.settings.home / 'backup-escrow-key.txt'})")
         classes = rules(archive.settings)
         for day, counts in summary.retention.items():
             click.echo(f"План хранения на {day:%d.%m.%Y} (archive retention plan --as-of "
