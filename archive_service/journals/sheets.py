@@ -195,11 +195,13 @@ def _check_xlsx_extent(name: str, data: bytes) -> None:
     and cells without one."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        parts = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/")
-                 and i.filename.endswith(".xml")]
     except (zipfile.BadZipFile, ValueError):
         return  # not a zip: the reader says what is wrong with it
     titles = _sheet_titles(zf)
+    # The worksheets folder and whatever part the workbook names as a sheet (a relationship
+    # may point anywhere in the package).
+    parts = [i for i in zf.infolist() if i.filename in titles or (
+        i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"))]
     for info in parts:
         title = titles.get(info.filename, info.filename.rsplit("/", 1)[-1])
         low_row = low_col = 1 << 40
@@ -231,7 +233,8 @@ def _check_xlsx_extent(name: str, data: bytes) -> None:
                     rows += whole.count(b"<row ") + whole.count(b"<row>")
                     cells += whole.count(b"<c ") + whole.count(b"<c>") + whole.count(b"<c/>")
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError):
-            return  # damaged: the reader refuses it with its reason
+            pass  # damaged (a bad checksum shows at the end): judge what was read, the reader
+            # refuses the rest with its reason
         if not high_row:
             continue
         height = max(high_row - low_row + 1, rows)

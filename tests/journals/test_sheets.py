@@ -90,3 +90,45 @@ def test_a_file_larger_than_a_journal_is_refused_unread(tmp_path):
         with pytest.raises(ImportRejectedError) as info:
             call()
         assert "принимается до 64 МиБ" in info.value.problems[0].message
+
+
+def test_a_sheet_kept_outside_the_worksheets_folder_is_checked_too(tmp_path):
+    """The workbook's relationships may put a sheet anywhere in the package; the reader
+    follows them, so the check does too."""
+    import io
+    import zipfile
+
+    from archive_service.errors import ImportRejectedError
+    from archive_service.journals.service import read_document
+
+    path = _sparse_workbook(tmp_path / "журнал.xlsx")
+    source = zipfile.ZipFile(path)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            name = info.filename.replace("xl/worksheets/sheet1.xml", "xl/hidden/data.xml")
+            data = data.replace(b"worksheets/sheet1.xml", b"hidden/data.xml")
+            target.writestr(name, data)
+    path.write_bytes(out.getvalue())
+    with pytest.raises(ImportRejectedError, match="лист «Класс» занимает диапазон A1:XFD1048576"):
+        read_document(path)
+
+
+def test_a_sheet_unpacking_past_the_bound_is_refused(tmp_path, monkeypatch):
+    """The bound on a sheet's unpacked XML (256 MiB), shown at 1 MiB on a real workbook."""
+    import openpyxl
+
+    from archive_service.errors import ImportRejectedError
+    from archive_service.journals import sheets
+    from archive_service.journals.service import read_document
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Алгебра"
+    for row in range(1, 2001):
+        wb.active.append([f"текст {row}-{col}" for col in range(20)])
+    wb.save(tmp_path / "большой.xlsx")
+    monkeypatch.setattr(sheets, "MAX_SHEET_XML", 1 << 20)
+    with pytest.raises(ImportRejectedError,
+                       match="лист «Алгебра» распаковывается больше чем в 1 МиБ"):
+        read_document(tmp_path / "большой.xlsx")
