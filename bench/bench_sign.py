@@ -133,10 +133,11 @@ def main() -> None:
                                         stamp_style=pades._stamp_style() if stamp else None)
             # The same stamp text as ours: certificate serial, owner, position, validity.
             cert = cred.certificate
-            params = {"serial": format(cert.serial_number, "X"), "owner": pades._cn(cert),
-                      "position": "Должность",
-                      "valid_from": f"{cert.not_valid_before_utc:%d.%m.%Y}",
-                      "valid_to": f"{cert.not_valid_after_utc:%d.%m.%Y}"} if stamp else None
+            params = {"stamp": pades.stamp_text(
+                serial=format(cert.serial_number, "X"), owner=pades._cn(cert),
+                position="Должность", valid_from=f"{cert.not_valid_before_utc:%d.%m.%Y}",
+                valid_to=f"{cert.not_valid_after_utc:%d.%m.%Y}",
+                signed_at=pades.local_time(dt.datetime.now(dt.UTC), "Europe/Moscow"))} if stamp else None
             out = signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(out)),
                                   existing_fields_only=True, bytes_reserved=None,
                                   appearance_text_params=params).getvalue()
