@@ -9,7 +9,8 @@ from archive_service.errors import (
     IntegrityError,
 )
 
-FORMAT = "school-archive-backup/1"
+FORMAT = "school-archive-backup/2"  # /1 (keys derived from a server secret) still opens
+ERASURE_LOCK = dt.timedelta(days=30)  # how long an erasure file stays locked on S3
 DEFAULT_RETAIN_DAYS = 365
 LOCK_MARGIN = dt.timedelta(days=60)  # objects stay locked this long past the backup's date
 WORKERS = 4

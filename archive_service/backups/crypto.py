@@ -13,6 +13,13 @@ Pure functions over bytes (no database, no storage), so every rule is unit-teste
 * **Holder keys at rest.** The director's private key is stored encrypted under the
   director's code with scrypt (N=2^17, r=8, p=1 by default: ~0.3 s, 128 MiB) and AES-256-GCM.
   The escrow private key is printed (raw 32 bytes as text) and kept in the safe.
+* **Object keys (issue 30).** Every stored object has its own random key, made from two
+  parts: a *secret* wrapped for the director's and the escrow public key (``ObjectWrapper``:
+  one ephemeral X25519 agreement per holder per run, AES-256-GCM per object with the
+  object's name as associated data) and an *erasure share* kept outside the backups'
+  immutable parts (``object_key``). The server keeps only the wrapped form, so neither the
+  server nor its database opens an object; an executed act deletes the shares of what it
+  destroyed, so no backup, earlier or later, opens those objects again.
 * **Manifest.** The list of files with sizes and hashes is signed with the school's Ed25519
   backup key, so nobody holding only the public keys can forge or swap a backup.
 """
@@ -122,12 +129,15 @@ class HolderKey:
                                           serialization.PrivateFormat.Raw,
                                           serialization.NoEncryption())
 
-    def lock(self, passphrase: str, *, n: int = SCRYPT_N, context: bytes = b"") -> dict[str, Any]:
+    def lock(self, passphrase: str, *, n: int = SCRYPT_N, context: bytes = b"",
+             earlier: tuple[HolderKey, ...] = ()) -> dict[str, Any]:
         """The private key encrypted under a passphrase (scrypt + AES-256-GCM).
 
         ``context`` is authenticated with it (stored in clear): the backups bind the school's
         manifest key here, so opening the director's key with the right code also proves
-        which manifest key is genuine.
+        which manifest key is genuine. ``earlier``: the director's retired key pairs, locked
+        with it, so that the current code still opens the backups made before a change
+        (a backup keeps the lock of its day, which opens only with the code of its day).
         """
         if len(passphrase) < 8:
             raise BackupCryptoError("Код директора слишком короткий: нужно не меньше 8 знаков.")
@@ -136,12 +146,18 @@ class HolderKey:
         return {"kdf": "scrypt", "n": n, "r": 8, "p": 1, "salt": _b64(salt),
                 "nonce": _b64(nonce), "public": _b64(self.public_bytes),
                 "context": _b64(context),
-                "key": _b64(AESGCM(kek).encrypt(nonce, self.private_bytes,
-                                                b"holder-key" + context))}
+                "key": _b64(AESGCM(kek).encrypt(
+                    nonce, self.private_bytes + b"".join(k.private_bytes for k in earlier),
+                    b"holder-key" + context))}
 
     @classmethod
     def unlock(cls, locked: dict[str, Any], passphrase: str) -> HolderKey:
         """The key back from ``lock``; a wrong passphrase is refused, nothing else said."""
+        return cls.unlock_all(locked, passphrase)[0]
+
+    @classmethod
+    def unlock_all(cls, locked: dict[str, Any], passphrase: str) -> list[HolderKey]:
+        """The current key and the earlier ones locked with it (current first)."""
         kek = Scrypt(salt=_unb64(locked["salt"]), length=32, n=locked["n"], r=locked["r"],
                      p=locked["p"]).derive(passphrase.encode())
         try:
@@ -150,7 +166,12 @@ class HolderKey:
         except InvalidTag:
             raise BackupCryptoError("Неверный код директора: ключ резервных копий не "
                                     "открывается.") from None
-        return cls(X25519PrivateKey.from_private_bytes(raw))
+        keys = [cls(X25519PrivateKey.from_private_bytes(raw[i:i + 32]))
+                for i in range(0, len(raw), 32)]
+        if keys[0].public_bytes != _unb64(locked["public"]):
+            raise BackupCryptoError("Ячейка ключа директора повреждена: открытый ключ не "
+                                    "совпадает с закрытым.")
+        return keys
 
     @classmethod
     def from_paper(cls, text: str) -> HolderKey:
@@ -204,6 +225,83 @@ def unwrap(slot: dict[str, str], holder: HolderKey, *, backup_id: str) -> bytes:
     except InvalidTag:
         raise BackupCryptoError(f"Ячейка ключа «{slot['slot']}» резервной копии {backup_id} "
                                 "повреждена или подменена.") from None
+
+
+# --- object keys -----------------------------------------------------------------------------
+
+def new_object_secret() -> bytes:
+    """The wrapped half of a new object's key."""
+    return os.urandom(32)
+
+
+def new_share() -> bytes:
+    """The erasure share of a new object's key (kept outside the immutable backups)."""
+    return os.urandom(32)
+
+
+def object_key(secret: bytes, share: bytes) -> bytes:
+    """An object's AES-256 key from its wrapped secret and its erasure share (empty for the
+    objects no act can destroy: the database's own pieces)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=share or None,
+                info=b"school-archive object key v2").derive(secret)
+
+
+class ObjectWrapper:
+    """Wraps object secrets for the holders' public keys during one backup run.
+
+    One ephemeral X25519 agreement per holder per run (not per object): each object's
+    secret is then sealed with AES-256-GCM under the run's key for that holder, the
+    object's name bound as associated data. The ephemeral private key lives only in this
+    object: once the run ends, nobody but the holders can unwrap.
+    """
+
+    def __init__(self, recipients: dict[str, bytes]) -> None:
+        ephemeral = X25519PrivateKey.generate()
+        self.ephemeral = ephemeral.public_key().public_bytes(serialization.Encoding.Raw,
+                                                             serialization.PublicFormat.Raw)
+        self._keks = {slot: _wrap_kek(ephemeral.exchange(X25519PublicKey.from_public_bytes(p)),
+                                      self.ephemeral, p)
+                      for slot, p in recipients.items()}
+
+    def wrap(self, secret: bytes, name: str) -> dict[str, str]:
+        out = {"ephemeral": _b64(self.ephemeral)}
+        for slot, kek in self._keks.items():
+            nonce = os.urandom(NONCE)
+            out[slot] = _b64(nonce + AESGCM(kek).encrypt(nonce, secret,
+                                                          b"object-secret:" + name.encode()))
+        return out
+
+
+def _wrap_kek(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient,
+                info=b"school-archive object wrap v2").derive(shared)
+
+
+class ObjectUnwrapper:
+    """Unwraps object secrets with one holder's private key (one agreement per run)."""
+
+    def __init__(self, holder: HolderKey, slot: str) -> None:
+        self.holder, self.slot = holder, slot
+        self._keks: dict[str, bytes] = {}
+
+    def unwrap(self, wrapped: dict[str, str], name: str) -> bytes:
+        if self.slot not in wrapped:
+            raise BackupCryptoError(f"Ключ объекта {name} не завёрнут для ячейки "
+                                    f"«{self.slot}».")
+        eph = wrapped["ephemeral"]
+        kek = self._keks.get(eph)
+        if kek is None:
+            shared = self.holder.private.exchange(X25519PublicKey.from_public_bytes(
+                _unb64(eph)))
+            kek = self._keks[eph] = _wrap_kek(shared, _unb64(eph), self.holder.public_bytes)
+        sealed = _unb64(wrapped[self.slot])
+        try:
+            return AESGCM(kek).decrypt(sealed[:NONCE], sealed[NONCE:],
+                                       b"object-secret:" + name.encode())
+        except InvalidTag:
+            raise BackupCryptoError(f"Ключ объекта {name} не открывается этим ключом "
+                                    f"(ячейка «{self.slot}»): объект сделан с другими "
+                                    "ключами или подменён.") from None
 
 
 # --- manifests -------------------------------------------------------------------------------

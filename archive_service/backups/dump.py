@@ -40,6 +40,13 @@ from archive_service.orm import Base
 
 FORMAT = "school-archive-dump/1"
 
+# What never goes into a backup (issue 30): the erasure shares of object keys (an executed
+# act deletes them; a copy inside an immutable backup would undo that) and the manifest
+# signing key's private half (whoever opened an old backup could sign manifests). The SQLite
+# image is redacted the same way (``backups.create._redact_image``).
+NOT_IN_BACKUPS = frozenset({"backup_object_share"})
+REDACTED = {"backup_keyring": {"signing_private": ""}}
+
 
 def tables() -> list[Table]:
     """Every table of the archive, parents before children."""
@@ -130,10 +137,12 @@ def dump(engine: Engine, out: IO[bytes]) -> dict[str, dict[str, Any]]:
             out.write(_line({"format": FORMAT, "revision": alembic_revision(conn),
                              "dialect": conn.dialect.name}))
             for table in tables():
+                if table.name in NOT_IN_BACKUPS:
+                    continue
                 columns = [c.name for c in table.columns]
                 out.write(_line({"table": table.name, "columns": columns}))
                 digest, count = hashlib.sha256(), 0
-                for line in _rows(conn, table):
+                for line in _rows(conn, table, REDACTED.get(table.name, {})):
                     out.write(line)
                     digest.update(line)
                     count += 1
@@ -141,10 +150,14 @@ def dump(engine: Engine, out: IO[bytes]) -> dict[str, dict[str, Any]]:
     return summary
 
 
-def _rows(conn, table: Table) -> Iterator[bytes]:
+def _rows(conn, table: Table, redacted: dict[str, Any]) -> Iterator[bytes]:
     """The table's rows as canonical lines, from raw driver values (no ORM, no type
-    processing: a dump of 200,000 audit entries takes about a second, not six)."""
+    processing: a dump of 200,000 audit entries takes about a second, not six); the
+    ``redacted`` columns get the value given instead of theirs."""
     encoders = [_encoder(c) for c in table.columns]
+    for i, column in enumerate(table.columns):
+        if column.name in redacted:
+            encoders[i] = lambda _v, blank=redacted[column.name]: blank
     order = list(table.primary_key.columns) or list(table.columns)
     sql = str(select(table).order_by(*order).compile(dialect=conn.dialect))
     result = conn.execution_options(stream_results=True).exec_driver_sql(sql)

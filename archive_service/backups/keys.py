@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,20 +35,27 @@ class Keyring:
     director_public: bytes
     director_locked: dict[str, Any]
     escrow_public: bytes
-    signing: Ed25519PrivateKey
-    dedup_secret: bytes
+    signing_public: bytes
+    signing_private: Ed25519PrivateKey | None  # None in a restored archive (never backed up)
 
     @property
-    def signing_public(self) -> bytes:
-        return self.signing.public_key().public_bytes(serialization.Encoding.Raw,
-                                                      serialization.PublicFormat.Raw)
+    def signing(self) -> Ed25519PrivateKey:
+        """The manifest key; refused in an archive restored from a backup, which carries it
+        blank, until the director makes new keys."""
+        if self.signing_private is None:
+            raise BackupError(
+                "Ключ подписи описей резервных копий не переносится резервными копиями, а этот "
+                "архив восстановлен из копии: директору нужно выполнить «archive backup keys "
+                "rotate --director-passphrase-file … --new-escrow-out …» (новый ключ подписи и "
+                "новый лист ключа восстановления).")
+        return self.signing_private
 
 
 def _keyring(row: BackupKeyring) -> Keyring:
+    private = Ed25519PrivateKey.from_private_bytes(_unb64(row.signing_private)) \
+        if row.signing_private else None
     return Keyring(row.id, _unb64(row.director_public), json.loads(row.director_locked),
-                   _unb64(row.escrow_public),
-                   Ed25519PrivateKey.from_private_bytes(_unb64(row.signing_private)),
-                   _unb64(row.dedup_secret))
+                   _unb64(row.escrow_public), _unb64(row.signing_public), private)
 
 
 def active_keyring(archive: Archive) -> Keyring:
@@ -122,13 +128,16 @@ def init_keys(archive: Archive, *, director_code: str, actor: Actor, school: str
             created_at=_now(), created_by=actor.name, active=True,
             director_public=_b64(director.public_bytes), director_locked=json.dumps(locked),
             escrow_public=_b64(escrow.public_bytes), signing_public=_b64(signing_public),
-            signing_private=_b64(signing.private_bytes(
-                serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                serialization.NoEncryption())),
-            dedup_secret=_b64(secrets.token_bytes(32)))
+            signing_private=_private_text(signing), dedup_secret="")
         uow.session.add(row)
         _event(uow, actor, "", "keys.init", details={"escrow": _b64(escrow.public_bytes)[:12]})
     return _escrow_text(escrow, signing_public, school)
+
+
+def _private_text(signing: Ed25519PrivateKey) -> str:
+    return _b64(signing.private_bytes(serialization.Encoding.Raw,
+                                      serialization.PrivateFormat.Raw,
+                                      serialization.NoEncryption()))
 
 
 def rotate_keys(archive: Archive, *, director_code: str, new_director_code: str | None = None,
@@ -140,28 +149,50 @@ def rotate_keys(archive: Archive, *, director_code: str, new_director_code: str 
     The new lock is written as a new keyring row, opened with the new code, and only then
     made active while the old row is retired, all in one transaction: if anything fails in
     between, the old code keeps working. Returns the new escrow sheet when one was made.
-    Backups made earlier keep their own slots: the old escrow sheet still opens them, and
-    the director's key pair itself does not change, so the new code opens them too.
+    Every change makes a new director key pair (issue 30: a change must shut out the old
+    code): later backups are wrapped for it alone, and the retired pairs are locked with it,
+    so the current code still opens earlier backups while a retired code, through the lock
+    each backup keeps of its day, opens only the backups made while it was current. With a
+    new escrow key, later backups have a slot for it only; the old sheet still opens the
+    backups made with it. Objects already on a medium are not reused across a change
+    (``create``): they are wrapped for the retired keys.
+
+    In an archive restored from a backup the manifest key is missing (it never goes into a
+    backup); the change then makes a new one, and because the escrow sheet prints the
+    manifest key, a new escrow sheet is required too.
     """
     current = active_keyring(archive)
-    director = _unlock_director(current.director_locked, director_code, current.signing_public)
+    holders = _unlock_director(current.director_locked, director_code, current.signing_public)
+    signing_public, signing_private = current.signing_public, None
+    if current.signing_private is None:
+        if not new_escrow:
+            raise BackupError(
+                "Этот архив восстановлен из резервной копии, а ключ подписи описей в копии не "
+                "переносится: вместе с кодом нужен новый лист ключа восстановления "
+                "(--new-escrow-out), на котором будет напечатан новый ключ подписи.")
+        signing = crypto.new_signing_key()
+        signing_private = _private_text(signing)
+        signing_public = signing.public_key().public_bytes(serialization.Encoding.Raw,
+                                                           serialization.PublicFormat.Raw)
     escrow_public, sheet = current.escrow_public, None
     if new_escrow:
         escrow = HolderKey.generate()
         escrow_public = escrow.public_bytes
-        sheet = _escrow_text(escrow, current.signing_public, school)
+        sheet = _escrow_text(escrow, signing_public, school)
     code = new_director_code or director_code
+    director = HolderKey.generate()
     with archive.unit_of_work() as uow:
         old = uow.session.get(BackupKeyring, current.id, with_for_update=True)
         if not old.active:
             raise ConflictError("Ключи резервных копий только что изменены другим "
                                 "пользователем: повторите.")
-        locked = director.lock(code, n=scrypt_n, context=current.signing_public)
+        locked = director.lock(code, n=scrypt_n, context=signing_public,
+                               earlier=tuple(holders))
         new = BackupKeyring(
             created_at=_now(), created_by=actor.name, active=False,
-            director_public=old.director_public, director_locked=json.dumps(locked),
-            escrow_public=_b64(escrow_public), signing_public=old.signing_public,
-            signing_private=old.signing_private, dedup_secret=old.dedup_secret)
+            director_public=_b64(director.public_bytes), director_locked=json.dumps(locked),
+            escrow_public=_b64(escrow_public), signing_public=_b64(signing_public),
+            signing_private=signing_private or old.signing_private, dedup_secret="")
         uow.session.add(new)
         uow.session.flush()
         if _before_switch is not None:
@@ -175,14 +206,17 @@ def rotate_keys(archive: Archive, *, director_code: str, new_director_code: str 
     return sheet
 
 
-def _unlock_director(locked: dict[str, Any], code: str, signing_public: bytes) -> HolderKey:
+def _unlock_director(locked: dict[str, Any], code: str, signing_public: bytes
+                     ) -> list[HolderKey]:
+    """The director's key pairs in a lock (current first), the lock checked to vouch for
+    ``signing_public``."""
     try:
-        holder = HolderKey.unlock(locked, code)
+        holders = HolderKey.unlock_all(locked, code)
     except BackupCryptoError as exc:
         raise BackupError(exc.args[0]) from None
     if _unb64(locked.get("context", "")) != signing_public:
         raise BackupError("Ключ директора привязан к другому ключу подписи описи: копия "
                           "сделана не этим архивом или подменена.")
-    return holder
+    return holders
 
 

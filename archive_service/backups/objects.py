@@ -1,20 +1,16 @@
-"""Backup targets and their objects: opening a target, object names and keys, sealing and
-opening objects, the signed manifests on a target, disposal records.
+"""Backup targets and their objects: opening a target, sealing and opening objects, the
+signed manifests on a target, disposal records.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import zstandard
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 
 from archive_service.backups import crypto
@@ -46,9 +42,9 @@ def seal_disposal(session, record: dict[str, Any]) -> bytes:  # noqa: ANN001 - a
     if row is None:
         raise NotFoundError("Ключи резервных копий не созданы («archive backup keys init»).")
     keys = _keyring(row)
-    public = keys.signing.public_key().public_bytes_raw()
-    return json.dumps(crypto.sign_manifest({**record, "keys": {"signing_public": _b64(public)}},
-                                           keys.signing), ensure_ascii=False).encode()
+    return json.dumps(crypto.sign_manifest(
+        {**record, "keys": {"signing_public": _b64(keys.signing_public)}}, keys.signing),
+        ensure_ascii=False).encode()
 
 
 def disposals_on(target: Storage, trusted: set[bytes]) -> list[dict[str, Any]]:
@@ -64,16 +60,6 @@ def disposals_on(target: Storage, trusted: set[bytes]) -> list[dict[str, Any]]:
 
 def _destroyed_keys(disposals: list[dict[str, Any]]) -> set[str]:
     return {k for d in disposals for t in d["tombstones"] for k in t["object_keys"]}
-
-
-def _object_name(dedup_secret: bytes, sha256: str) -> str:
-    oid = hmac.new(dedup_secret, b"object-id:" + sha256.encode(), hashlib.sha256).hexdigest()
-    return f"data/{oid[:2]}/{oid}"
-
-
-def _object_key(dedup_secret: bytes, name: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"object-key:" + name.encode()).derive(dedup_secret)
 
 
 def _compressible(data: bytes) -> bool:

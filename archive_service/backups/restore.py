@@ -100,7 +100,7 @@ def restore_backup(archive: Archive | None, *, target_url: str, backup_id: str, 
                         source.dispose()
             else:
                 files, size = _restore_files(opened, into, written, destroyed)
-                _load_dump(into, opened.manifest["source"]["revision"], opened.dump_lines())
+                _load_dump(into, _dump_revision(opened), opened.dump_lines())
     except BaseException:
         for key in written:
             into.storage.delete(key)
@@ -144,7 +144,7 @@ def _select(opened: OpenedBackup, tmp: Path, selection: Selection
             return _dump_lines(source, tmp / "dump")
     else:
         source = None
-        revision = opened.manifest["source"]["revision"]
+        revision = _dump_revision(opened)
 
         def lines() -> Iterator[bytes]:
             return opened.dump_lines()
@@ -160,6 +160,14 @@ def _select(opened: OpenedBackup, tmp: Path, selection: Selection
         if source is not None:
             source.dispose()
     return keys, out, revision
+
+
+def _dump_revision(opened: OpenedBackup) -> str | None:
+    """The schema revision of a dump (format /1 kept it in the manifest, /2 in the index)."""
+    database = opened.index["database"]
+    if "revision" in database:
+        return database["revision"]
+    return opened.manifest["source"]["revision"]
 
 
 def _place_sqlite(image: Path, into: Archive, sha256: str) -> None:

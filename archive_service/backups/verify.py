@@ -57,7 +57,7 @@ def verify_backup(archive: Archive | None, *, target_url: str, backup_id: str, l
     details: dict[str, Any] = {}
     checked = size = 0
     try:
-        manifest = _load_manifest(target, backup_id, _trust(archive, opener))
+        manifest = _load_manifest(target, backup_id, _trust(archive, opener), opener)
         objects = manifest["objects"]
         if level == 1:
             for obj in objects:

@@ -43,21 +43,30 @@ def record_disposal(archive: Archive, *, act_id: int) -> list[str]:
     Backups are immutable (Object Lock), so destroyed items cannot be cut out of them.
     Instead every target carries a record of each executed act, written with the same
     lock, and restoring any backup from that target leaves the listed objects out and
-    brings the act and its tombstones in (``backups.service.restore``). The record is
+    brings the act and its tombstones in (``backups.service.restore``). And the erasure
+    shares of the destroyed files' keys are deleted and each target's erasure file is
+    rewritten without them (``backups.erasure``): no backup opens those files again. The record is
     sealed with the backup keyring's signing key, so it cannot be forged to hide data.
     Returns the targets it could not be written to (the act stays executed; run
     ``resend_disposal`` once they are back).
     """
+    from archive_service.backups import erasure
     from archive_service.backups.models import Backup
     from archive_service.backups.service import open_target, seal_disposal
 
     with archive.sessions() as s:
         act = s.get(DisposalAct, act_id)
+        destroyed = [k for t in s.scalars(select(Tombstone).filter_by(act_id=act.id))
+                     for k in t.object_keys]
         targets = sorted(set(s.scalars(select(Backup.target))))
         if not targets:  # no backups yet: nothing on any medium to reach
             return []
         name = f"{DISPOSALS}{act.school_id}-{act.number}.json"
         data = seal_disposal(s, disposal_record(s, act))
+    # The destroyed files' erasure shares go first: from here on no backup opens them once
+    # each medium's erasure file is rewritten without them (below, or at the medium's next
+    # backup when it is away now).
+    erasure.shred(archive, destroyed)
     failed = []
     forever = midnight(dt.date.today().replace(year=dt.date.today().year
                                                   + PERMANENT_LOCK_YEARS))
@@ -67,9 +76,14 @@ def record_disposal(archive: Archive, *, act_id: int) -> list[str]:
             if not target.exists(name):
                 target.write(name, data,
                              retain_until=forever if url.startswith("s3://") else None)
+            erasure.write_shares(archive, target, f"act-{act_id}-{_stamp()}")
         except (ArchiveError, OSError) as exc:
             failed.append(f"{url}: {getattr(exc, 'message', None) or exc}")
     return failed
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def resend_disposal(archive: Archive, *, number: int, school_code: str | None = None

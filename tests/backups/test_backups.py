@@ -49,6 +49,14 @@ def _fresh(tmp_path: Path, name: str, database_url: str | None = None):
     return make_archive(home, database_url or f"sqlite:///{home / 'restored.sqlite3'}")
 
 
+def _keyrings(archive) -> list[dict]:
+    from archive_service.backups.models import BackupKeyring
+
+    with archive.sessions() as s:
+        return [{c.name: getattr(r, c.name) for c in BackupKeyring.__table__.c}
+                for r in s.query(BackupKeyring).order_by(BackupKeyring.id)]
+
+
 def _rows(archive) -> dict:
     state = archive_state(archive)
     # Rows written by the backup itself are not in it (it records itself after its dump).
@@ -75,9 +83,12 @@ def test_round_trip_restores_every_row_and_object(signed, tmp_path, database_url
     assert report.files == summary.files and report.audit_entries > 0
     after = archive_state(into)
     for table, rows in before.items():
-        if table in ("backup_event", "audit_entry", "audit_head", "backup"):
+        if table in ("backup_event", "audit_entry", "audit_head", "backup", "backup_keyring"):
             continue
         assert after[table] == rows, table
+    # The keyring comes back without the manifest key's private half (issue 30).
+    assert _keyrings(into) == [{**k, "signing_private": ""} for k in _keyrings(archive)]
+    assert all(k["signing_private"] for k in _keyrings(archive))
     # The audit trail as it was at the dump (the backup's own entries come after it).
     assert after["audit_entry"] == before["audit_entry"]
     from archive_service.signatures.service import verify_document
@@ -407,10 +418,14 @@ def test_s3_target_locks_every_object_and_restores_into_s3(backed_up, seaweed, t
         in names
     row = next(b for b in backups.list_backups(archive) if b.id == made.id)
     retain_until = row.retain_until.replace(tzinfo=row.retain_until.tzinfo or dt.UTC)
+    erasure_until = dt.datetime.now(dt.UTC) + dt.timedelta(days=29)
     for name in names:
         head = client.head_object(Bucket=bucket, Key=f"school-1/{name}")
         assert head["ObjectLockMode"] == "COMPLIANCE"
-        assert head["ObjectLockRetainUntilDate"] >= retain_until
+        # The erasure file (the deletable halves of the object keys) is locked 30 days, so
+        # that deleting it cannot make the backups unreadable; everything else to its date.
+        assert head["ObjectLockRetainUntilDate"] >= (
+            erasure_until if name.startswith("keys/erasure-") else retain_until), name
     # Nobody can delete a locked version before its date, nor shorten the lock.
     key = f"school-1/backups/{made.id}/manifest.json"
     version = client.head_object(Bucket=bucket, Key=key)["VersionId"]
@@ -424,6 +439,9 @@ def test_s3_target_locks_every_object_and_restores_into_s3(backed_up, seaweed, t
     # A second backup reuses the locked objects; restore into S3 object storage.
     second = backups.create_backup(archive, target_url=url, actor=ACTOR, retain_days=30)
     assert second.reused == second.files
+    # The first erasure file is still locked, so the second run could not remove it yet.
+    assert sorted(target.keys("keys/")) == [f"keys/erasure-{bid}.json"
+                                            for bid in sorted([made.id, second.id])]
     into_url = f"s3://restored-{uuid.uuid4().hex[:8]}/objects?endpoint={seaweed.endpoint}"
     backups.open_target(into_url).ensure_bucket(object_lock=False)
     home = tmp_path / "s3-restore"
@@ -527,3 +545,202 @@ def test_selective_restore_of_a_school_a_year_and_a_document(signed, tmp_path, d
 
 def _details(event) -> dict:
     return event.details if isinstance(event.details, dict) else json.loads(event.details)
+
+
+# --- issue 30: only the director's code or the escrow sheet opens a backup ------------------
+
+def _key_material(archive) -> set[bytes]:
+    """Every 32-byte value kept base64-encoded anywhere in an archive's database: what a
+    thief holding the server's database (or a restored backup image) has to try."""
+    import base64
+    import re
+
+    found = set()
+    for rows in archive_state(archive).values():
+        for text in rows:
+            for match in re.findall(r"[A-Za-z0-9+/]{43}=", text):
+                found.add(base64.b64decode(match))
+    return found
+
+
+def _opens_any(candidates: set[bytes], disk: Path, names: list[str]) -> list[str]:
+    """The objects that any candidate opens, directly, through the format /1 derivation
+    (HKDF of a server secret and the name), or as an object secret with any share."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from archive_service.backups import crypto
+    from archive_service.backups.crypto import BackupCryptoError
+    from archive_service.backups.objects import _split
+
+    opened = []
+    for name in names:
+        sealed = (disk / name).read_bytes()
+        keys = set(candidates)
+        keys |= {HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                      info=b"object-key:" + name.encode()).derive(c) for c in candidates}
+        keys |= {crypto.object_key(c, s) for c in candidates for s in (*candidates, b"")}
+        for key in keys:
+            try:
+                crypto.open_file(key, _split(sealed), backup_id="data", file_id=name)
+            except BackupCryptoError:
+                continue
+            opened.append(name)
+            break
+    return opened
+
+
+def _file_objects(disk: Path, backup_id: str, opener: Opener, archive=None) -> list[str]:
+    opened = backups.open_backup(str(disk), backup_id, opener, archive=archive)
+    return [e["object"] for e in opened.index["files"]]
+
+
+def test_the_servers_database_holds_nothing_that_opens_a_backup_object(backed_up):
+    archive, escrow, disk, bid = backed_up
+    names = _file_objects(disk, bid, Opener(escrow=escrow))[:4]
+    material = _key_material(archive)
+    assert len(material) > 5 and len(names) == 4
+    assert _opens_any(material, disk, names) == []
+    # The harness does find a key that is there: the object keys of format /1 were in the
+    # sealed index, and this archive's own escrow key is one such 32-byte value.
+    assert escrow.holder.private_bytes not in material
+    opened = backups.open_backup(str(disk), bid, Opener(escrow=escrow))
+    entry = opened.index["files"][0]
+    secret = opened.unwrapper.unwrap(entry["wrap"], entry["object"])
+    assert _opens_any({secret, *opened.shares[entry["object"]]}, disk, [entry["object"]]) \
+        == [entry["object"]]
+
+
+def test_after_a_key_change_the_old_secrets_open_nothing_made_later(backed_up, tmp_path):
+    from archive_service.backups.crypto import BackupCryptoError, HolderKey, ObjectUnwrapper
+    from archive_service.backups.models import BackupObject
+
+    archive, old_escrow, disk, old = backed_up
+    sheet = backups.rotate_keys(archive, director_code=CODE, new_director_code="новый-код-2027",
+                                new_escrow=True, actor=ACTOR, scrypt_n=FAST)
+    new_escrow = EscrowKey.parse(sheet)
+    later = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    assert later.reused == 0  # the old objects are wrapped for retired keys: written anew
+    # The new code and the new sheet open the later backup; the new code the old one too.
+    assert _verify(archive, disk, later.id, 3, Opener(escrow=new_escrow)).ok
+    assert _verify(archive, disk, old, 3, Opener(director_code="новый-код-2027")).ok
+    assert _verify(None, disk, later.id, 3, Opener(director_code="новый-код-2027")).ok
+    # The old sheet and the old code: the old backup only.
+    assert _verify(None, disk, old, 3, Opener(escrow=old_escrow)).ok
+    assert _verify(None, disk, old, 3, Opener(director_code=CODE)).ok
+    refused = _verify(archive, disk, later.id, 3, Opener(escrow=old_escrow))
+    assert not refused.ok and "не подходит" in refused.problems[0]
+    refused = _verify(None, disk, later.id, 3, Opener(director_code=CODE))
+    assert not refused.ok and "Неверный код" in refused.problems[0]
+    # A thief with the old sheet, the old code and the medium restores the old backup and
+    # tries everything it holds on the later backup's objects: nothing opens. Not even with
+    # the live database's wrapped keys of the later objects.
+    stolen = _fresh(tmp_path, "stolen")
+    assert backups.restore_backup(None, target_url=str(disk), backup_id=old,
+                                  opener=Opener(escrow=old_escrow), into=stolen,
+                                  actor=ACTOR).ok
+    manifest = json.loads((disk / f"backups/{old}/manifest.json").read_text())["manifest"]
+    old_director = HolderKey.unlock_all(manifest["keys"]["director_locked"], CODE)
+    material = _key_material(stolen) | {k.private_bytes for k in old_director} | {
+        old_escrow.holder.private_bytes}
+    later_names = _file_objects(disk, later.id, Opener(escrow=new_escrow))
+    assert _opens_any(material, disk, later_names[:4]) == []
+    with archive.sessions() as s:
+        wraps = [(r.name, json.loads(r.wrap)) for r in s.query(BackupObject).filter(
+            BackupObject.name.in_(later_names))]
+    assert len(wraps) == len(later_names)
+    for holder, slot in [(old_escrow.holder, "escrow"),
+                         *((k, "director") for k in old_director)]:
+        for name, wrap in wraps[:4]:
+            with pytest.raises(BackupCryptoError, match="не открывается этим ключом"):
+                ObjectUnwrapper(holder, slot).unwrap(wrap, name)
+    stolen.dispose()
+
+
+def test_no_private_key_and_no_erasure_share_goes_into_a_backup(signed, tmp_path):
+    """The database image (SQLite pages or the PostgreSQL dump) carries neither the
+    manifest key's private half nor the erasure shares (issue 30)."""
+    import base64
+
+    from archive_service.backups.models import BackupKeyring, BackupObjectShare
+
+    archive, _doc, escrow = signed
+    disk = tmp_path / "disk"
+    first = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    second = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    with archive.sessions() as s:
+        private = s.query(BackupKeyring).one().signing_private
+        shares = [r.share for r in s.query(BackupObjectShare)]
+    assert private and len(shares) == first.files
+    secrets = [private.encode(), base64.b64decode(private)] + [
+        x for share in shares for x in (share.encode(), base64.b64decode(share))]
+    for bid in (first.id, second.id):  # the second image holds the first run's rows
+        opened = backups.open_backup(str(disk), bid, Opener(escrow=escrow))
+        if opened.index["database"]["kind"] == "sqlite":
+            image = tmp_path / f"{bid}.sqlite3"
+            opened.write_image(image)
+            data = image.read_bytes()
+        else:
+            data = b"".join(opened.dump_lines())
+        assert b"backup_object_share" in data or opened.index["database"]["kind"] == "dump"
+        assert not [x for x in secrets if x in data]
+
+
+def test_the_directors_code_alone_restores_on_a_new_machine_and_each_refusal_says_why(
+        backed_up, tmp_path):
+    from archive_service.backups import crypto
+
+    archive, escrow, disk, bid = backed_up
+    # A fresh machine: the medium and the director's code, nothing else.
+    into = _fresh(tmp_path, "new-machine")
+    report = backups.restore_backup(None, target_url=str(disk), backup_id=bid,
+                                    opener=Opener(director_code=CODE), into=into, actor=ACTOR)
+    assert report.ok, report.problems
+    assert _verify(None, disk, bid, 2, Opener(director_code=CODE)).ok
+    # Each cause its own message.
+    causes = {
+        "Неверный код директора": _verify(None, disk, bid, 1, Opener(director_code="не тот")),
+        "Нечем проверить подпись описи": _verify(None, disk, bid, 1),
+    }
+    from archive_service.backups.crypto import HolderKey
+
+    other = EscrowKey(HolderKey.generate(),  # another school's sheet
+                      crypto.new_signing_key().public_key().public_bytes_raw())
+    causes["не тем, что напечатан на листе"] = _verify(None, disk, bid, 1,
+                                                       Opener(escrow=other))
+    path = _writable(disk / f"backups/{bid}/manifest.json")
+    signed = json.loads(path.read_text())
+    signed["manifest"]["retain_until"] = "2099-01-01T00:00:00+00:00"
+    path.write_bytes(crypto.canonical(signed))
+    causes["изменена после подписи"] = _verify(None, disk, bid, 2,
+                                               Opener(director_code=CODE))
+    for message, result in causes.items():
+        assert not result.ok and message in result.problems[0], (message, result.problems)
+    # The restored archive has no manifest key (it is never backed up): it says so, and a
+    # key change with a new sheet makes one.
+    with pytest.raises(BackupError, match="не переносится резервными копиями"):
+        backups.create_backup(into, target_url=str(tmp_path / "disk2"), actor=ACTOR)
+    with pytest.raises(BackupError, match="нужен новый лист"):
+        backups.rotate_keys(into, director_code=CODE, actor=ACTOR, scrypt_n=FAST)
+    sheet = backups.rotate_keys(into, director_code=CODE, new_escrow=True, actor=ACTOR,
+                                scrypt_n=FAST)
+    made = backups.create_backup(into, target_url=str(tmp_path / "disk2"), actor=ACTOR)
+    assert _verify(None, tmp_path / "disk2", made.id, 3, Opener(escrow=EscrowKey.parse(sheet))).ok
+    into.dispose()
+
+
+def test_a_manifest_moved_into_another_backups_folder_is_refused_and_says_little(backed_up):
+    archive, escrow, disk, bid = backed_up
+    second = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    text = (disk / f"backups/{bid}/manifest.json").read_text()
+    manifest = json.loads(text)["manifest"]
+    # Only what checking and opening need: no person, no schema, no plaintext sizes.
+    assert ACTOR.name not in text
+    assert not {"created_by", "source", "totals"} & set(manifest)
+    assert all(set(o) <= {"name", "size", "sha256", "locked_until"}
+               for o in manifest["objects"])
+    target = _writable(disk / f"backups/{second.id}/manifest.json")
+    target.write_text(text)
+    for level in (1, 2):
+        report = _verify(archive, disk, second.id, level)
+        assert not report.ok and "принадлежит другой резервной копии" in report.problems[0]

@@ -237,6 +237,9 @@ def test_an_older_backup_does_not_bring_a_destroyed_copy_back(sqlite_archive, tm
                                  level=3, opener=Opener(director_code="код-директора-2026"),
                                  actor=ACTOR)
     assert deep.ok, deep.problems
+    # Crypto-shredding (issue 30): the destroyed files do not open from the older backup even
+    # for someone holding the disk and the director's code who ignores the disposal record.
+    _assert_shredded(archive, disk, older.id, keys)
     # A forged disposal record on the disk is refused, not obeyed.
     forged = tmp_path / "disk" / "disposals" / "1-99.json"
     forged.write_text('{"manifest": {"keys": {"signing_public": "AAAA"}}, "signature": "x"}')
@@ -247,6 +250,30 @@ def test_an_older_backup_does_not_bring_a_destroyed_copy_back(sqlite_archive, tm
                                opener=Opener(director_code="код-директора-2026"),
                                into=make_archive(other, f"sqlite:///{other / 'r.sqlite3'}"),
                                actor=ACTOR)
+
+
+def _assert_shredded(archive, disk: str, backup_id: str, destroyed: set[str]) -> None:
+    """No share of the destroyed files' keys is left in the database or on the disk, and
+    opening the backup directly (no live archive, the director's code) cannot read them,
+    while every other file still opens."""
+    from archive_service.backups.erasure import read_shares
+    from archive_service.backups.models import BackupObject, BackupObjectShare
+    from archive_service.backups.opening import open_backup
+    from archive_service.backups.service import BackupError, Opener, open_target
+
+    opened = open_backup(disk, backup_id, Opener(director_code="код-директора-2026"))
+    gone = [e for e in opened.index["files"] if e["key"] in destroyed]
+    kept = [e for e in opened.index["files"] if e["key"] not in destroyed]
+    assert gone and kept
+    for entry in gone:
+        with pytest.raises(BackupError, match="доли его ключа нет"):
+            opened.file(entry)
+    assert all(opened.file(e) for e in kept)
+    names = {e["object"] for e in gone}
+    assert not names & set(read_shares(open_target(disk)))
+    with archive.sessions() as s:
+        assert not s.query(BackupObjectShare).filter(BackupObjectShare.name.in_(names)).count()
+        assert s.query(BackupObject).filter(BackupObject.name.in_(names)).count() == len(names)
 
 
 def test_object_lock_on_seaweedfs_refuses_early_deletion(tmp_path, seaweed, sqlite_template):
@@ -348,7 +375,7 @@ def test_a_backup_disk_away_at_execution_gets_the_record_later(sqlite_archive, t
     _year_archive(archive, tmp_path)
     backups.init_keys(archive, director_code="код-директора-2026", actor=ACTOR, scrypt_n=2**12)
     disk = tmp_path / "disk"
-    backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
+    made = backups.create_backup(archive, target_url=str(disk), actor=ACTOR)
     act = _approved_act(archive)
     disk.rename(tmp_path / "in-the-safe")
     disk.write_text("not the disk")  # the medium is not there: its path is something else
@@ -358,8 +385,16 @@ def test_a_backup_disk_away_at_execution_gets_the_record_later(sqlite_archive, t
     assert service.resend_disposal(archive, number=act.number) != []  # still away
     disk.unlink()
     (tmp_path / "in-the-safe").rename(disk)
+    # Back from the safe, the disk still has the erasure shares of the destroyed files until
+    # the record is written: then they are gone from it too.
+    keys = {k for r in _items(archive, act.number) for k in r}
+    from archive_service.backups.opening import open_backup
+
+    opened = open_backup(str(disk), made.id, backups.Opener(director_code="код-директора-2026"))
+    assert all(opened.file(e) for e in opened.index["files"] if e["key"] in keys)
     assert service.resend_disposal(archive, number=act.number) == []
     assert (disk / "disposals" / f"1-{act.number}.json").is_file()
+    _assert_shredded(archive, str(disk), made.id, keys)
 
 
 def test_the_act_prints_stored_values_as_text_never_as_markup(tmp_path):
