@@ -26,26 +26,38 @@ def _labels(archive) -> dict[int, str]:
             select(School.id, School.code))}
 
 
-@audit.command("verify", help="Проверить цепочку хешей журнала аудита (код 10 при нарушении).")
+@audit.command("verify", help="Проверить цепочку хешей журнала аудита и сверить с ним реестр "
+                               "(номера без пропусков, каждая запись зарегистрирована один "
+                               "раз); код 10 при нарушении.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def audit_verify(as_json: bool) -> None:
-    """Verify every audit chain."""
+    """Verify every audit chain, then the register against it."""
     from archive_service.audit.service import verify
+    from archive_service.register.recheck import verify_register
 
     archive = open_archive()
     checked, problems = verify(archive)
+    register = verify_register(archive)
     labels = _labels(archive)
     if as_json:
-        echo_json({"checked": checked, "ok": not problems,
+        echo_json({"checked": checked, "ok": not problems and not register,
                    "problems": [{"school": labels.get(p.chain, str(p.chain)), "seq": p.seq,
-                                 "message": p.message} for p in problems]})
+                                 "message": p.message} for p in problems],
+                   "register": [{"school": labels.get(p.school_id, str(p.school_id)),
+                                 "year": p.year, "number": p.number, "message": p.message}
+                                for p in register]})
     else:
         for p in problems:
             click.secho(f"Школа {labels.get(p.chain, p.chain)}: {p.message}", fg="red", err=True)
+        for r in register:
+            click.secho(f"Школа {labels.get(r.school_id, r.school_id)}: {r.message}", fg="red",
+                        err=True)
         click.echo(f"Проверено записей: {checked}. " + (
-            "Журнал аудита цел." if not problems else f"Нарушений: {len(problems)}."))
-    if problems:
+            "Журнал аудита цел." if not problems else f"Нарушений: {len(problems)}.")
+            + (" Реестр сходится с журналом аудита." if not register
+               else f" Нарушений в реестре: {len(register)}."))
+    if problems or register:
         sys.exit(EXIT_PROBLEMS_FOUND)
 
 

@@ -143,7 +143,8 @@ def run_fixity(archive: Archive, *, actor: Actor, share: float | None = None,
                now: dt.datetime | None = None,
                progress: Callable[[int, int], None] = lambda _done, _total: None
                ) -> RunReport:
-    """Check the ``share`` percent of items checked longest ago, and the audit chains."""
+    """Check the ``share`` percent of items checked longest ago, the audit chains, and the
+    register against the audit trail (``register.recheck``)."""
     from archive_service.audit.service import verify as verify_audit
 
     share = 100.0 / archive.settings.fixity_cycle_days if share is None else share
@@ -181,6 +182,9 @@ def run_fixity(archive: Archive, *, actor: Actor, share: float | None = None,
                 progress(n, len(chosen))
         checked, audit_problems = verify_audit(archive)
         problems += [f"журнал аудита: {p.message}" for p in audit_problems]
+        from archive_service.register.recheck import verify_register
+
+        problems += [f"школа {p.school}, {p.message}" for p in verify_register(archive)]
     except Exception as exc:
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         with archive.unit_of_work() as uow:

@@ -132,6 +132,12 @@ def register_document(archive: Archive, *, document_id: int, login: str, locatio
         from archive_service.signatures.state import current_pieces
 
         _keys, handover_hash = current_pieces(s, doc)
+        twin = s.scalars(select(RegisterEntry).where(
+            RegisterEntry.handover_hash == handover_hash,
+            RegisterEntry.kind != "folder")).first()
+        if twin is not None:  # the same certified copy under another document row
+            raise ConflictError(f"Эта заверенная копия уже зарегистрирована под № "
+                                f"{twin.number} ({twin.year}): копия регистрируется один раз.")
         number = _next_number(s, doc.school_id, year)
         entry = RegisterEntry(
             school_id=doc.school_id, year=year, number=number, document_id=doc.id,

@@ -270,3 +270,120 @@ def test_a_folder_without_every_class_is_formed_only_with_a_recorded_reason(arch
     assert "приказ № 5" in text
     [made] = [e for e in entries(archive, limit=50) if e.action == "register.folder"]
     assert "приказ № 5" in made.details and "7А" in made.details
+
+
+def _drop_register_guard(archive) -> None:
+    """What an intruder with database rights does first (issue 30, item 6)."""
+    import sqlalchemy as sa
+
+    with archive.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(sa.text("DROP TRIGGER register_entry_no_update"))
+            conn.execute(sa.text("DROP TRIGGER register_entry_no_delete"))
+        else:
+            conn.execute(sa.text("DROP TRIGGER register_entry_immutable ON register_entry"))
+
+
+def test_the_register_is_rechecked_against_the_audit_trail(archive, tmp_path):
+    import sqlalchemy as sa
+
+    from archive_service.register.recheck import verify_register
+
+    journal = _setup(archive, tmp_path)
+    summary = journal + 1
+    for doc in (journal, summary):
+        for login in ("smirnova", "belova", "petrova", "zam"):
+            _sign(archive, doc, login)
+        _register(archive, doc)
+    assert verify_register(archive) == []
+    _drop_register_guard(archive)
+
+    def tampered(*statements: str) -> list[str]:
+        with archive.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(sa.text(statement))
+        return [p.message for p in verify_register(archive)]
+
+    assert tampered("UPDATE register_entry SET location = 'Шкаф' WHERE number = 2") == [
+        "реестр 2025-2026, № 2: запись изменена после регистрации (место хранения не совпадает "
+        "с журналом аудита)"]
+    tampered("UPDATE register_entry SET location = 'Сейф № 1' WHERE number = 2")
+    assert verify_register(archive) == []
+    with archive.engine.connect() as conn:
+        row = dict(conn.execute(sa.text("SELECT * FROM register_entry WHERE number = 1"))
+                   .mappings().one())
+    # A line deleted: its number is missing, and the audit trail says what it was.
+    [deleted] = tampered("DELETE FROM register_entry WHERE number = 1")
+    assert deleted.startswith(f"реестр 2025-2026, № 1: запись удалена из реестра (документ № "
+                              f"{journal}, зарегистрирована ")
+    # The last line deleted too and the counter turned back: the audit trail still has them.
+    messages = tampered("DELETE FROM register_entry WHERE number = 2",
+                        "UPDATE register_counter SET last_number = 0")
+    assert [m.split(": ", 1)[1][:22] for m in messages] == [
+        "запись удалена из реес", "запись удалена из реес", "счётчик номеров стоит "]
+    # A line put in by hand, with a number and the certified copy of a registered one.
+    columns = ", ".join(k for k in row if k != "id")
+    values = ", ".join(f":{k}" for k in row if k != "id")
+    with archive.engine.begin() as conn:
+        conn.execute(sa.text(f"INSERT INTO register_entry ({columns}) VALUES ({values})"),
+                     {**row, "number": 3, "document_id": None})
+        conn.execute(sa.text(f"INSERT INTO register_entry ({columns}) VALUES ({values})"),
+                     row)
+    messages = [p.message for p in verify_register(archive)]
+    assert any(m.startswith("реестр 2025-2026, № 3: «") and "добавлена в обход архива" in m
+               for m in messages), messages
+    assert any("одна и та же заверенная копия" in m and "№ 1 (2025-2026), № 3 (2025-2026)" in m
+               for m in messages), messages
+    assert any(m.startswith("реестр 2025-2026, № 2: запись удалена") for m in messages)
+    assert "реестр 2025-2026, № 3: счётчик номеров стоит на 0, а в реестре и журнале аудита " \
+        "есть № 3: счётчик изменён" in messages
+    assert not any(m.startswith("реестр 2025-2026, № 1:") for m in messages)
+
+
+def test_a_fixity_run_and_audit_verify_report_a_deleted_register_line(sqlite_archive, tmp_path):
+    """The same re-check in ``archive fixity`` and ``archive audit verify`` (exit 10)."""
+    import sqlalchemy as sa
+
+    from archive_service.fixity.service import run_fixity
+    from tests.cli.test_cli import run
+
+    archive, home = sqlite_archive, tmp_path  # where ``archive`` run with ARCHIVE_HOME finds it
+    journal = _setup(archive, tmp_path)
+    for login in ("smirnova", "belova", "petrova", "zam"):
+        _sign(archive, journal, login)
+    _register(archive, journal)
+    assert run(home, "audit", "verify", check=True).returncode == 0
+    _drop_register_guard(archive)
+    with archive.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM register_entry"))
+    report = run_fixity(archive, actor=ACTOR, share=100)
+    assert not report.ok
+    assert any("реестр 2025-2026, № 1: запись удалена из реестра" in p for p in report.problems)
+    archive.dispose()
+    broken = run(home, "audit", "verify")
+    assert broken.returncode == 10
+    assert "реестр 2025-2026, № 1: запись удалена из реестра" in broken.stderr
+    assert "Нарушений в реестре: 1." in broken.stdout
+
+
+def test_one_certified_copy_is_never_registered_under_two_numbers(archive, tmp_path):
+    """Even under another document row (issue 30): the certified bytes are what counts."""
+    import sqlalchemy as sa
+
+    from archive_service.rendering.models import RenderedDocument
+    from archive_service.signatures.state import current_pieces
+
+    journal = _setup(archive, tmp_path)
+    for login in ("smirnova", "belova", "petrova", "zam"):
+        _sign(archive, journal, login)
+    with archive.sessions() as s:
+        _keys, digest = current_pieces(s, s.get(RenderedDocument, journal))
+        school = s.get(RenderedDocument, journal).school_id
+    with archive.engine.begin() as conn:  # a line already holding these bytes
+        conn.execute(sa.text(
+            "INSERT INTO register_entry (school_id, year, number, document_id, kind, title, "
+            "class_name, period_code, sheets, handed_over_by, handover_hash, received_by, "
+            "received_at, location, storage_key, search_text) VALUES (:school, '2025-2026', "
+            "99, NULL, 'journal', 't', '7А', 'Q1', 1, 'x', :digest, 'y', :at, 'z', NULL, '')"),
+            {"school": school, "digest": digest, "at": "2026-01-01 00:00:00.000000"})
+    _refused(archive, journal, ConflictError, "уже зарегистрирована под № 99")
