@@ -14,7 +14,6 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request, session
 
 from archive_service.accounts.service import authenticate, end_sessions
-from archive_service.audit.service import verify
 from archive_service.errors import ArchiveError, NotFoundError, check_text
 from archive_service.register.service import (
     MAX_PER_PAGE,
@@ -221,12 +220,16 @@ def folder_file(school: str, year: str, number: int):
 @bp.get("/audit/verify")
 @permits("audit.read")
 def audit_verify():
-    """Recompute the audit hash chains (director, administrator)."""
+    """Recompute the audit hash chains, check them against their checkpoints and the
+    register against them (director, administrator)."""
+    from archive_service.audit.overview import trail_status
+
     who = current()
-    checked, problems = verify(archive())
-    mine = [p for p in problems if p.chain == who.school_id]
-    return jsonify({"checked": checked, "ok": not mine,
-                    "problems": [{"seq": p.seq, "message": p.message} for p in mine]})
+    status = trail_status(archive(), who.school_id)
+    return jsonify({"checked": status.checked, "ok": not status.problems,
+                    "problems": [{"message": m} for m in status.problems],
+                    "last_checkpoint": status.last_checkpoint.isoformat()
+                    if status.last_checkpoint else None})
 
 
 # --- inspection: search and verification reports -------------------------------------------

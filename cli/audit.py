@@ -1,4 +1,4 @@
-"""``archive audit verify`` and ``archive audit list``."""
+"""``archive audit verify``, ``archive audit checkpoint`` and ``archive audit list``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cli.context import echo_json, open_archive
+from cli.context import actor, echo_json, open_archive, tsa_passphrase
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
 
 
@@ -33,11 +33,13 @@ def _labels(archive) -> dict[int, str]:
 @handle_errors
 def audit_verify(as_json: bool) -> None:
     """Verify every audit chain, then the register against it."""
+    from archive_service.audit.anchor import verify_anchors
     from archive_service.audit.service import verify
     from archive_service.register.recheck import verify_register
 
     archive = open_archive()
     checked, problems = verify(archive)
+    problems += verify_anchors(archive)
     register = verify_register(archive)
     labels = _labels(archive)
     if as_json:
@@ -59,6 +61,23 @@ def audit_verify(as_json: bool) -> None:
                else f" Нарушений в реестре: {len(register)}."))
     if problems or register:
         sys.exit(EXIT_PROBLEMS_FOUND)
+
+
+@audit.command("checkpoint", help="Заверить головы цепочек журнала аудита штампом времени "
+                                   "школы и сохранить контрольную точку в хранилище (вне базы "
+                                   "данных); рабочие процессы делают это ежедневно в 01:50.")
+@click.option("--school", "school_code", help="Код школы (по умолчанию — все школы с ключами).")
+@handle_errors
+def audit_checkpoint(school_code: str | None) -> None:
+    """Anchor the audit chains now."""
+    from archive_service.audit.anchor import make_checkpoints
+    made = make_checkpoints(open_archive(), tsa_passphrase=tsa_passphrase(), actor=actor(),
+                            school_code=school_code)
+    for point in made:
+        heads = ", ".join(f"цепочка {c}: запись № {seq}" for c, (seq, _h) in
+                          sorted(point.heads.items()))
+        click.echo(f"Школа {point.school}: {point.key} ({heads or 'записей нет'})")
+    click.echo(f"Контрольных точек: {len(made)}.")
 
 
 @audit.command("list", help="Последние записи журнала аудита.")

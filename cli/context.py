@@ -62,3 +62,16 @@ def read_file(path: Path, what: str) -> bytes:
     except OSError as exc:
         reason = f"ошибка чтения (код {exc.errno})"
     raise ConfigError(f"Не удалось прочитать {what} из файла {path}: {reason}.")
+
+
+def tsa_passphrase() -> str:
+    """The school TSA key's passphrase (the server secret ``ARCHIVE_TSA_PASSPHRASE``)."""
+    import os
+
+    from archive_service.errors import ConfigError
+
+    value = os.environ.get("ARCHIVE_TSA_PASSPHRASE")
+    if not value:
+        raise ConfigError("Не задан ARCHIVE_TSA_PASSPHRASE — пароль ключа службы штампов "
+                          "времени школы (задаётся администратором сервера).")
+    return value

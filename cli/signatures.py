@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +11,14 @@ from typing import TYPE_CHECKING
 import click
 
 from archive_service.errors import ConfigError
-from cli.context import actor, echo_json, open_archive, read_file, secret_from_file
+from cli.context import (
+    actor,
+    echo_json,
+    open_archive,
+    read_file,
+    secret_from_file,
+    tsa_passphrase,
+)
 from cli.errors import EXIT_PROBLEMS_FOUND, handle_errors
 
 if TYPE_CHECKING:
@@ -20,14 +26,6 @@ if TYPE_CHECKING:
 
     from archive_service.signatures.renewal import RenewalReport, Renewed
     from signing.verify import ChainResult
-
-
-def _tsa_passphrase() -> str:
-    value = os.environ.get("ARCHIVE_TSA_PASSPHRASE")
-    if not value:
-        raise ConfigError("Не задан ARCHIVE_TSA_PASSPHRASE — пароль ключа службы штампов "
-                          "времени школы (задаётся администратором сервера).")
-    return value
 
 
 #: The CLI's own copies of two service constants (signing.pki.REVOCATION_REASONS's keys and
@@ -58,7 +56,7 @@ def pki_init(school_code, ca_passphrase_file, seal_passphrase_file, root_out) ->
     root = init_pki(open_archive(), school_code=school_code,
                     ca_passphrase=secret_from_file(ca_passphrase_file, "пароль корневого ключа"),
                     seal_passphrase=secret_from_file(seal_passphrase_file, "пароль ключа печати"),
-                    tsa_passphrase=_tsa_passphrase(), actor=actor())
+                    tsa_passphrase=tsa_passphrase(), actor=actor())
     if root_out:
         root_out.write_bytes(pem(root))
     click.echo(f"Корневой сертификат школы: серийный номер {format(root.serial_number, 'X')}, "
@@ -177,7 +175,7 @@ def pki_tsa_reissue(school_code: str | None, ca_passphrase_file: Path, years: in
     cert = reissue_tsa(open_archive(), school_code=school_code,
                        ca_passphrase=secret_from_file(ca_passphrase_file,
                                                       "пароль корневого ключа"),
-                       tsa_passphrase=_tsa_passphrase(), actor=actor(), days=365 * years)
+                       tsa_passphrase=tsa_passphrase(), actor=actor(), days=365 * years)
     click.echo(f"Служба штампов времени: новый сертификат {format(cert.serial_number, 'X')} "
                f"до {cert.not_valid_after_utc:%d.%m.%Y}")
 
@@ -211,11 +209,11 @@ def timestamps_renew(school_code: str | None, all_schools: bool, within_years: f
     each = (lambda _r: None) if as_json else _echo_renewed
     total = (lambda _r: None) if as_json else _echo_renewal_total
     if all_schools:
-        reports = renew_region(open_archive(), within=within, tsa_passphrase=_tsa_passphrase(),
+        reports = renew_region(open_archive(), within=within, tsa_passphrase=tsa_passphrase(),
                                actor=actor(), progress=each, school_done=total)
     else:
         reports = [renew_timestamps(open_archive(), school_code=school_code, within=within,
-                                    tsa_passphrase=_tsa_passphrase(), actor=actor(),
+                                    tsa_passphrase=tsa_passphrase(), actor=actor(),
                                     progress=each)]
         total(reports[0])
     if as_json:
@@ -254,7 +252,7 @@ def sign(document_ids: tuple[int, ...], all_waiting: bool, login: str,
     outcomes = sign_documents(
         open_archive(), document_ids=list(document_ids) or None, login=login,
         passphrase=secret_from_file(passphrase_file, "пароль ключа"),
-        tsa_passphrase=_tsa_passphrase(), actor=actor(),
+        tsa_passphrase=tsa_passphrase(), actor=actor(),
         progress=lambda o: click.echo(f"{o.number}: подписано полей {len(o.fields)} "
                                       f"({', '.join(o.fields)})"))
     if not outcomes:

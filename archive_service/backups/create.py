@@ -194,8 +194,9 @@ def create_backup(archive: Archive, *, target_url: str, actor: Actor,
 
         # 2. Every stored object, deduplicated against the medium.
         storage_keys = list(archive.storage.keys())
-        files.extend(run([(k, k.rsplit("/", 1)[-1], functools.partial(archive.storage.get, k),
-                           True) for k in storage_keys], len(storage_keys)))
+        files.extend(run([(k, _plain_sha256(archive, k),
+                           functools.partial(archive.storage.get, k), _erasable(k))
+                          for k in storage_keys], len(storage_keys)))
     if extended:
         with archive.unit_of_work() as uow:
             uow.session.execute(update(BackupObject).where(BackupObject.name.in_(extended))
@@ -243,6 +244,20 @@ def create_backup(archive: Archive, *, target_url: str, actor: Actor,
                         "written": written})
     return BackupSummary(backup_id, target.url, len(files), reused, bytes_total, written,
                          seconds)
+
+
+def _plain_sha256(archive: Archive, key: str) -> str:
+    """The SHA-256 of a stored object: its name says it for content-addressed blobs
+    (``sha256/ab/…``); a named one (an audit checkpoint) is read and hashed."""
+    if key.startswith("sha256/"):
+        return key.rsplit("/", 1)[-1]
+    return sha256_hex(archive.storage.get(key))
+
+
+def _erasable(key: str) -> bool:
+    """Whether an act may destroy the object: the archive's files may, the audit
+    checkpoints (permanent, named) never."""
+    return key.startswith("sha256/")
 
 
 def _record_objects(archive: Archive, pending: list[dict[str, Any]]) -> None:

@@ -150,7 +150,10 @@ def _select(opened: OpenedBackup, tmp: Path, selection: Selection
             return opened.dump_lines()
     try:
         found = subset.roots(lines(), selection)
-        keys: set[str] = set()
+        # The school's audit checkpoints go with its audit chain (``audit.anchor``).
+        folder = f"audit-checkpoints/{found.school_id:06d}/"
+        keys: set[str] = {e["key"] for e in opened.index["files"]
+                          if e["key"].startswith(folder)}
         out = tmp / "subset"
         with open(out, "wb") as fh:
             for line in subset.select_lines(lines(), found, selection, subset.foreign_keys(),
@@ -249,7 +252,9 @@ def _restore_files(opened: OpenedBackup, into: Archive, written: list[str],
         data = opened.file(entry)
         if into.storage.exists(entry["key"]):
             return len(data)
-        if into.storage.put(data) != entry["key"]:
+        if not entry["key"].startswith("sha256/"):  # a named object (audit checkpoint)
+            into.storage.write(entry["key"], data)
+        elif into.storage.put(data) != entry["key"]:
             raise BackupError(f"Файл {entry['key']} восстановлен под другим ключом.")
         written.append(entry["key"])
         return len(data)
@@ -294,7 +299,10 @@ def _check_restored(opened: OpenedBackup, into: Archive, counts: dict[str, int],
     audited = counts.get("audit_entry", 0)
     documents = signatures_ok = 0
     if verify_signatures:
+        from archive_service.audit.anchor import verify_anchors
+
         _checked, audit_problems = verify_audit(into)
+        audit_problems += verify_anchors(into, restored=True)
         problems.extend(f"журнал аудита: {p.message}" for p in audit_problems)
         documents, signatures_ok, sig_problems = _verify_documents(into, destroyed)
         problems.extend(sig_problems)

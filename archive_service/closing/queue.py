@@ -16,7 +16,8 @@ PostgreSQL (and the same S3 store) share the work. Decisions:
   heartbeats its job is «stalled» and put back in the queue, by the every-minute
   ``recover_stalled`` task of any live worker and by ``archive close-period`` while it waits.
 - Schedule (cron, server time): 00:15 close the periods that ended by the school calendars
-  (``close_due_periods``), 02:00 the daily encrypted backup, 03:00 the daily fixity share.
+  (``close_due_periods``), 01:50 the audit trail's checkpoints (``audit.anchor``), 02:00 the
+  daily encrypted backup, 03:00 the daily fixity share.
 """
 
 from __future__ import annotations
@@ -151,6 +152,22 @@ def close_due_periods(context: procrastinate.JobContext, timestamp: int) -> None
     for started in service.close_due_periods(_archive(), today=today,
                                              dispatch=Queued(context.app)):
         log.info("scheduled close run %s for %s", started.run_id, started.schools)
+
+
+@bp.periodic(cron="50 1 * * *")
+@bp.task(name="daily_audit_checkpoint", queueing_lock="daily_audit_checkpoint")
+def daily_audit_checkpoint(timestamp: int) -> None:
+    """Anchor every school's audit chain with its TSA before the nightly backup (issue 30)."""
+    from archive_service.audit.anchor import make_checkpoints
+    from archive_service.errors import ConfigError
+
+    archive = _archive()
+    if not archive.settings.tsa_passphrase:
+        raise ConfigError("Не задан ARCHIVE_TSA_PASSPHRASE: контрольные точки журнала аудита "
+                          "не сделаны.")
+    for point in make_checkpoints(archive, tsa_passphrase=archive.settings.tsa_passphrase,
+                                  actor=service.SYSTEM):
+        log.info("audit checkpoint %s", point.key)
 
 
 @bp.periodic(cron="0 2 * * *")

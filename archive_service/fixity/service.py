@@ -180,7 +180,10 @@ def run_fixity(archive: Archive, *, actor: Actor, share: float | None = None,
                 if problem:
                     problems.append(problem)
                 progress(n, len(chosen))
+        from archive_service.audit.anchor import verify_anchors
+
         checked, audit_problems = verify_audit(archive)
+        audit_problems += verify_anchors(archive)
         problems += [f"журнал аудита: {p.message}" for p in audit_problems]
         from archive_service.register.recheck import verify_register
 

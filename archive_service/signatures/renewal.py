@@ -65,12 +65,12 @@ from archive_service.signatures.service import (
     UNNAMED,
     _pki,
     _school,
-    _tsa_credential,
     is_sealed,
     next_sequence,
     note_archival_timestamp,
     open_root,
     timestamper,
+    tsa_credential,
 )
 from archive_service.signatures.state import ARCHIVAL_TIMESTAMP_STEP, assemble, current_pieces, read_document
 from archive_service.storage.base import sha256_hex
@@ -189,7 +189,7 @@ def renew_timestamps(archive: Archive, *, school_code: str | None, tsa_passphras
         root = x509.load_pem_x509_certificate(row.root_cert)
         crl = x509.load_der_x509_crl(row.crl)
         try:
-            tsa = _tsa_credential(row.tsa_cert, row.tsa_key, tsa_passphrase)
+            tsa = tsa_credential(row.tsa_cert, row.tsa_key, tsa_passphrase)
         except SigningError as exc:
             raise SignatureRefusedError(exc.message) from None
         copies = _sealed_copies(s, school.id)

@@ -350,7 +350,7 @@ def _open_keys(s, user: SigningUser, steps: set[str], passphrase: str,
             pki.check_valid(cert, now, crl)
             person = pki.Credential(cert, _decrypt(user.key, passphrase, user.full_name,
                                                    "person"))
-        tsa = _tsa_credential(pki_row.tsa_cert, pki_row.tsa_key, tsa_passphrase)
+        tsa = tsa_credential(pki_row.tsa_cert, pki_row.tsa_key, tsa_passphrase)
     except SigningError as exc:
         raise SignatureRefusedError(exc.message) from None
     return _Keys(root, person, seal, timestamper(tsa, root, tsa_url),
@@ -391,7 +391,7 @@ def open_keys_guarded(archive: Archive, login: str, steps: set[str], passphrase:
 
 
 @functools.lru_cache(maxsize=64)
-def _tsa_credential(cert_pem: bytes, key_blob: bytes, passphrase: str) -> pki.Credential:
+def tsa_credential(cert_pem: bytes, key_blob: bytes, passphrase: str) -> pki.Credential:
     """The school TSA's key, opened once per process: it is the server's own key (its
     passphrase is the server secret ``ARCHIVE_TSA_PASSPHRASE``), needed for every
     signature, and opening it costs a quarter of a second by design."""

@@ -160,7 +160,8 @@ def test_the_queue_schedules_closes_backups_fixity_and_recovery():
     from archive_service.closing import queue
 
     crons = {p.task.name: p.cron for p in queue.bp.periodic_registry.periodic_tasks.values()}
-    assert crons == {"close_due_periods": "15 0 * * *", "daily_backup": "0 2 * * *",
+    assert crons == {"close_due_periods": "15 0 * * *", "daily_audit_checkpoint": "50 1 * * *",
+                     "daily_backup": "0 2 * * *",
                      "daily_fixity": "0 3 * * *", "recover_stalled": "* * * * *",
                      "monthly_timestamp_renewal": "30 4 1 * *"}
 

@@ -13,7 +13,7 @@ from markupsafe import escape
 
 from archive_service.audit.service import entries, verify
 from tests.signatures.test_chain import pw
-from tests.web.conftest import PASSWORD, csrf, login
+from tests.web.conftest import ACTOR, PASSWORD, csrf, login
 
 
 def _post(client, path, data, *, page):
@@ -429,3 +429,21 @@ def test_pages_show_moments_in_the_school_s_time_zone(web_sqlite):
     for page in ("/audit", f"/documents/{doc}"):
         html = director.get(page).get_data(as_text=True)
         assert "(UTC+05:00)" in html and " UTC<" not in html, page
+
+
+def test_the_audit_page_shows_the_last_checkpoint_and_a_rewritten_chain(web_sqlite):
+    """The director sees what ``archive audit verify`` sees (issue 30: anchors, register)."""
+    from archive_service.audit.anchor import make_checkpoints
+    from tests.audit.test_anchor import _recompute_chain
+    from tests.signatures.test_chain import TSA
+
+    app, archive, _doc, _other = web_sqlite
+    director = login(app, "director")
+    assert "Контрольных точек ещё нет" in director.get("/audit").get_data(as_text=True)
+    make_checkpoints(archive, tsa_passphrase=TSA, actor=ACTOR, school_code="T-001")
+    html = director.get("/audit").get_data(as_text=True)
+    assert "Последняя контрольная точка" in html and "сходится с контрольными точками" in html
+    _recompute_chain(archive, 1, 1, '{"file": "x.json"}')
+    html = director.get("/audit").get_data(as_text=True)
+    assert "журнал переписан после этой точки" in html
+    assert director.get("/api/v1/audit/verify").json["ok"] is False
