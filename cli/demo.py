@@ -115,6 +115,9 @@ def demo(seed: int, period_code: str, no_xlsx: bool, no_sign: bool, class_list: 
                        "НОМЕР)")
             click.echo(f"Реестр: зарегистрировано {signed.registered} копий (archive register "
                        "list; archive register export --year 2025-2026 --out реестр.xlsx)")
+            click.echo(f"Журнал аудита: контрольных точек {summary.checkpoints}, заверенных "
+                       "штампом времени школы и сохранённых вне базы данных (archive audit "
+                       "verify)")
             click.echo(f"Веб-интерфейс: archive serve, затем http://127.0.0.1:8000/ — вход "
                        f"admin, inspector или логин любого демо-пользователя (archive audit "
                        f"list), пароль «{DEMO_PASSWORD}»")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asn1crypto import cms
@@ -24,10 +25,20 @@ from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from signing import pades
 
 
+def _run(coroutine):  # noqa: ANN001, ANN202 - any of pyHanko's coroutines
+    """Run pyHanko's coroutine to its end, also from a thread whose event loop is running
+    (an asynchronous worker task, a browser-driving test): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def timestamp(data: bytes, stamper: timestamps.TimeStamper) -> bytes:
     """A timestamp token (DER ``ContentInfo``) over the SHA-256 of ``data``."""
-    token = asyncio.run(stamper.async_timestamp(hashlib.sha256(data).digest(), "sha256"))
-    return token.dump()
+    return _run(stamper.async_timestamp(hashlib.sha256(data).digest(), "sha256")).dump()
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ def check_timestamp(data: bytes, token: bytes, *, roots: list[x509.Certificate],
     try:
         # Judged at its own time: a checkpoint stays proof after the TSA certificate that
         # stamped it expires.
-        status = asyncio.run(validate_tst_signed_data(
+        status = _run(validate_tst_signed_data(
             signed, pades.validation_context(roots, crls=crls, at=stamped_at), imprint))
     except Exception as exc:  # noqa: BLE001 - pyHanko's many refusals, each a failure here
         return StampCheck(False, None, "", f"штамп времени не проверяется ({type(exc).__name__})")

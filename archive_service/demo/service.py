@@ -47,6 +47,7 @@ class DemoSummary:
     signing: DemoSigning | None = None
     backup: BackupSummary | None = None
     backup_verified: bool = False
+    checkpoints: int = 0  # audit checkpoints stamped by the TSA (issue 30)
     #: The retention plan on the first day each rule allows something: {date: {(class,
     #: status): count}}.
     retention: dict[dt.date, dict[tuple[str, str], int]] = field(default_factory=dict)
@@ -125,6 +126,10 @@ def run_demo(archive: Archive, *, out: Path, seed: int, period_code: str, actor:
         summary.signing = sign_demo_school(archive, tsa_passphrase=tsa_passphrase, actor=actor,
                                            progress=progress)
         lap("sign")
+        from archive_service.audit.anchor import make_checkpoints
+
+        summary.checkpoints = len(make_checkpoints(archive, tsa_passphrase=tsa_passphrase,
+                                                   actor=actor))
     if backup:
         progress("Делаю зашифрованную резервную копию архива…")
         summary.backup, summary.backup_verified = _demo_backup(archive, actor)

@@ -35,3 +35,16 @@ def test_a_token_proves_exactly_its_bytes_from_its_school():
     flipped[-40] ^= 1  # inside the TSA's signature value
     broken = stamps.check_timestamp(data, bytes(flipped), roots=[root.certificate])
     assert not broken.ok and broken.reason
+
+
+def test_stamping_works_from_inside_a_running_event_loop():
+    """An asynchronous worker task or a browser-driving test has a loop running."""
+    import asyncio
+
+    root, stamper = _school("Школа № 3")
+
+    async def inside() -> bool:
+        token = stamps.timestamp(b"x", stamper)
+        return stamps.check_timestamp(b"x", token, roots=[root.certificate]).ok
+
+    assert asyncio.run(inside())

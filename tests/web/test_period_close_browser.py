@@ -35,7 +35,7 @@ from archive_service.app import create_app
 from archive_service.config import Settings
 from archive_service.db import Archive, upgrade
 from archive_service.demo.service import write_demo_data
-from tests.signatures.test_chain import TSA
+from tests.signatures.test_chain import ACTOR, TSA
 from tests.support.browser import chromium
 
 CLASS = "1А"
@@ -403,7 +403,7 @@ def test_8_secretary_seals_forms_the_folder_and_logs_the_backup_handover(home, p
 
 
 def test_9_director_sees_the_school_closed_and_a_verified_backup(home, pages, shots):
-    _archive, _exports, people = home
+    archive, _exports, people = home
     base = pages.base
     director = person(pages, _login_of(people, "director"))
     director.goto(f"{base}/progress?period={PERIOD}")
@@ -421,5 +421,12 @@ def test_9_director_sees_the_school_closed_and_a_verified_backup(home, pages, sh
     assert "без замечаний" in director.inner_text(".card")
     director.screenshot(path=str(shots / "backups-director.png"), full_page=True)
     director.goto(f"{base}/audit")
-    assert "Цепочка хешей цела." in director.inner_text("main")
+    assert "Контрольных точек ещё нет" in director.inner_text("main")
+    from archive_service.audit.anchor import make_checkpoints
+
+    make_checkpoints(archive, tsa_passphrase=TSA, actor=ACTOR)  # the workers' 01:50 task
+    director.reload()
+    text = director.inner_text("main")
+    assert "Цепочка хешей цела, сходится с контрольными точками" in text
+    assert "Последняя контрольная точка" in text
     director.screenshot(path=str(shots / "audit.png"))
