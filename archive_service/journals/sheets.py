@@ -154,6 +154,8 @@ def _calamine_sheets(name: str, data: bytes) -> tuple[str, list[Sheet]]:
     fmt = "xls" if data[:8] == _OLE else ("ods" if b"opendocument" in data[:200] else "xlsx")
     if fmt == "xlsx":
         _check_xlsx_extent(name, data)
+    elif fmt == "ods":
+        _check_ods_extent(name, data)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = {m.name: str(m.visible).rsplit(".", 1)[-1] == "Visible"
@@ -246,6 +248,100 @@ def _check_xlsx_extent(name: str, data: bytes) -> None:
                                     "ячеек)")
 
 
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+class _Counted(io.RawIOBase):
+    """A stream that refuses to give more than ``limit`` bytes (an unpacked-size bound)."""
+
+    def __init__(self, stream, limit: int, on_limit) -> None:  # noqa: ANN001
+        self.stream, self.left, self.on_limit = stream, limit, on_limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001
+        data = self.stream.read(len(buffer))
+        self.left -= len(data)
+        if self.left < 0:
+            self.on_limit()
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _check_ods_extent(name: str, data: bytes) -> None:
+    """The same bound as ``_check_xlsx_extent`` for an OpenDocument spreadsheet: its rows
+    and cells may say «repeated N times», so a 1 KiB file can describe billions of filled
+    cells. Counts, per table, the box that the cells with content span (their repeats
+    included) and their number; the empty repeated rows and columns LibreOffice writes up to
+    the sheet's end (``number-rows-repeated="1048553"``) hold nothing and do not count."""
+    import xml.etree.ElementTree as ET  # noqa: N817 - the standard name
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        info = zf.getinfo("content.xml")
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        return  # the reader says what is wrong with it
+    rows_attr, cols_attr = f"{_ODS_TABLE}number-rows-repeated", \
+        f"{_ODS_TABLE}number-columns-repeated"
+    cell_tags = {f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"}
+    title, row, col, row_repeat = "", 0, 0, 1
+    low_row = low_col = 1 << 62
+    high_row = high_col = filled = 0
+
+    def judge() -> None:
+        if not filled:
+            return
+        height, width = high_row - low_row + 1, high_col - low_col + 1
+        if height * width > MAX_SHEET_CELLS or filled > MAX_SHEET_CELLS:
+            span = (f"{get_column_letter(min(low_col + 1, 16384))}{low_row + 1}:"
+                    f"{get_column_letter(min(high_col + 1, 16384))}{high_row + 1}")
+            _too_large(name, title, f"занимает диапазон {span} "
+                                    f"({_spaced(height * width)} ячеек)")
+
+    def repeat(element, attr: str) -> int:  # noqa: ANN001
+        value = element.get(attr, "1")
+        return int(value) if value.isascii() and value.isdigit() else 1
+
+    def limit() -> None:
+        _too_large(name, title or "content.xml",
+                   f"распаковывается больше чем в {MAX_SHEET_XML // 2**20} МиБ")
+
+    try:
+        with zf.open(info) as raw:
+            stream = io.BufferedReader(_Counted(raw, MAX_SHEET_XML, limit), 1 << 20)
+            for event, element in ET.iterparse(stream, events=("start", "end")):
+                tag = element.tag
+                if tag == f"{_ODS_TABLE}table":
+                    if event == "start":
+                        title, row = element.get(f"{_ODS_TABLE}name", ""), 0
+                        low_row = low_col = 1 << 62
+                        high_row = high_col = filled = 0
+                    else:
+                        judge()
+                        element.clear()
+                elif tag == f"{_ODS_TABLE}table-row":
+                    if event == "start":
+                        col, row_repeat = 0, repeat(element, rows_attr)
+                    else:
+                        row += row_repeat
+                        element.clear()
+                elif tag in cell_tags and event == "end":
+                    n = repeat(element, cols_attr)
+                    if element.get(f"{_ODS_OFFICE}value-type") or len(element):
+                        low_row = min(low_row, row)
+                        high_row = max(high_row, row + row_repeat - 1)
+                        low_col, high_col = min(low_col, col), max(high_col, col + n - 1)
+                        filled += n * row_repeat
+                        if filled > MAX_SHEET_CELLS:
+                            judge()
+                    col += n
+                    element.clear()
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ET.ParseError):
+        return  # damaged: the reader refuses it with its reason
+
+
 def _spaced(n: int) -> str:
     """12 345 678, as a Russian reader writes it."""
     return f"{n:,}".replace(",", "\u00a0")
@@ -255,7 +351,7 @@ def _too_large(name: str, title: str, what: str) -> None:
     raise ImportRejectedError(name, [Problem(
         name, f"лист «{title}» {what}, а лист журнала не бывает больше "
               f"{_spaced(MAX_SHEET_CELLS)} ячеек: книга не прочитана. Откройте "
-              "её в Excel, удалите пустые строки и столбцы после таблицы (или выгрузите "
+              "её в Excel или LibreOffice Calc, удалите пустые строки и столбцы после таблицы (или выгрузите "
               "журнал заново) и загрузите снова")])
 
 

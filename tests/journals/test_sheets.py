@@ -78,6 +78,56 @@ def test_a_sparse_workbook_spanning_a_whole_sheet_is_refused_before_it_is_read(
     assert "не бывает больше 2\u00a0000\u00a0000 ячеек" in problem.message
 
 
+def _ods(path, rows: str):
+    """An OpenDocument spreadsheet of a few hundred bytes with the given table rows."""
+    import zipfile
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Класс">'
+        f"{rows}</table:table></office:spreadsheet></office:body></office:document-content>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", "<x/>")  # what the reader recognises ODS by
+    return path
+
+
+def _cell(text: str, repeat: int = 1) -> str:
+    return (f'<table:table-cell table:number-columns-repeated="{repeat}" '
+            f'office:value-type="string"><text:p>{text}</text:p></table:table-cell>')
+
+
+def test_an_opendocument_sheet_repeating_a_cell_over_the_sheet_is_refused(tmp_path):
+    """One cell «repeated» 6,000 rows × 16,384 columns is 98 million cells: python-calamine
+    aborted the process allocating them (exit 134 under a 3 GB limit, checked by hand). The
+    empty repeated rows and columns LibreOffice writes to the sheet's end do not count."""
+    from archive_service.errors import ImportRejectedError
+    from archive_service.journals.service import read_document
+
+    bomb = _ods(tmp_path / "журнал.ods",
+                f'<table:table-row table:number-rows-repeated="6000">{_cell("x", 16384)}'
+                "</table:table-row>")
+    assert bomb.stat().st_size < 2000
+    with pytest.raises(ImportRejectedError) as info:
+        read_document(bomb)
+    assert info.value.problems[0].message.startswith(
+        "лист «Класс» занимает диапазон A1:XFD6000 (98\u00a0304\u00a0000 ячеек)")
+    tail = ('<table:table-row table:number-rows-repeated="1048570"><table:table-cell '
+            'table:number-columns-repeated="16384"/></table:table-row>')
+    ordinary = _ods(tmp_path / "обычный.ods",
+                    f"<table:table-row>{_cell('ФИО')}{_cell('1')}"
+                    '<table:table-cell table:number-columns-repeated="16382"/>'
+                    f"</table:table-row>{tail}")
+    from archive_service.journals.sheets import read_sheets
+
+    _fmt, [sheet] = read_sheets(ordinary.name, ordinary.read_bytes(), "workbook")
+    assert sheet.rows[0][:2] == ("ФИО", "1")
+
+
 def test_a_file_larger_than_a_journal_is_refused_unread(tmp_path):
     from archive_service.errors import ImportRejectedError
     from archive_service.journals.service import parse_document, read_document
