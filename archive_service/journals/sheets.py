@@ -148,6 +148,12 @@ def read_sheets(name: str, data: bytes, kind: str) -> tuple[str, list[Sheet]]:
     return _calamine_sheets(name, data)
 
 
+class _Oversized(Exception):  # noqa: N818 - a signal inside _calamine_sheets, not an error
+    def __init__(self, title: str, height: int, width: int) -> None:
+        super().__init__(title)
+        self.title, self.height, self.width = title, height, width
+
+
 def _calamine_sheets(name: str, data: bytes) -> tuple[str, list[Sheet]]:
     from python_calamine import CalamineWorkbook
 
@@ -156,6 +162,8 @@ def _calamine_sheets(name: str, data: bytes) -> tuple[str, list[Sheet]]:
         _check_xlsx_extent(name, data)
     elif fmt == "ods":
         _check_ods_extent(name, data)
+    else:
+        _check_xls_extent(name, data)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = {m.name: str(m.visible).rsplit(".", 1)[-1] == "Visible"
@@ -163,9 +171,17 @@ def _calamine_sheets(name: str, data: bytes) -> tuple[str, list[Sheet]]:
         sheets = []
         for title in wb.sheet_names:
             sheet = wb.get_sheet_by_name(title)
+            # The last guard, whatever the pre-checks missed: no Python object is made for
+            # each cell of an oversized range.
+            if sheet.height * sheet.width > MAX_SHEET_CELLS:
+                raise _Oversized(title, sheet.height, sheet.width)
             rows = [tuple(_value(v) for v in r) for r in sheet.to_python()]
             sheets.append(Sheet(title, rows, tuple(sheet.start or (0, 0)),
                                 hidden=not visible.get(title, True)))
+    except _Oversized as big:
+        _too_large(name, big.title, f"занимает {_spaced(big.height)} строк × "
+                                    f"{_spaced(big.width)} столбцов "
+                                    f"({_spaced(big.height * big.width)} ячеек)")
     except Exception as exc:  # a damaged file fails in many ways inside the reader
         what = {"xls": "книга Excel (.xls)", "ods": "таблица OpenDocument (.ods)"}.get(
             fmt, "книга Excel (.xlsx)")
@@ -340,6 +356,67 @@ def _check_ods_extent(name: str, data: bytes) -> None:
                     element.clear()
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ET.ParseError):
         return  # damaged: the reader refuses it with its reason
+
+
+#: BIFF8 records that hold a cell's value (row and column in their first four bytes);
+#: MULRK holds several cells of one row (its last column in its last two bytes).
+_XLS_CELLS = {0x0006, 0x00D6, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E}
+_XLS_MULRK, _XLS_BOF, _XLS_EOF, _XLS_SHEET = 0x00BD, 0x0809, 0x000A, 0x0085
+
+
+def _check_xls_extent(name: str, data: bytes) -> None:
+    """The same bound for a legacy .xls (BIFF8): a 6 KB file with two cells at A1 and
+    IV65536 made the reader hold 16.7 million cells (1 GB) before anything could be refused.
+    Reads the workbook stream's records with olefile: the sheets' names, then for each
+    sheet the box its value cells span and their number."""
+    import struct
+
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+        stream = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+        raw = ole.openstream(stream).read() if stream else b""
+    except (OSError, ValueError, struct.error):
+        return  # the reader says what is wrong with it
+    titles: list[str] = []
+    sheet = -1  # -1: the workbook globals; then the n-th worksheet
+    low_row = low_col = 1 << 30
+    high_row = high_col = filled = 0
+    pos = 0
+
+    def judge() -> None:
+        if filled and ((high_row - low_row + 1) * (high_col - low_col + 1) > MAX_SHEET_CELLS
+                       or filled > MAX_SHEET_CELLS):
+            title = titles[sheet] if 0 <= sheet < len(titles) else f"№ {sheet + 1}"
+            cells = (high_row - low_row + 1) * (high_col - low_col + 1)
+            span = (f"{get_column_letter(low_col + 1)}{low_row + 1}:"
+                    f"{get_column_letter(high_col + 1)}{high_row + 1}")
+            _too_large(name, title, f"занимает диапазон {span} ({_spaced(cells)} ячеек)")
+
+    while pos + 4 <= len(raw):
+        kind, length = struct.unpack_from("<HH", raw, pos)
+        body = raw[pos + 4:pos + 4 + length]
+        pos += 4 + length
+        if kind == _XLS_SHEET and sheet < 0 and len(body) >= 8:
+            count, flags = body[6], body[7]
+            text = body[8:8 + (count * 2 if flags & 1 else count)]
+            titles.append(text.decode("utf-16-le" if flags & 1 else "latin-1", "replace"))
+        elif kind == _XLS_BOF and len(body) >= 4:
+            if struct.unpack_from("<H", body, 2)[0] == 0x0010:  # a worksheet's substream
+                sheet += 1
+                low_row = low_col = 1 << 30
+                high_row = high_col = filled = 0
+        elif kind == _XLS_EOF and sheet >= 0:
+            judge()
+        elif (kind in _XLS_CELLS or kind == _XLS_MULRK) and sheet >= 0 and len(body) >= 6:
+            row, first = struct.unpack_from("<HH", body, 0)
+            last = struct.unpack_from("<H", body, length - 2)[0] if kind == _XLS_MULRK \
+                else first
+            low_row, high_row = min(low_row, row), max(high_row, row)
+            low_col, high_col = min(low_col, first), max(high_col, last)
+            filled += max(1, last - first + 1)
+    judge()
 
 
 def _spaced(n: int) -> str:

@@ -128,6 +128,37 @@ def test_an_opendocument_sheet_repeating_a_cell_over_the_sheet_is_refused(tmp_pa
     assert sheet.rows[0][:2] == ("ФИО", "1")
 
 
+def test_a_legacy_xls_with_two_cells_far_apart_is_refused_before_it_is_read():
+    """tests/journals/oversized/two-far-cells.xls (5.6 KB, written with xlwt: «a» in A1 and
+    «b» in IV65536): the reader held 16.7 million cells for it (1 GB resident, measured with
+    /usr/bin/time); refused now from the workbook stream's records (34 MB resident)."""
+    from pathlib import Path
+
+    from archive_service.errors import ImportRejectedError
+    from archive_service.journals.service import read_document
+
+    path = Path(__file__).parent / "oversized" / "two-far-cells.xls"
+    with pytest.raises(ImportRejectedError) as info:
+        read_document(path)
+    assert info.value.problems[0].message.startswith(
+        "лист «Класс» занимает диапазон A1:IV65536 (16\u00a0777\u00a0216 ячеек)")
+
+
+def test_an_oversized_range_the_pre_checks_miss_is_refused_before_conversion(monkeypatch):
+    """The last guard: the range the reader built is measured before a Python object is made
+    for each of its cells."""
+    from pathlib import Path
+
+    from archive_service.errors import ImportRejectedError
+    from archive_service.journals import sheets
+
+    monkeypatch.setattr(sheets, "_check_xls_extent", lambda name, data: None)
+    data = (Path(__file__).parent / "oversized" / "two-far-cells.xls").read_bytes()
+    with pytest.raises(ImportRejectedError) as info:
+        sheets.read_sheets("two-far-cells.xls", data, "workbook")
+    assert "занимает 65\u00a0536 строк × 256 столбцов" in info.value.problems[0].message
+
+
 def test_a_file_larger_than_a_journal_is_refused_unread(tmp_path):
     from archive_service.errors import ImportRejectedError
     from archive_service.journals.service import parse_document, read_document
