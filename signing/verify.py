@@ -170,6 +170,16 @@ def collector_paused():
                 gc.enable()
 
 
+def _damage(pdf: bytes, exc: Exception) -> str:
+    """What is wrong with a file the parser refused, in words a secretary can act on."""
+    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
+        return "это не PDF (файл не начинается с «%PDF-»)"
+    if b"startxref" not in pdf[-4096:] or b"%%EOF" not in pdf[-4096:]:
+        return ("файл обрезан: в его конце нет таблицы ссылок (startxref, %%EOF) — он "
+                "скопирован или загружен не полностью; возьмите копию заново")
+    return f"нарушена внутренняя структура PDF (причина, названная программой чтения: {exc})"
+
+
 def _verify(pdf: bytes, roots: list[x509.Certificate]) -> ChainResult:
     vc = validation_context(roots)
     diff_policy = RevisionPairPolicy()  # one per document: it caches revision pairs
@@ -177,7 +187,8 @@ def _verify(pdf: bytes, roots: list[x509.Certificate]) -> ChainResult:
         reader = SignedFileReader(io.BytesIO(pdf))
         embedded = list(reader.embedded_signatures)
     except Exception as exc:  # a damaged file fails in many ways inside the parser
-        return ChainResult((), 0, f"файл повреждён и не читается как подписанный PDF: {exc}")
+        return ChainResult((), 0, "файл повреждён и не читается как подписанный PDF: "
+                                  + _damage(pdf, exc))
     try:
         return _verify_each(pdf, embedded, vc, diff_policy)
     finally:

@@ -120,6 +120,15 @@ def test_a_damaged_signature_is_an_error_not_a_crash(signed):
     assert not result.ok and "файл повреждён" in (result.error or "")
 
 
+def test_a_damaged_file_is_described_in_russian(signed):
+    """The parser's own reason («startxref not found») is not what a secretary reads."""
+    pdf, _fields, root = signed
+    cut = verify_pdf(pdf[: len(pdf) // 2], roots=[root.certificate])
+    assert not cut.ok and "файл обрезан" in cut.error and "startxref not found" not in cut.error
+    other = verify_pdf(b"PK\x03\x04" + pdf[4:], roots=[root.certificate])
+    assert not other.ok and "это не PDF" in other.error
+
+
 def test_untrusted_root_is_reported(signed):
     pdf, _fields, _root = signed
     stranger = pki.create_root("Чужой УЦ", now=NOW)
