@@ -67,7 +67,9 @@ def keys_init(director_passphrase_file: Path, escrow_out: Path, school_name: str
 
 
 @keys.command("rotate", help="Сменить код директора и/или ключ восстановления (старый "
-                             "остаётся в силе, пока новый не проверен).")
+                             "остаётся в силе, пока новый не проверен). Копии после смены "
+                             "делаются с новыми ключами и прежними кодом и листом не "
+                             "открываются.")
 @click.option("--director-passphrase-file", type=click.Path(path_type=Path), required=True,
               help="Файл с нынешним кодом директора.")
 @click.option("--new-passphrase-file", type=click.Path(path_type=Path),
@@ -97,6 +99,8 @@ def keys_rotate(director_passphrase_file, new_passphrase_file, new_escrow_out,
                    "не истечёт срок хранения сделанных с ним копий.")
     if new_passphrase_file:
         click.echo("Код директора изменён; прежние копии открываются новым кодом.")
+    click.echo("Следующая резервная копия запишет все объекты заново, с новыми ключами: "
+               "прежний код и прежний лист не откроют ничего, сделанного после смены.")
 
 
 @backup.command("create", help="Сделать резервную копию всего архива на диск (папка) или в "
