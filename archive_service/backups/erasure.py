@@ -41,11 +41,12 @@ PREFIX = "keys/erasure-"
 
 def write_shares(archive: Archive, target: Storage, label: str) -> str:
     """Write the erasure file for everything the medium holds, then drop the older files
-    whose lock has ended; returns the file's name."""
+    whose lock has ended and that hold no share this one lacks (but the shredded ones);
+    returns the file's name."""
     present = set(target.keys("data/"))
     with archive.sessions() as s:
-        shares = {name: share for name, share in s.execute(
-            select(BackupObjectShare.name, BackupObjectShare.share)) if name in present}
+        known = dict(s.execute(select(BackupObjectShare.name, BackupObjectShare.share)).all())
+    shares = {name: share for name, share in known.items() if name in present}
     name = f"{PREFIX}{label}.json"
     body = json.dumps({"format": "archive-erasure-1", "written_at": _now().isoformat(),
                        "shares": dict(sorted(shares.items()))},
@@ -53,11 +54,18 @@ def write_shares(archive: Archive, target: Storage, label: str) -> str:
     locking = target.url.startswith("s3://")
     target.write(name, body, retain_until=_now() + ERASURE_LOCK if locking else None)
     for older in sorted(target.keys(PREFIX)):
-        if older != name:
-            try:
-                target.delete(older)
-            except ArchiveError:
-                continue  # still locked: a later run removes it
+        if older == name:
+            continue
+        try:
+            theirs = set(json.loads(target.get(older))["shares"])
+        except (ArchiveError, ValueError, KeyError, TypeError):
+            theirs = set()
+        if any(n in known and n not in shares for n in theirs):
+            continue  # it holds shares this file lacks (a run writing at the same time)
+        try:
+            target.delete(older)
+        except ArchiveError:
+            continue  # still locked: a later run removes it
     return name
 
 

@@ -17,6 +17,7 @@ from archive_service.snapshots.service import show_snapshot
 from tests.cli.test_cli import run
 from tests.signatures.test_chain import ACTOR, _setup, _sign
 from tests.support.processes import run_together
+from tests.support.state import drop_immutability
 
 READER = Actor("Инспектор Проверкин", "inspector")
 
@@ -57,12 +58,7 @@ def test_audit_rows_cannot_be_changed_through_the_database(archive):
 
 def _drop_guard(archive) -> None:
     """What an intruder with database rights would do first."""
-    with archive.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.execute(sa.text("DROP TRIGGER audit_entry_no_update"))
-            conn.execute(sa.text("DROP TRIGGER audit_entry_no_delete"))
-        else:
-            conn.execute(sa.text("DROP TRIGGER audit_entry_immutable ON audit_entry"))
+    drop_immutability(archive, "audit_entry")
 
 
 def _five(archive) -> None:

@@ -744,3 +744,33 @@ def test_a_manifest_moved_into_another_backups_folder_is_refused_and_says_little
     for level in (1, 2):
         report = _verify(archive, disk, second.id, level)
         assert not report.ok and "принадлежит другой резервной копии" in report.problems[0]
+
+
+def test_an_erasure_file_is_removed_only_when_a_newer_one_holds_its_shares(backed_up):
+    """A run that writes at the same time as another may list the medium before the other's
+    objects land: the other's erasure file stays until a file holds those shares too, or
+    until they are shredded."""
+    import datetime as dt
+
+    from archive_service.backups import erasure
+    from archive_service.backups.models import BackupObject, BackupObjectShare
+
+    archive, _escrow, disk, bid = backed_up
+    target = backups.open_target(str(disk))
+    with archive.unit_of_work() as uow:  # an object another run is writing right now
+        keyring = uow.session.query(BackupObject).first().keyring_id
+        uow.session.add(BackupObject(
+            name="data/zz/concurrent", sha256="0" * 64, keyring_id=keyring, size=1,
+            sealed_sha256="0" * 64, plain_size=1, zstd=False, erasable=True, wrap="{}",
+            locked_until=None, created_at=dt.datetime.now(dt.UTC)))
+        uow.session.add(BackupObjectShare(name="data/zz/concurrent", share="AAAA"))
+    target.write("keys/erasure-other-run.json",
+                 json.dumps({"shares": {"data/zz/concurrent": "AAAA"}}).encode())
+    mine = erasure.write_shares(archive, target, "next")
+    assert sorted(target.keys("keys/")) == sorted([mine, "keys/erasure-other-run.json"])
+    assert erasure.read_shares(target)["data/zz/concurrent"]
+    with archive.unit_of_work() as uow:
+        uow.session.query(BackupObjectShare).filter_by(name="data/zz/concurrent").delete()
+    mine = erasure.write_shares(archive, target, "after-shred")
+    assert list(target.keys("keys/")) == [mine]
+    assert _verify(archive, disk, bid, 3, Opener(director_code=CODE)).ok

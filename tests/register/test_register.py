@@ -17,7 +17,7 @@ from archive_service.register.models import RegisterEntry
 from archive_service.register.service import _next_number, register_document, register_list
 from tests.signatures.test_chain import ACTOR, _setup, _sign
 from tests.support.processes import run_together
-from tests.support.state import archive_state
+from tests.support.state import archive_state, drop_immutability
 
 
 def _register(archive, doc, login="secretary", location="Сейф № 1"):
@@ -272,18 +272,6 @@ def test_a_folder_without_every_class_is_formed_only_with_a_recorded_reason(arch
     assert "приказ № 5" in made.details and "7А" in made.details
 
 
-def _drop_register_guard(archive) -> None:
-    """What an intruder with database rights does first (issue 30, item 6)."""
-    import sqlalchemy as sa
-
-    with archive.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.execute(sa.text("DROP TRIGGER register_entry_no_update"))
-            conn.execute(sa.text("DROP TRIGGER register_entry_no_delete"))
-        else:
-            conn.execute(sa.text("DROP TRIGGER register_entry_immutable ON register_entry"))
-
-
 def test_the_register_is_rechecked_against_the_audit_trail(archive, tmp_path):
     import sqlalchemy as sa
 
@@ -296,7 +284,7 @@ def test_the_register_is_rechecked_against_the_audit_trail(archive, tmp_path):
             _sign(archive, doc, login)
         _register(archive, doc)
     assert verify_register(archive) == []
-    _drop_register_guard(archive)
+    drop_immutability(archive, "register_entry")
 
     def tampered(*statements: str) -> list[str]:
         with archive.engine.begin() as conn:
@@ -353,7 +341,7 @@ def test_a_fixity_run_and_audit_verify_report_a_deleted_register_line(sqlite_arc
         _sign(archive, journal, login)
     _register(archive, journal)
     assert run(home, "audit", "verify", check=True).returncode == 0
-    _drop_register_guard(archive)
+    drop_immutability(archive, "register_entry")
     with archive.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM register_entry"))
     report = run_fixity(archive, actor=ACTOR, share=100)

@@ -17,3 +17,16 @@ def archive_state(archive: Archive) -> dict:
             state[table.name] = sorted(repr(tuple(r)) for r in rows)
     state["objects"] = sorted(archive.storage.keys())
     return state
+
+
+def drop_immutability(archive: Archive, table: str) -> None:
+    """What an intruder with database rights does first: drop the triggers that refuse
+    UPDATE and DELETE of an archived table (migrations/immutability.py)."""
+    import sqlalchemy as sa
+
+    with archive.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(sa.text(f"DROP TRIGGER {table}_no_update"))
+            conn.execute(sa.text(f"DROP TRIGGER {table}_no_delete"))
+        else:
+            conn.execute(sa.text(f"DROP TRIGGER {table}_immutable ON {table}"))
