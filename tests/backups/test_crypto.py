@@ -83,3 +83,34 @@ def test_a_forged_or_changed_manifest_is_refused():
     forged = crypto.sign_manifest(manifest, crypto.new_signing_key())
     with pytest.raises(BackupCryptoError, match="не подписана ключом школы"):
         crypto.check_manifest(forged, school.public_key())
+
+
+def test_object_secrets_open_only_for_their_holders_and_their_name():
+    director, escrow, stranger = HolderKey.generate(), HolderKey.generate(), HolderKey.generate()
+    wrapper = crypto.ObjectWrapper({"director": director.public_bytes,
+                                    "escrow": escrow.public_bytes})
+    secret = crypto.new_object_secret()
+    wrapped = wrapper.wrap(secret, "data/ab/x")
+    assert crypto.ObjectUnwrapper(director, "director").unwrap(wrapped, "data/ab/x") == secret
+    assert crypto.ObjectUnwrapper(escrow, "escrow").unwrap(wrapped, "data/ab/x") == secret
+    with pytest.raises(BackupCryptoError, match="не открывается этим ключом"):
+        crypto.ObjectUnwrapper(stranger, "director").unwrap(wrapped, "data/ab/x")
+    with pytest.raises(BackupCryptoError, match="не открывается этим ключом"):
+        crypto.ObjectUnwrapper(director, "director").unwrap(wrapped, "data/ab/y")  # moved
+    with pytest.raises(BackupCryptoError, match="не завёрнут для ячейки"):
+        crypto.ObjectUnwrapper(director, "other").unwrap(wrapped, "data/ab/x")
+    # The erasure share is half of the key: without it (or with another) the key differs.
+    share = crypto.new_share()
+    key = crypto.object_key(secret, share)
+    assert key != crypto.object_key(secret, crypto.new_share())
+    assert key != crypto.object_key(secret, b"") and key != secret
+
+
+def test_a_lock_carries_the_retired_keys_behind_the_current_one():
+    old, current = HolderKey.generate(), HolderKey.generate()
+    locked = current.lock("новый-код-2027", n=FAST, earlier=(old,))
+    both = HolderKey.unlock_all(locked, "новый-код-2027")
+    assert [k.public_bytes for k in both] == [current.public_bytes, old.public_bytes]
+    assert HolderKey.unlock(locked, "новый-код-2027").public_bytes == current.public_bytes
+    with pytest.raises(BackupCryptoError, match="Неверный код"):
+        HolderKey.unlock_all(locked, "старый-код-2026")
