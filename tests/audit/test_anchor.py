@@ -121,3 +121,27 @@ def test_cli_checkpoint_then_verify_exits_10_naming_the_rewritten_entry(sqlite_a
     assert broken.returncode == 10
     assert "Школа T-001: контрольная точка audit-checkpoints/000001/" in broken.stderr
     assert "фиксирует запись № 11 с хешем" in broken.stderr  # the head, rehashed
+
+
+def test_a_wrong_tsa_passphrase_or_a_replaced_school_root_is_named(archive, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    from archive_service.errors import ConfigError
+    from archive_service.signatures.models import SchoolPki
+    from signing import pki
+
+    _setup(archive, tmp_path)
+    with pytest.raises(ConfigError, match="Школа T-001"):
+        make_checkpoints(archive, tsa_passphrase="не тот пароль", actor=ACTOR)
+    assert not list(archive.storage.keys(PREFIX))  # nothing written
+    make_checkpoints(archive, tsa_passphrase=TSA, actor=ACTOR)
+    # An intruder puts their own root in the database (to forge stamps with it).
+    import datetime as dt
+
+    forged = pki.create_root("Школа", now=dt.datetime.now(dt.UTC)).certificate
+    with archive.unit_of_work() as uow:
+        row = uow.session.get(SchoolPki, 1)
+        row.root_cert = forged.public_bytes(serialization.Encoding.PEM)
+    messages = [p.message for p in verify_anchors(archive)]
+    assert any("корневой сертификат школы в базе не тот" in m for m in messages), messages
+    assert any("не службой времени этой школы" in m for m in messages), messages

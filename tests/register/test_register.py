@@ -326,6 +326,10 @@ def test_the_register_is_rechecked_against_the_audit_trail(archive, tmp_path):
     assert "реестр 2025-2026, № 3: счётчик номеров стоит на 0, а в реестре и журнале аудита " \
         "есть № 3: счётчик изменён" in messages
     assert not any(m.startswith("реестр 2025-2026, № 1:") for m in messages)
+    # Numbers the counter gave that neither the register nor the audit trail has.
+    messages = tampered("UPDATE register_counter SET last_number = 5")
+    assert "реестр 2025-2026, № 4: номера нет ни в реестре, ни в журнале аудита, хотя выдан " \
+        "и больший: запись удалена" in messages
 
 
 def test_a_fixity_run_and_audit_verify_report_a_deleted_register_line(sqlite_archive, tmp_path):
