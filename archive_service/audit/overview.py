@@ -29,7 +29,7 @@ def trail_status(archive: Archive, school_id: int | None) -> TrailStatus:
     chains = {school_id, 0}
     problems += verify_anchors(archive, school_id=school_id)
     messages = [p.message for p in problems if p.chain in chains]
-    messages += [p.message for p in verify_register(archive) if p.school_id == school_id]
+    messages += [p.message for p in verify_register(archive, school_id=school_id)]
     last = max((k for k in archive.storage.keys(f"{PREFIX}{school_id or 0:06d}/")),
                default=None)
     when = None

@@ -44,18 +44,25 @@ def _day(at: dt.datetime) -> str:
     return f"{at:%d.%m.%Y}"
 
 
-def verify_register(archive: Archive) -> list[RegisterProblem]:
-    """Every disagreement between the register, its counters and the audit trail."""
+def verify_register(archive: Archive, *, school_id: int | None = None
+                    ) -> list[RegisterProblem]:
+    """Every disagreement between the register, its counters and the audit trail (of every
+    school, or of one: its page)."""
+    lines_q = select(RegisterEntry.school_id, RegisterEntry.year, RegisterEntry.number,
+                     RegisterEntry.document_id, RegisterEntry.kind, RegisterEntry.handover_hash,
+                     RegisterEntry.location, RegisterEntry.title)
+    counters_q = select(RegisterCounter)
+    audit_q = select(AuditEntry.chain, AuditEntry.action, AuditEntry.object_id,
+                     AuditEntry.details, AuditEntry.at).where(AuditEntry.action.in_(ACTIONS))
+    if school_id is not None:
+        lines_q = lines_q.where(RegisterEntry.school_id == school_id)
+        counters_q = counters_q.where(RegisterCounter.school_id == school_id)
+        audit_q = audit_q.where(AuditEntry.chain == school_id)
     with archive.sessions() as s:
-        rows = [r._asdict() for r in s.execute(select(
-            RegisterEntry.school_id, RegisterEntry.year, RegisterEntry.number,
-            RegisterEntry.document_id, RegisterEntry.kind, RegisterEntry.handover_hash,
-            RegisterEntry.location, RegisterEntry.title))]
-        counters = {(c.school_id, c.year): c.last_number
-                    for c in s.scalars(select(RegisterCounter))}
-        audited = [(e.chain, e.action, e.object_id, e.details, e.at) for e in s.execute(
-            select(AuditEntry.chain, AuditEntry.action, AuditEntry.object_id,
-                   AuditEntry.details, AuditEntry.at).where(AuditEntry.action.in_(ACTIONS)))]
+        rows = [r._asdict() for r in s.execute(lines_q)]
+        counters = {(c.school_id, c.year): c.last_number for c in s.scalars(counters_q)}
+        audited = [(e.chain, e.action, e.object_id, e.details, e.at)
+                   for e in s.execute(audit_q)]
         codes = dict(s.execute(select(School.id, School.code)).all())
     problems: list[RegisterProblem] = []
     lines: dict[tuple[int, str], dict[int, list[dict[str, Any]]]] = defaultdict(
